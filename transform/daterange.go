@@ -1,0 +1,64 @@
+package transform
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// DateRange keeps the rows whose DateColumn lies in [start, end], both
+// inclusive. A zero start or end leaves that side open. Only the calendar
+// dates of start and end count, each read in its own location.
+//
+// The result is a zero-copy slice of the input, found by binary search: the
+// rows must be sorted ascending by date, as every source guarantees.
+// Applying it fails when start is after end, or when the date column is
+// missing, not date32 or holds a null.
+func DateRange(start, end time.Time) Func {
+	spec := fmt.Sprintf("date range %s..%s", dayString(start), dayString(end))
+	first, last := day(start), day(end)
+	return func(rec arrow.RecordBatch, _ memory.Allocator) (arrow.RecordBatch, error) {
+		if !start.IsZero() && !end.IsZero() && first > last {
+			return nil, fmt.Errorf("%s: start is after end", spec)
+		}
+		col, err := column(rec, DateColumn)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", spec, err)
+		}
+		dates, ok := col.(*array.Date32)
+		if !ok {
+			return nil, fmt.Errorf("%s: column %q is %s, not date32", spec, DateColumn, col.DataType())
+		}
+		if dates.NullN() > 0 {
+			return nil, fmt.Errorf("%s: column %q has %d null rows", spec, DateColumn, dates.NullN())
+		}
+		ds := dates.Date32Values()
+		lo, hi := 0, len(ds)
+		if !start.IsZero() {
+			lo = sort.Search(len(ds), func(i int) bool { return ds[i] >= first })
+		}
+		if !end.IsZero() {
+			hi = sort.Search(len(ds), func(i int) bool { return ds[i] > last })
+		}
+		// Unsorted input breaks the search; an empty result beats a panic.
+		return rec.NewSlice(int64(lo), int64(max(lo, hi))), nil
+	}
+}
+
+// day is t's calendar date in t's own location.
+func day(t time.Time) arrow.Date32 {
+	y, m, d := t.Date()
+	return arrow.Date32FromTime(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+}
+
+// dayString is t's calendar date, or "" for the zero time (an open end).
+func dayString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
