@@ -31,3 +31,6 @@ type Source interface {
 	// ctx is cancelled. Errors name the symbol.
 	Fetch(ctx context.Context, symbol string, mem memory.Allocator) (Series, error)
 }
+
+// String names the series by its symbol, as errors about it should.
+func (s Series) String() string { return s.Symbol }
