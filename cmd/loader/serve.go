@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seed-c7c8f39b/loader/sources"
+)
+
+// shutdownGrace bounds how long `loader serve` waits for answers in flight
+// after Ctrl-C.
+const shutdownGrace = 5 * time.Second
+
+func newServeCmd() *cobra.Command {
+	var (
+		addr string
+		cfg  sources.ServerConfig
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Serve an Alpha Vantage-compatible endpoint over the SYNTHETIC sample data",
+		Long: `Serve GET /query like Alpha Vantage's TIME_SERIES_DAILY and
+TIME_SERIES_DAILY_ADJUSTED (outputsize compact|full, datatype json|csv) over the
+built-in SYNTHETIC sample data, with the service's refusals (HTTP 200 with a
+JSON body) for a missing or wrong API key, an unknown function and an
+implausible symbol (not a ticker NormalizeSymbol accepts, or longer than 10
+characters). Point 'loader fetch --base-url' at it to work offline.
+
+Faults can be injected for demos and tests: latency, HTTP 503s, HTTP 429s with
+Retry-After, rate-limit Notes and bodies cut short. They are drawn from --seed:
+the same requests meet the same faults in every run.
+
+It listens on 127.0.0.1 unless --addr says otherwise, and stops on Ctrl-C.`,
+		Example: `  loader serve
+  loader serve --addr 127.0.0.1:9000 --api-key demo --latency 50ms --jitter 50ms
+  loader serve --fail-503 0.1 --fail-429 0.1 --rate-limit-note 0.05 --truncate 0.05 --seed 7`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8080", addr)
+			}
+			cfg.Logger = slog.Default()
+			srv, err := sources.NewServer(cfg)
+			if err != nil {
+				return usageError{err}
+			}
+			return serve(cmd, srv, addr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	fl.StringVar(&cfg.APIKey, "api-key", "", "the only API key accepted (default: any non-empty key)")
+	fl.BoolVar(&cfg.FreeTier, "free-tier", false, "refuse the adjusted function and outputsize=full as premium, like a free key")
+	fl.IntVar(&cfg.DailyLimit, "daily-limit", 0, "answer the daily-limit refusal after this many requests (0: never)")
+	fl.DurationVar(&cfg.Faults.Latency, "latency", 0, "delay every answer by this much")
+	fl.DurationVar(&cfg.Faults.Jitter, "jitter", 0, "add up to this much random delay to every answer")
+	fl.Float64Var(&cfg.Faults.Fail503, "fail-503", 0, "share of answers that are HTTP 503 (0..1)")
+	fl.Float64Var(&cfg.Faults.Fail429, "fail-429", 0, "share of answers that are HTTP 429 (0..1)")
+	fl.DurationVar(&cfg.Faults.RetryAfter, "retry-after", time.Second, "Retry-After sent with the 429s (whole seconds)")
+	fl.Float64Var(&cfg.Faults.RateLimitNote, "rate-limit-note", 0, "share of answers that are the service's rate-limit Note (0..1)")
+	fl.Float64Var(&cfg.Faults.Truncate, "truncate", 0, "share of answers cut short halfway (0..1)")
+	fl.Uint64Var(&cfg.Faults.Seed, "seed", 1, "seed of the injected faults")
+	return cmd
+}
+
+// serve runs srv on addr until the command's context is cancelled (Ctrl-C
+// or SIGTERM), then shuts it down.
+func serve(cmd *cobra.Command, srv *sources.Server, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "serving Alpha Vantage-compatible sample data on http://%s/query\n", ln.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-cmd.Context().Done():
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(ctx)
+	err = errors.Join(err, <-served)
+	stats := srv.Stats()
+	slog.Info("serve: stopped", "requests", stats.Requests, "faults", stats.Faults, "peak_in_flight", stats.PeakInFlight)
+	if err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+// Package fetch runs the fetch job: symbols flow from a source through
+// optional transforms into a sink, each stage on its own pool, connected by
+// bounded channels:
+//
+//	symbols ──► fetch (Concurrency workers) ──► transform ──► write (one goroutine)
+//
+// Every requested symbol ends in exactly one [Result], recorded in the output
+// directory's manifest as it happens: written to a complete file, failed
+// with its reason, or skipped because the run stopped before it started.
+// With Resume, symbols whose files an earlier run completed are kept.
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/seed-c7c8f39b/loader/pipeline"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/transform"
+)
+
+// Config describes one run. Symbols, Source and Sink are required.
+type Config struct {
+	Symbols []string
+	Source  sources.Source
+	// Transform, if set, runs on every series before it is written.
+	Transform transform.Func
+	// Sink writes the files. Run closes it when done, or aborts it
+	// (removing its temporary files) when ctx is cancelled.
+	Sink *sinks.Writer
+	// Manifest describes the run in the sink directory's manifest, which
+	// Run keeps up to date.
+	Manifest sinks.Run
+	// Resume keeps the symbols that the existing manifest lists as ok with
+	// their file intact, and fetches the rest.
+	Resume bool
+	// Concurrency is how many symbols are fetched at once (default 4).
+	Concurrency int
+	// QueueSize bounds the series waiting for the writers (default 8): a
+	// slow disk stalls fetching instead of filling memory.
+	QueueSize int
+	// WriteWorkers is how many files are written at once (default
+	// GOMAXPROCS: encoding Parquet is CPU-bound).
+	WriteWorkers int
+	// Stop, when closed, ends the run gracefully: no new symbol starts,
+	// those in flight finish and are written, the rest are skipped.
+	// Cancelling Run's context instead aborts at once.
+	Stop <-chan struct{}
+	// IsFatal reports errors after which no other symbol can succeed (an
+	// invalid API key): the run stops at once and the rest are skipped.
+	IsFatal func(error) bool
+	// OnResult, if set, is called with every result as it happens, from
+	// the pipeline's goroutines: it must be safe for concurrent use.
+	OnResult func(Result)
+	// Allocator builds the Arrow records (default memory.DefaultAllocator).
+	Allocator memory.Allocator
+}
+
+// Result is the outcome of one symbol.
+type Result struct {
+	Symbol   string
+	Status   sinks.Status
+	File     sinks.File // when Status is sinks.StatusOK
+	Attempts int
+	// Resumed marks a file kept from an earlier run.
+	Resumed bool
+	// Err is the reason of a failure or a skip.
+	Err error
+}
+
+// Report is what a run did.
+type Report struct {
+	// Results holds one result per requested symbol, in request order.
+	Results []Result
+	// Stages are the pipeline's counters, in stage order.
+	Stages  []pipeline.StageStats
+	Elapsed time.Duration
+	// Fatal is the error that stopped the run early, if any.
+	Fatal error
+}
+
+// ErrStopped is the reason of the symbols a stopped run never started.
+var ErrStopped = errors.New("run stopped before this symbol started")
+
+// Run fetches, transforms and writes every symbol of cfg, and returns when
+// every symbol has a result. Symbol failures are in the report, not the
+// error, which is non-nil only when the run could not keep its records (the
+// configuration is unusable, the manifest cannot be written) or ctx was
+// cancelled; the report is complete in every case but the first.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	if cfg.Source == nil || cfg.Sink == nil {
+		return Report{}, errors.New("fetch: Config needs a Source and a Sink")
+	}
+	cfg = withDefaults(cfg)
+	start := time.Now()
+
+	r, err := newRun(cfg)
+	if err != nil {
+		cfg.Sink.Abort()
+		return Report{}, err
+	}
+
+	ctx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+	p := pipeline.New(ctx,
+		pipeline.WithErrorPolicy(pipeline.CollectErrors),
+		pipeline.WithErrorHandler(func(e *pipeline.ItemError) {
+			r.finish(Result{Symbol: symbolOf(e.Item), Status: sinks.StatusFailed, Attempts: attemptsOf(e.Err), Err: e.Err})
+			if cfg.IsFatal != nil && cfg.IsFatal(e.Err) {
+				r.setFatal(e.Err)
+				abort(e.Err)
+			}
+		}))
+
+	symbols := pipeline.Source(p, "symbols", func(_ context.Context, emit func(string) error) error {
+		for _, sym := range r.todo {
+			select {
+			case <-cfg.Stop:
+				return nil
+			default:
+			}
+			if err := emit(sym); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	releaseSeries := pipeline.Discard(func(s sources.Series) { s.Record.Release() })
+	series := pipeline.Map(p, "fetch", symbols, func(ctx context.Context, sym string) (sources.Series, error) {
+		return cfg.Source.Fetch(ctx, sym, cfg.Allocator)
+	}, pipeline.Workers(cfg.Concurrency), releaseSeries)
+	if cfg.Transform != nil {
+		series = pipeline.Map(p, "transform", series, func(_ context.Context, s sources.Series) (sources.Series, error) {
+			defer s.Record.Release()
+			rec, err := cfg.Transform(s.Record, cfg.Allocator)
+			if err != nil {
+				return sources.Series{}, fmt.Errorf("transform %s: %w", s.Symbol, err)
+			}
+			s.Record = rec
+			return s, nil
+		}, pipeline.Workers(runtime.GOMAXPROCS(0)), releaseSeries)
+	}
+	pipeline.Sink(p, "write", series, func(_ context.Context, s sources.Series) error {
+		defer s.Record.Release()
+		f, err := cfg.Sink.Write(s.Symbol, s.Record, s.Meta)
+		if err != nil {
+			return err
+		}
+		r.finish(Result{Symbol: s.Symbol, Status: sinks.StatusOK, File: f, Attempts: s.Attempts})
+		return nil
+	}, pipeline.Workers(cfg.WriteWorkers), pipeline.Buffer(cfg.QueueSize))
+
+	// Every item error is already a failed Result, so Wait's error adds
+	// nothing; cancellation is read from ctx below.
+	_ = p.Wait()
+	cancelled := ctx.Err() != nil && r.fatalErr() == nil
+	if cancelled {
+		cfg.Sink.Abort()
+	} else if err := cfg.Sink.Close(); err != nil {
+		r.lose(err)
+	}
+	report, err := r.close()
+	report.Stages = p.Stats()
+	report.Elapsed = time.Since(start)
+	if err == nil && cancelled {
+		err = context.Cause(ctx)
+	}
+	return report, err
+}
+
+func withDefaults(cfg Config) Config {
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 4
+	}
+	if cfg.QueueSize < 1 {
+		cfg.QueueSize = 8
+	}
+	if cfg.WriteWorkers < 1 {
+		cfg.WriteWorkers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Allocator == nil {
+		cfg.Allocator = memory.DefaultAllocator
+	}
+	if cfg.Stop == nil {
+		cfg.Stop = make(chan struct{})
+	}
+	return cfg
+}
+
+// symbolOf names the symbol of a failed pipeline item.
+func symbolOf(item any) string {
+	switch item := item.(type) {
+	case string:
+		return item
+	case sources.Series:
+		return item.Symbol
+	}
+	return fmt.Sprint(item)
+}
+
+// attemptsOf reads the number of attempts from an error that reports it.
+func attemptsOf(err error) int {
+	var a interface{ Attempts() int }
+	if errors.As(err, &a) {
+		return a.Attempts()
+	}
+	return 1
+}
+
+// isNotExist tells a missing manifest (nothing to resume) from a broken one.
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

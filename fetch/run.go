@@ -1,0 +1,157 @@
+package fetch
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/seed-c7c8f39b/loader/sinks"
+)
+
+// run keeps the results of one Run and mirrors them into the manifest.
+type run struct {
+	cfg      Config
+	manifest *sinks.Manifest
+	todo     []string // symbols to fetch, in request order
+
+	mu       sync.Mutex
+	results  map[string]Result
+	fatal    error
+	saveErrs []error
+}
+
+func newRun(cfg Config) (*run, error) {
+	r := &run{cfg: cfg, results: make(map[string]Result, len(cfg.Symbols))}
+	dir := cfg.Sink.Options().Dir
+	var previous *sinks.Manifest
+	if cfg.Resume {
+		m, err := sinks.LoadManifest(dir)
+		if err != nil && !isNotExist(err) {
+			return nil, fmt.Errorf("fetch: resume: %w", err)
+		}
+		previous = m
+	}
+	m, err := sinks.NewManifest(dir, cfg.Manifest, cfg.Symbols)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	r.manifest = m
+	r.todo = cfg.Symbols
+	if previous != nil {
+		r.todo = nil
+		for _, sym := range cfg.Symbols {
+			if !r.carryOver(previous, sym) {
+				r.todo = append(r.todo, sym)
+			}
+		}
+	}
+	return r, nil
+}
+
+// carryOver keeps sym's file from the previous manifest if it is intact.
+func (r *run) carryOver(previous *sinks.Manifest, sym string) bool {
+	path, err := r.cfg.Sink.Path(sym)
+	if err != nil {
+		return false
+	}
+	e, ok := previous.Resumable(sym, path)
+	if !ok {
+		return false
+	}
+	f := sinks.File{Path: e.File, Bytes: e.Bytes, Rows: e.Rows, SHA256: e.SHA256}
+	f.FirstDate, _ = time.Parse(time.DateOnly, e.FirstDate)
+	f.LastDate, _ = time.Parse(time.DateOnly, e.LastDate)
+	res := Result{Symbol: sym, Status: sinks.StatusOK, File: f, Attempts: e.Attempts, Resumed: true}
+	r.results[sym] = res
+	r.saved(r.manifest.CarryOver(e))
+	if r.cfg.OnResult != nil {
+		r.cfg.OnResult(res)
+	}
+	return true
+}
+
+// finish records the result of one symbol.
+func (r *run) finish(res Result) {
+	r.mu.Lock()
+	r.results[res.Symbol] = res
+	r.mu.Unlock()
+	switch res.Status {
+	case sinks.StatusOK:
+		r.saved(r.manifest.RecordOK(res.Symbol, res.File, res.Attempts))
+	case sinks.StatusFailed:
+		r.saved(r.manifest.RecordFailure(res.Symbol, res.Attempts, res.Err))
+	case sinks.StatusSkipped:
+		r.saved(r.manifest.RecordSkip(res.Symbol, res.Err.Error()))
+	}
+	if r.cfg.OnResult != nil {
+		r.cfg.OnResult(res)
+	}
+}
+
+// lose marks every written symbol failed: the sink could not keep them (the
+// single layout's file failed to close).
+func (r *run) lose(err error) {
+	r.mu.Lock()
+	var lost []Result
+	for _, res := range r.results {
+		if res.Status == sinks.StatusOK && !res.Resumed {
+			lost = append(lost, Result{Symbol: res.Symbol, Status: sinks.StatusFailed, Attempts: res.Attempts, Err: err})
+		}
+	}
+	r.mu.Unlock()
+	for _, res := range lost {
+		r.finish(res)
+	}
+}
+
+func (r *run) setFatal(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+}
+
+func (r *run) fatalErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fatal
+}
+
+func (r *run) saved(err error) {
+	if err != nil {
+		r.mu.Lock()
+		r.saveErrs = append(r.saveErrs, err)
+		r.mu.Unlock()
+	}
+}
+
+// close skips every symbol that never finished, finishes the manifest and
+// returns the report in request order.
+func (r *run) close() (Report, error) {
+	reason := ErrStopped
+	if fatal := r.fatalErr(); fatal != nil {
+		reason = fmt.Errorf("run stopped: %w", fatal)
+	}
+	for _, sym := range r.cfg.Symbols {
+		r.mu.Lock()
+		_, done := r.results[sym]
+		r.mu.Unlock()
+		if !done {
+			r.finish(Result{Symbol: sym, Status: sinks.StatusSkipped, Err: reason})
+		}
+	}
+	r.saved(r.manifest.Finish(time.Now()))
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := Report{Results: make([]Result, len(r.cfg.Symbols)), Fatal: r.fatal}
+	for i, sym := range r.cfg.Symbols {
+		rep.Results[i] = r.results[sym]
+	}
+	if len(r.saveErrs) > 0 {
+		return rep, fmt.Errorf("fetch: the manifest could not be kept up to date: %w", errors.Join(r.saveErrs...))
+	}
+	return rep, nil
+}

@@ -1,0 +1,407 @@
+package sinks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// ManifestName is the manifest's file name in the output directory.
+const ManifestName = "_manifest.json"
+
+// manifestVersion is the version of the manifest's JSON shape.
+const manifestVersion = 1
+
+// dateLayout formats the dates of an Entry.
+const dateLayout = "2006-01-02"
+
+// ErrCorruptManifest marks a manifest file that is not valid manifest JSON.
+var ErrCorruptManifest = errors.New("sinks: corrupt manifest")
+
+// Status is the state of one symbol in a manifest.
+type Status string
+
+// The statuses of a symbol.
+const (
+	// StatusPending: requested, not finished (yet). A manifest left by a
+	// killed run shows what never finished.
+	StatusPending Status = "pending"
+	// StatusOK: the symbol's file is complete.
+	StatusOK Status = "ok"
+	// StatusFailed: fetching or writing failed; Reason says why.
+	StatusFailed Status = "failed"
+	// StatusSkipped: deliberately not written (for example no rows);
+	// Reason says why.
+	StatusSkipped Status = "skipped"
+)
+
+// Entry is the manifest's record of one symbol.
+type Entry struct {
+	Symbol string `json:"symbol"`
+	Status Status `json:"status"`
+	Rows   int64  `json:"rows"`
+	// FirstDate and LastDate are YYYY-MM-DD.
+	FirstDate string `json:"first_date,omitempty"`
+	LastDate  string `json:"last_date,omitempty"`
+	// File is relative to the output directory, with '/' separators.
+	File  string `json:"file,omitempty"`
+	Bytes int64  `json:"bytes,omitempty"`
+	// SHA256 is the hex SHA-256 of File, empty in the single layout.
+	SHA256   string `json:"sha256,omitempty"`
+	Attempts int    `json:"attempts"`
+	// Reason explains a failure or a skip.
+	Reason string `json:"reason,omitempty"`
+	// CarriedOver marks an entry kept from an earlier run by --resume;
+	// its file was verified, not rewritten.
+	CarriedOver bool `json:"carried_over,omitempty"`
+}
+
+// Run describes a whole run in the manifest. The caller fills it in; the
+// manifest only adds Finished.
+type Run struct {
+	Started time.Time `json:"started"`
+	// Finished is nil until Finish: a manifest without it comes from a
+	// run that is still going or was killed.
+	Finished *time.Time `json:"finished,omitempty"`
+	// Source and Function say where the data came from ("alphavantage",
+	// "TIME_SERIES_DAILY").
+	Source   string `json:"source,omitempty"`
+	Function string `json:"function,omitempty"`
+	// Format, Layout and Compression are the Writer's options.
+	Format        Format      `json:"format,omitempty"`
+	Layout        Layout      `json:"layout,omitempty"`
+	Compression   Compression `json:"compression,omitempty"`
+	LoaderVersion string      `json:"loader_version,omitempty"`
+}
+
+// Totals sums a manifest's entries.
+type Totals struct {
+	Symbols     int   `json:"symbols"`
+	OK          int   `json:"ok"`
+	Failed      int   `json:"failed"`
+	Skipped     int   `json:"skipped"`
+	Pending     int   `json:"pending"`
+	CarriedOver int   `json:"carried_over"`
+	Rows        int64 `json:"rows"`
+	Bytes       int64 `json:"bytes"`
+}
+
+// document is the manifest's JSON shape.
+type document struct {
+	Version int `json:"manifest_version"`
+	Run
+	Totals  Totals  `json:"totals"`
+	Symbols []Entry `json:"symbols"`
+}
+
+// SaveInterval is the longest a change to a Manifest waits before it is on
+// disk. Saving rewrites the whole file, so saving on every change of a run
+// of thousands of symbols would cost time quadratic in their number.
+const SaveInterval = 250 * time.Millisecond
+
+// Manifest is DIR/_manifest.json: one Entry per requested symbol and the
+// run around them. Every save is atomic (temporary file, fsync, rename), so
+// the file on disk is always whole. A change is saved at once when the last
+// save is older than SaveInterval, and otherwise by a save scheduled for
+// then, so a killed run leaves a manifest at most SaveInterval behind;
+// Flush and Finish save at once. It is safe for concurrent use.
+type Manifest struct {
+	path string
+
+	mu      sync.Mutex
+	run     Run
+	entries []Entry
+	index   map[string]int // symbol to position in entries
+	version int            // changes made
+
+	saveMu   sync.Mutex // guards the fields below
+	saved    int        // the version on disk
+	lastSave time.Time
+	pending  *time.Timer // a scheduled save, if any
+	asyncErr error       // the error of the last scheduled save that failed
+}
+
+// NewManifest starts the manifest of a run in dir with every symbol
+// pending, in the order given, and saves it, replacing an earlier one.
+// To resume, load the earlier one with LoadManifest first.
+func NewManifest(dir string, run Run, symbols []string) (*Manifest, error) {
+	m := &Manifest{path: filepath.Join(dir, ManifestName), run: run, index: make(map[string]int)}
+	for _, s := range symbols {
+		m.put(Entry{Symbol: s, Status: StatusPending})
+	}
+	m.version++
+	if err := m.save(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// LoadManifest reads DIR/_manifest.json. A missing file gives an error
+// matching fs.ErrNotExist; a corrupt one an error matching
+// ErrCorruptManifest that names the file. Changes to the loaded manifest
+// are saved to the same file.
+func LoadManifest(dir string) (*Manifest, error) {
+	p := filepath.Join(dir, ManifestName)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("sinks: read manifest: %w", err)
+	}
+	var doc document
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrCorruptManifest, p, err)
+	}
+	if doc.Version != manifestVersion {
+		return nil, fmt.Errorf("%w %s: manifest_version %d, want %d", ErrCorruptManifest, p, doc.Version, manifestVersion)
+	}
+	m := &Manifest{path: p, run: doc.Run, index: make(map[string]int)}
+	for _, e := range doc.Symbols {
+		if e.Symbol == "" {
+			return nil, fmt.Errorf("%w %s: an entry has no symbol", ErrCorruptManifest, p)
+		}
+		switch e.Status {
+		case StatusPending, StatusOK, StatusFailed, StatusSkipped:
+		default:
+			return nil, fmt.Errorf("%w %s: %s: unknown status %q", ErrCorruptManifest, p, e.Symbol, e.Status)
+		}
+		m.put(e)
+	}
+	return m, nil
+}
+
+// Path returns the manifest's file path.
+func (m *Manifest) Path() string { return m.path }
+
+// Run returns the run-level fields.
+func (m *Manifest) Run() Run {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.run
+}
+
+// Entry returns the entry of symbol.
+func (m *Manifest) Entry(symbol string) (Entry, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.index[symbol]
+	if !ok {
+		return Entry{}, false
+	}
+	return m.entries[i], true
+}
+
+// Entries returns every entry, requested symbols first in their order.
+func (m *Manifest) Entries() []Entry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Entry(nil), m.entries...)
+}
+
+// Totals sums the entries.
+func (m *Manifest) Totals() Totals {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.totals()
+}
+
+// RecordOK marks symbol ok, written as f after attempts requests, and
+// saves.
+func (m *Manifest) RecordOK(symbol string, f File, attempts int) error {
+	e := Entry{
+		Symbol:   symbol,
+		Status:   StatusOK,
+		Rows:     f.Rows,
+		File:     f.Path,
+		Bytes:    f.Bytes,
+		SHA256:   f.SHA256,
+		Attempts: attempts,
+	}
+	if !f.FirstDate.IsZero() {
+		e.FirstDate, e.LastDate = f.FirstDate.Format(dateLayout), f.LastDate.Format(dateLayout)
+	}
+	return m.update(func() { m.put(e) })
+}
+
+// RecordFailure marks symbol failed after attempts requests, with the
+// text of reason, and saves. The manifest is a file users share: reason
+// must not contain a secret.
+func (m *Manifest) RecordFailure(symbol string, attempts int, reason error) error {
+	e := Entry{Symbol: symbol, Status: StatusFailed, Attempts: attempts}
+	if reason != nil {
+		e.Reason = reason.Error()
+	}
+	return m.update(func() { m.put(e) })
+}
+
+// RecordSkip marks symbol skipped for reason and saves.
+func (m *Manifest) RecordSkip(symbol, reason string) error {
+	return m.update(func() { m.put(Entry{Symbol: symbol, Status: StatusSkipped, Reason: reason}) })
+}
+
+// CarryOver keeps e, an entry of an earlier run whose file is intact (see
+// Resumable), marked CarriedOver, and saves.
+func (m *Manifest) CarryOver(e Entry) error {
+	e.CarriedOver = true
+	return m.update(func() { m.put(e) })
+}
+
+// Finish records the end of the run at t and saves at once.
+func (m *Manifest) Finish(t time.Time) error {
+	m.mu.Lock()
+	m.run.Finished = &t
+	m.version++
+	m.mu.Unlock()
+	return m.Flush()
+}
+
+// Flush saves every change now, cancelling a scheduled save.
+func (m *Manifest) Flush() error {
+	m.saveMu.Lock()
+	if m.pending != nil {
+		m.pending.Stop()
+		m.pending = nil
+	}
+	m.saveMu.Unlock()
+	return m.save()
+}
+
+// Resumable returns symbol's entry and true when a new run may keep it
+// instead of fetching and writing symbol again: the entry is ok, its file
+// is file (the path the new run would write, from Writer.Path, so a
+// different format or layout never matches), and the file in the
+// manifest's directory has the recorded size and SHA-256. Entries of the
+// single layout have no hash and are never resumable. A nil Manifest (no
+// earlier run) vouches for nothing.
+func (m *Manifest) Resumable(symbol, file string) (Entry, bool) {
+	if m == nil {
+		return Entry{}, false
+	}
+	e, ok := m.Entry(symbol)
+	if !ok || e.Status != StatusOK || e.File != file || e.SHA256 == "" {
+		return Entry{}, false
+	}
+	f, err := os.Open(filepath.Join(filepath.Dir(m.path), filepath.FromSlash(file)))
+	if err != nil {
+		return Entry{}, false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() != e.Bytes {
+		return Entry{}, false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil || hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
+		return Entry{}, false
+	}
+	return e, true
+}
+
+// put sets e as the entry of its symbol. m.mu must be held.
+func (m *Manifest) put(e Entry) {
+	if i, ok := m.index[e.Symbol]; ok {
+		m.entries[i] = e
+		return
+	}
+	m.index[e.Symbol] = len(m.entries)
+	m.entries = append(m.entries, e)
+}
+
+// update applies change and saves it within SaveInterval. It returns the
+// error of this save, or of the last scheduled one if it failed, so a
+// failing disk is reported by the next change.
+func (m *Manifest) update(change func()) error {
+	m.mu.Lock()
+	change()
+	m.version++
+	m.mu.Unlock()
+
+	m.saveMu.Lock()
+	wait := SaveInterval - time.Since(m.lastSave)
+	if wait > 0 {
+		if m.pending == nil {
+			m.pending = time.AfterFunc(wait, m.scheduledSave)
+		}
+		err := m.asyncErr
+		m.saveMu.Unlock()
+		return err
+	}
+	m.saveMu.Unlock()
+	return m.save()
+}
+
+// scheduledSave is the save that update scheduled.
+func (m *Manifest) scheduledSave() {
+	m.saveMu.Lock()
+	m.pending = nil
+	m.saveMu.Unlock()
+	err := m.save()
+	m.saveMu.Lock()
+	m.asyncErr = err
+	m.saveMu.Unlock()
+}
+
+// save writes the current state unless a save that began after the last
+// change already did: callers that queue behind one save find their change
+// written by it.
+func (m *Manifest) save() error {
+	m.saveMu.Lock()
+	defer m.saveMu.Unlock()
+	m.mu.Lock()
+	version := m.version
+	if version == m.saved {
+		m.mu.Unlock()
+		return nil
+	}
+	data, err := json.MarshalIndent(document{
+		Version: manifestVersion,
+		Run:     m.run,
+		Totals:  m.totals(),
+		Symbols: m.entries,
+	}, "", "  ")
+	m.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("sinks: encode manifest: %w", err)
+	}
+	out, err := createAtomic(m.path)
+	if err == nil {
+		if _, err = out.Write(append(data, '\n')); err == nil {
+			err = out.commit()
+		} else {
+			out.discard()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sinks: save manifest %s: %w", m.path, err)
+	}
+	m.saved = version
+	m.lastSave = time.Now()
+	return nil
+}
+
+// totals sums the entries. m.mu must be held.
+func (m *Manifest) totals() Totals {
+	t := Totals{Symbols: len(m.entries)}
+	for _, e := range m.entries {
+		switch e.Status {
+		case StatusOK:
+			t.OK++
+		case StatusFailed:
+			t.Failed++
+		case StatusSkipped:
+			t.Skipped++
+		case StatusPending:
+			t.Pending++
+		}
+		if e.CarriedOver {
+			t.CarriedOver++
+		}
+		t.Rows += e.Rows
+		t.Bytes += e.Bytes
+	}
+	return t
+}

@@ -1,0 +1,474 @@
+package sinks_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed-c7c8f39b/loader/sinks"
+)
+
+var started = time.Date(2026, time.January, 2, 3, 4, 5, 0, time.UTC)
+
+func TestManifestConcurrentUpdates(t *testing.T) {
+	dir := t.TempDir()
+	const n = 64
+	symbols := make([]string, n)
+	for i := range symbols {
+		symbols[i] = fmt.Sprintf("S%02d", i)
+	}
+	m, err := sinks.NewManifest(dir, sinks.Run{Started: started, Source: "sample"}, symbols)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A reader loads the manifest while it is being replaced: every load
+	// must see a whole file.
+	stop := make(chan struct{})
+	var loads sync.WaitGroup
+	loads.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := sinks.LoadManifest(dir); err != nil {
+				t.Errorf("load during updates: %v", err)
+				return
+			}
+		}
+	})
+
+	var wg sync.WaitGroup
+	for i, s := range symbols {
+		wg.Go(func() {
+			var err error
+			switch i % 3 {
+			case 0:
+				err = m.RecordOK(s, sinks.File{Path: s + ".parquet", Rows: 10, Bytes: 100, SHA256: "ab",
+					FirstDate: firstDay, LastDate: firstDay.AddDate(0, 0, 9)}, 1)
+			case 1:
+				err = m.RecordFailure(s, 4, errors.New("HTTP 503"))
+			default:
+				err = m.RecordSkip(s, "no rows")
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	loads.Wait()
+	if err := m.Finish(started.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := sinks.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sinks.Totals{Symbols: n, OK: 22, Failed: 21, Skipped: 21, Rows: 220, Bytes: 2200}
+	if tot := got.Totals(); tot != want {
+		t.Errorf("totals = %+v, want %+v", tot, want)
+	}
+	for i, e := range got.Entries() {
+		if e.Symbol != symbols[i] {
+			t.Fatalf("entry %d is %s, want %s", i, e.Symbol, symbols[i])
+		}
+	}
+	if e, _ := got.Entry("S00"); e.FirstDate != "2024-01-02" || e.LastDate != "2024-01-11" || e.File != "S00.parquet" {
+		t.Errorf("S00 = %+v", e)
+	}
+	if e, _ := got.Entry("S01"); e.Status != sinks.StatusFailed || e.Reason != "HTTP 503" || e.Attempts != 4 {
+		t.Errorf("S01 = %+v", e)
+	}
+	if run := got.Run(); run.Finished == nil || !run.Finished.Equal(started.Add(time.Minute)) || run.Source != "sample" {
+		t.Errorf("run = %+v", run)
+	}
+	if files := listFiles(t, dir); len(files) != 1 || files[0] != sinks.ManifestName {
+		t.Errorf("files = %v, want only the manifest", files)
+	}
+}
+
+func TestNewManifestSavesPending(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := sinks.NewManifest(dir, sinks.Run{Started: started}, []string{"AAPL", "MSFT"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := sinks.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tot := m.Totals(); tot.Symbols != 2 || tot.Pending != 2 {
+		t.Errorf("totals = %+v, want 2 pending", tot)
+	}
+}
+
+func TestLoadManifestErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string // "" for no file
+		is      error
+	}{
+		{"missing", "", fs.ErrNotExist},
+		{"not json", "{not json", sinks.ErrCorruptManifest},
+		{"truncated", `{"manifest_version": 1, "symbols": [`, sinks.ErrCorruptManifest},
+		{"wrong version", `{"manifest_version": 7}`, sinks.ErrCorruptManifest},
+		{"entry without symbol", `{"manifest_version": 1, "symbols": [{"status": "ok"}]}`, sinks.ErrCorruptManifest},
+		{"unknown status", `{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "done"}]}`, sinks.ErrCorruptManifest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.content != "" {
+				if err := os.WriteFile(filepath.Join(dir, sinks.ManifestName), []byte(tt.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := sinks.LoadManifest(dir)
+			if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), filepath.Join(dir, sinks.ManifestName)) {
+				t.Errorf("LoadManifest = %v, want %v naming the file", err, tt.is)
+			}
+		})
+	}
+}
+
+func TestResumable(t *testing.T) {
+	mem := newMem(t)
+	rec := dailyBars(mem, "AAPL", 20)
+	defer rec.Release()
+
+	tests := []struct {
+		name string
+		// spoil changes the finished run's directory or manifest.
+		spoil func(t *testing.T, dir string, m *sinks.Manifest)
+		path  string // the path the new run would write
+		want  bool
+	}{
+		{"intact", nil, "AAPL.parquet", true},
+		{"missing file", func(t *testing.T, dir string, _ *sinks.Manifest) {
+			os.Remove(filepath.Join(dir, "AAPL.parquet"))
+		}, "AAPL.parquet", false},
+		{"changed byte", func(t *testing.T, dir string, _ *sinks.Manifest) {
+			p := filepath.Join(dir, "AAPL.parquet")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data[len(data)/2] ^= 1
+			os.WriteFile(p, data, 0o644)
+		}, "AAPL.parquet", false},
+		{"wrong size", func(t *testing.T, dir string, _ *sinks.Manifest) {
+			f, err := os.OpenFile(filepath.Join(dir, "AAPL.parquet"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write([]byte{0})
+			f.Close()
+		}, "AAPL.parquet", false},
+		{"replaced by a directory", func(t *testing.T, dir string, _ *sinks.Manifest) {
+			p := filepath.Join(dir, "AAPL.parquet")
+			os.Remove(p)
+			os.Mkdir(p, 0o755)
+		}, "AAPL.parquet", false},
+		{"failed later", func(t *testing.T, _ string, m *sinks.Manifest) {
+			m.RecordFailure("AAPL", 1, errors.New("boom"))
+			if err := m.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}, "AAPL.parquet", false},
+		{"other format", nil, "AAPL.csv", false},
+		{"other layout", nil, "symbol=AAPL/part-0.parquet", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := sinks.NewManifest(dir, sinks.Run{Started: started}, []string{"AAPL"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := w.Write("AAPL", rec, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.RecordOK("AAPL", f, 2); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if tt.spoil != nil {
+				tt.spoil(t, dir, m)
+			}
+			prev, err := sinks.LoadManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, ok := prev.Resumable("AAPL", tt.path)
+			if ok != tt.want {
+				t.Fatalf("Resumable = %v, want %v", ok, tt.want)
+			}
+			if ok && (e.SHA256 != f.SHA256 || e.Attempts != 2) {
+				t.Errorf("Resumable entry = %+v", e)
+			}
+		})
+	}
+}
+
+func TestSingleLayoutIsNotResumable(t *testing.T) {
+	mem := newMem(t)
+	dir := t.TempDir()
+	if sinks.LayoutSingle.SupportsResume() || !sinks.LayoutHive.SupportsResume() || !sinks.LayoutFiles.SupportsResume() {
+		t.Error("SupportsResume: want only the single layout to refuse")
+	}
+	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: sinks.LayoutSingle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sinks.NewManifest(dir, sinks.Run{Started: started, Layout: sinks.LayoutSingle}, []string{"AAPL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := dailyBars(mem, "AAPL", 3)
+	defer rec.Release()
+	f, err := w.Write("AAPL", rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RecordOK("AAPL", f, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Resumable("AAPL", f.Path); ok {
+		t.Error("an entry of the single layout is resumable")
+	}
+}
+
+// TestResumeEndsWithSameFiles interrupts a run, resumes it, and compares
+// its files with those of a run that was never interrupted.
+func TestResumeEndsWithSameFiles(t *testing.T) {
+	symbols := []string{"AAPL", "GOOGL", "MSFT", "BRK.B", "IBM"}
+	for _, layout := range []sinks.Layout{sinks.LayoutFiles, sinks.LayoutHive} {
+		t.Run(string(layout), func(t *testing.T) {
+			mem := newMem(t)
+			opts := sinks.Options{Allocator: mem, Layout: layout, Metadata: map[string]string{"source": "sample"}}
+			run := sinks.Run{Started: started, Layout: layout}
+
+			// fetch writes every symbol the previous manifest cannot vouch
+			// for; an interrupted run stops after stopAfter symbols.
+			fetch := func(dir string, prev *sinks.Manifest, stopAfter int) *sinks.Manifest {
+				opts.Dir = dir
+				w, err := sinks.New(opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := sinks.NewManifest(dir, run, symbols)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, s := range symbols {
+					if i == stopAfter {
+						// A killed run leaves a temporary file behind.
+						os.WriteFile(filepath.Join(dir, "."+s+".parquet.tmp-42"), []byte("half"), 0o644)
+						if err := m.Flush(); err != nil {
+							t.Fatal(err)
+						}
+						return m
+					}
+					p, err := w.Path(s)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if prev != nil {
+						if e, ok := prev.Resumable(s, p); ok {
+							if err := m.CarryOver(e); err != nil {
+								t.Fatal(err)
+							}
+							continue
+						}
+					}
+					rec := dailyBars(mem, s, 10+i)
+					f, err := w.Write(s, rec, nil)
+					rec.Release()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := m.RecordOK(s, f, 1); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				// A killed run leaves the manifest at most SaveInterval
+				// behind; this one was killed after it caught up.
+				if err := m.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				return m
+			}
+
+			whole := t.TempDir()
+			fetch(whole, nil, -1)
+
+			resumed := t.TempDir()
+			fetch(resumed, nil, 2)
+			// Spoil one finished file: resume must rewrite it.
+			spoilt, _ := sinks.SafeName("GOOGL")
+			if layout == sinks.LayoutHive {
+				spoilt = "symbol=" + spoilt + "/part-0"
+			}
+			if err := os.WriteFile(filepath.Join(resumed, spoilt+".parquet"), []byte("junk"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			prev, err := sinks.LoadManifest(resumed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := fetch(resumed, prev, -1)
+
+			if got, want := fileSums(t, resumed), fileSums(t, whole); !maps.Equal(got, want) {
+				t.Errorf("resumed run files:\n%v\nuninterrupted run files:\n%v", got, want)
+			}
+			tot := m.Totals()
+			if tot.OK != len(symbols) || tot.CarriedOver != 1 {
+				t.Errorf("totals = %+v, want %d ok, 1 carried over (AAPL)", tot, len(symbols))
+			}
+			if e, _ := m.Entry("AAPL"); !e.CarriedOver {
+				t.Errorf("AAPL = %+v, want carried over", e)
+			}
+		})
+	}
+}
+
+func TestNilManifestVouchesForNothing(t *testing.T) {
+	var prev *sinks.Manifest
+	if _, ok := prev.Resumable("AAPL", "AAPL.parquet"); ok {
+		t.Error("a nil manifest vouches for AAPL")
+	}
+}
+
+// TestLoadManifestV1 reads a manifest of the first version, as written by
+// an earlier run, and saves it back unchanged.
+func TestLoadManifestV1(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/manifest_v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, sinks.ManifestName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := sinks.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := m.Run()
+	if run.Source != "alphavantage" || run.Format != sinks.FormatParquet || run.Layout != sinks.LayoutFiles ||
+		run.LoaderVersion != "v0.1.0" || run.Finished == nil {
+		t.Errorf("run = %+v", run)
+	}
+	want := sinks.Totals{Symbols: 4, OK: 2, Failed: 1, Skipped: 1, CarriedOver: 1, Rows: 200, Bytes: 14250}
+	if got := m.Totals(); got != want {
+		t.Errorf("totals = %+v, want %+v", got, want)
+	}
+	if e, _ := m.Entry("BRK.B"); !e.CarriedOver || e.Attempts != 2 || e.File != "BRK.B.parquet" {
+		t.Errorf("BRK.B = %+v", e)
+	}
+	if err := m.Finish(*run.Finished); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := os.ReadFile(filepath.Join(dir, sinks.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(saved) != string(data) {
+		t.Errorf("saved manifest differs from the one loaded:\n%s", saved)
+	}
+}
+
+// FuzzLoadManifest checks that any file either fails to load with
+// ErrCorruptManifest or loads and survives a save and a reload unchanged.
+func FuzzLoadManifest(f *testing.F) {
+	seed, err := os.ReadFile("testdata/manifest_v1.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`{"manifest_version": 1}`))
+	f.Add([]byte(`{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "ok"}, {"symbol": "A", "status": "failed"}]}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, sinks.ManifestName), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := sinks.LoadManifest(dir)
+		if err != nil {
+			if !errors.Is(err, sinks.ErrCorruptManifest) {
+				t.Fatalf("LoadManifest = %v, want ErrCorruptManifest", err)
+			}
+			return
+		}
+		if err := m.RecordSkip("ZZZZ", "fuzz"); err != nil {
+			t.Fatal(err)
+		}
+		back, err := sinks.LoadManifest(dir)
+		if err != nil {
+			t.Fatalf("reload: %v", err)
+		}
+		if !slices.Equal(back.Entries(), m.Entries()) || back.Totals() != m.Totals() {
+			t.Fatalf("reload differs:\n%+v\n%+v", back.Entries(), m.Entries())
+		}
+	})
+}
+
+// TestManifestCoalescesSaves shows that a burst of changes costs a few saves,
+// not one per change, and that every change reaches the disk within
+// SaveInterval even without Flush.
+func TestManifestCoalescesSaves(t *testing.T) {
+	dir := t.TempDir()
+	symbols := make([]string, 2000)
+	for i := range symbols {
+		symbols[i] = fmt.Sprintf("S%04d", i)
+	}
+	m, err := sinks.NewManifest(dir, sinks.Run{}, symbols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range symbols {
+		if err := m.RecordSkip(s, "stopped"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * sinks.SaveInterval)
+	for {
+		loaded, err := sinks.LoadManifest(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loaded.Totals().Skipped == len(symbols) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v the manifest on disk has %+v", 10*sinks.SaveInterval, loaded.Totals())
+		}
+		time.Sleep(sinks.SaveInterval / 5)
+	}
+}
