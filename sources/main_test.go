@@ -3,24 +3,9 @@ package sources_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/seed-c7c8f39b/loader/internal/leaktest"
 )
 
 // TestMain fails the package's tests if any goroutine outlives them: the
 // Alpha Vantage client and the compatible server both start goroutines.
-//
-// fasthttp keeps housekeeping goroutines of its own that no API stops: the
-// server's Date header ticker and the default dialer's address-cache
-// cleaner live as long as the process, and the client's and the worker
-// pool's cleaners sleep up to 10 s before noticing they have nothing left
-// to do. They are ignored; every goroutine serving a connection or
-// running a request is not.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*TCPDialer).tcpAddrsClean"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
-	)
-}
+func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
