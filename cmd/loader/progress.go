@@ -18,8 +18,8 @@ import (
 )
 
 // progressInterval is how often the plain (non-terminal) progress line is
-// logged.
-const progressInterval = 5 * time.Second
+// logged; a variable so that tests can shorten it.
+var progressInterval = 5 * time.Second
 
 // progress shows how a fetch run advances: a live bar on a terminal, a log
 // line every few seconds otherwise, nothing when quiet.
