@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -47,11 +48,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var exit *exitError
 	if errors.As(err, &exit) {
 		if exit.err != nil {
-			fmt.Fprintln(stderr, "loader:", exit.err)
+			fmt.Fprintln(stderr, prefixed(exit.err))
 		}
 		return exit.code
 	}
-	fmt.Fprintln(stderr, "loader:", err)
+	fmt.Fprintln(stderr, prefixed(err))
 	if isUsage(err) {
 		fmt.Fprintln(stderr, "Run 'loader --help' for usage.")
 		return exitUsage
@@ -95,9 +96,20 @@ LOADER_<FLAG> (--symbols-file: LOADER_SYMBOLS_FILE); flags win.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newFetchCmd(),
+		newBatchesCmd(),
 		newServeCmd(),
 	)
 	return root
+}
+
+// prefixed returns err's message starting with "loader: ", once: errors of
+// the loader package already carry it.
+func prefixed(err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "loader: ") {
+		return msg
+	}
+	return "loader: " + msg
 }
 
 // usageError marks a mistake in the command line: exit status 2.

@@ -1,0 +1,475 @@
+package loader
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/sourcegraph/conc/pool"
+)
+
+// LogReturn names the built-in column ln(close[t] / close[t-1]). A file
+// that has no column of this name gets it computed from its close column;
+// its first row is null.
+const LogReturn = "log_return"
+
+// DatasetConfig chooses what a Dataset loads and how it is cut into splits.
+type DatasetConfig struct {
+	// Features are the columns of X, in this order. Default: [LogReturn].
+	Features []string
+	// Target is the column of Y. Default: LogReturn, so that the label of a
+	// window with Horizon 1 is the next day's log return.
+	Target string
+
+	// TrainEnd is the last date of the training split; zero means no
+	// splits: every row belongs to the training split.
+	TrainEnd time.Time
+	// ValEnd is the last date of the validation split; the test split is
+	// what follows it. Zero means the validation split runs to the end and
+	// there is no test split.
+	ValEnd time.Time
+	// Embargo is the number of rows (trading days, for daily bars) after
+	// each split boundary that belong to no split, so that rows close to
+	// the boundary on either side cannot inform each other.
+	Embargo int
+	// Normalize z-scores every feature per symbol with the mean and
+	// standard deviation of that symbol's training rows only, so no
+	// statistic of validation or test data leaks into training. The target
+	// is left in its own units. A symbol without training rows has no
+	// statistics and yields no windows.
+	Normalize bool
+
+	// Allocator is used while decoding files; default memory.DefaultAllocator.
+	Allocator memory.Allocator
+}
+
+// Split selects the rows a Loader draws windows from.
+type Split int
+
+// The splits of a Dataset. All ignores the split dates.
+const (
+	All Split = iota
+	Train
+	Val
+	Test
+)
+
+var splitNames = [...]string{"all", "train", "val", "test"}
+
+// String returns "all", "train", "val" or "test".
+func (s Split) String() string {
+	if s < 0 || int(s) >= len(splitNames) {
+		return fmt.Sprintf("Split(%d)", int(s))
+	}
+	return splitNames[s]
+}
+
+// ParseSplit parses the name String returns.
+func ParseSplit(name string) (Split, error) {
+	if i := slices.Index(splitNames[:], name); i >= 0 {
+		return Split(i), nil
+	}
+	return 0, fmt.Errorf("loader: unknown split %q (want all, train, val or test)", name)
+}
+
+// Dataset holds the chosen columns of a set of files in memory, one series
+// per symbol, sorted by date. It is immutable and safe for concurrent use;
+// any number of Loaders may share it.
+type Dataset struct {
+	cfg         DatasetConfig
+	series      []series
+	files       []string
+	fingerprint string
+	rows        int
+}
+
+// series is one symbol's rows.
+type series struct {
+	symbol string
+	dates  []int32   // days since 1970-01-01, strictly increasing
+	x      []float32 // rows × features, row-major
+	y      []float32 // target per row
+	// featBad[i] and targetBad[i] count the rows before i whose features,
+	// respectively target, hold a null or NaN: a range is clean when the
+	// counts at its ends are equal.
+	featBad, targetBad []int32
+	// bounds[split] is the [lo, hi) row range of each split.
+	bounds [4][2]int
+}
+
+// Open loads the files at path — one Parquet or Arrow IPC file, or every such
+// file below a directory — into memory. Each file needs a date column and
+// the configured feature and target columns (numeric; nulls allowed). Rows
+// are grouped by the symbol column, or, without one, by the file's hive
+// directory "symbol=X" or its base name.
+func Open(path string, cfg DatasetConfig) (*Dataset, error) {
+	if len(cfg.Features) == 0 {
+		cfg.Features = []string{LogReturn}
+	}
+	if cfg.Target == "" {
+		cfg.Target = LogReturn
+	}
+	if cfg.Allocator == nil {
+		cfg.Allocator = memory.DefaultAllocator
+	}
+	if cfg.Embargo < 0 {
+		return nil, fmt.Errorf("loader: embargo %d is negative", cfg.Embargo)
+	}
+	if !cfg.ValEnd.IsZero() && cfg.TrainEnd.IsZero() {
+		return nil, errors.New("loader: a validation end needs a training end")
+	}
+	if !cfg.ValEnd.IsZero() && !cfg.ValEnd.After(cfg.TrainEnd) {
+		return nil, fmt.Errorf("loader: validation end %s is not after training end %s",
+			cfg.ValEnd.Format(time.DateOnly), cfg.TrainEnd.Format(time.DateOnly))
+	}
+	files, err := findFiles(path)
+	if err != nil {
+		return nil, err
+	}
+
+	names := append(slices.Clone(cfg.Features), cfg.Target)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	acc := newAccumulator(names)
+	// Files are decoded in parallel, each into its own accumulator, and
+	// merged in file order so that the result does not depend on timing.
+	parts := make([]*accumulator, len(files))
+	digests := make([][sha256.Size]byte, len(files))
+	sizes := make([]int, len(files))
+	p := pool.New().WithErrors().WithFirstError().WithMaxGoroutines(runtime.GOMAXPROCS(0))
+	for i, f := range files {
+		p.Go(func() error {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("loader: %w", err)
+			}
+			digests[i], sizes[i] = sha256.Sum256(data), len(data)
+			part := newAccumulator(names)
+			if err := eachRecord(f, data, part.wants, cfg.Allocator, func(rec arrow.RecordBatch) error {
+				return part.add(rec, hiveSymbol(f))
+			}); err != nil {
+				return fmt.Errorf("loader: read %s: %w", f, err)
+			}
+			parts[i] = part
+			return nil
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return nil, err
+	}
+	sum := sha256.New()
+	for i, f := range files {
+		rel, _ := filepath.Rel(path, f)
+		fmt.Fprintf(sum, "%s\x00%d\x00%x\n", filepath.ToSlash(rel), sizes[i], digests[i])
+		if err := acc.merge(parts[i]); err != nil {
+			return nil, fmt.Errorf("loader: read %s: %w", f, err)
+		}
+	}
+
+	ds := &Dataset{cfg: cfg, files: files, fingerprint: "sha256:" + hex.EncodeToString(sum.Sum(nil)[:16])}
+	for _, sym := range slices.Sorted(maps.Keys(acc.raws)) {
+		s, err := acc.raws[sym].build(sym, names, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("loader: %s: %w", sym, err)
+		}
+		ds.series = append(ds.series, s)
+		ds.rows += len(s.dates)
+	}
+	return ds, nil
+}
+
+// Symbols returns the symbols of the dataset, sorted.
+func (ds *Dataset) Symbols() []string {
+	out := make([]string, len(ds.series))
+	for i, s := range ds.series {
+		out[i] = s.symbol
+	}
+	return out
+}
+
+// Rows returns the number of rows loaded, over all symbols.
+func (ds *Dataset) Rows() int { return ds.rows }
+
+// Features returns the feature column names, in the order of X's last axis.
+func (ds *Dataset) Features() []string { return slices.Clone(ds.cfg.Features) }
+
+// Target returns the target column name.
+func (ds *Dataset) Target() string { return ds.cfg.Target }
+
+// Files returns the files read, sorted.
+func (ds *Dataset) Files() []string { return slices.Clone(ds.files) }
+
+// Fingerprint identifies the bytes of every file read and their names
+// relative to the opened path; any change to a file changes it.
+func (ds *Dataset) Fingerprint() string { return ds.fingerprint }
+
+// accumulator gathers the rows of every file per symbol.
+type accumulator struct {
+	names []string
+	raws  map[string]*raw
+}
+
+// raw is one symbol's rows as read, in file order.
+type raw struct {
+	dates []int32
+	vals  [][]float64 // per name
+	close []float64   // only when LogReturn is derived
+	// derive records whether LogReturn comes from the files (1) or from
+	// close (2); 0 before the first file.
+	derive int8
+}
+
+// wants reports whether add reads the column name.
+func (a *accumulator) wants(name string) bool {
+	return name == colDate || name == colSymbol || name == colClose || slices.Contains(a.names, name)
+}
+
+func newAccumulator(names []string) *accumulator {
+	return &accumulator{names: names, raws: map[string]*raw{}}
+}
+
+func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
+	schema := rec.Schema()
+	index := func(name string) int {
+		if idx := schema.FieldIndices(name); len(idx) > 0 {
+			return idx[0]
+		}
+		return -1
+	}
+	dateIdx := index(colDate)
+	if dateIdx < 0 {
+		return fmt.Errorf("%w %q: missing", ErrColumn, colDate)
+	}
+	dates, err := dateValues(nil, rec.Column(dateIdx))
+	if err != nil {
+		return err
+	}
+	derive := int8(1)
+	cols := make([][]float64, len(a.names))
+	for i, name := range a.names {
+		idx := index(name)
+		if idx < 0 && name == LogReturn {
+			derive = 2
+			continue
+		}
+		if idx < 0 {
+			return fmt.Errorf("%w %q: missing", ErrColumn, name)
+		}
+		if cols[i], err = floatValues(nil, rec.Column(idx), name); err != nil {
+			return err
+		}
+	}
+	var closes []float64
+	if derive == 2 {
+		idx := index(colClose)
+		if idx < 0 {
+			return fmt.Errorf("%w %q: missing, and %s is computed from it", ErrColumn, colClose, LogReturn)
+		}
+		if closes, err = floatValues(nil, rec.Column(idx), colClose); err != nil {
+			return err
+		}
+	}
+
+	symIdx := index(colSymbol)
+	var symCol arrow.Array
+	if symIdx >= 0 {
+		symCol = rec.Column(symIdx)
+	}
+	var cur *raw
+	curSym := ""
+	for row := range int(rec.NumRows()) {
+		sym := fileSymbol
+		if symCol != nil && symCol.IsValid(row) {
+			sym = stringAt(symCol, row)
+		}
+		if cur == nil || sym != curSym {
+			cur, curSym = a.raws[sym], sym
+			if cur == nil {
+				cur = &raw{vals: make([][]float64, len(a.names)), derive: derive}
+				a.raws[sym] = cur
+			}
+			if cur.derive != derive {
+				return fmt.Errorf("%s: %s is a column in some files and not in others", sym, LogReturn)
+			}
+		}
+		cur.dates = append(cur.dates, dates[row])
+		for i, c := range cols {
+			if c == nil {
+				cur.vals[i] = append(cur.vals[i], math.NaN())
+			} else {
+				cur.vals[i] = append(cur.vals[i], c[row])
+			}
+		}
+		if closes != nil {
+			cur.close = append(cur.close, closes[row])
+		}
+	}
+	return nil
+}
+
+// merge appends the rows of part after those of a.
+func (a *accumulator) merge(part *accumulator) error {
+	for sym, r := range part.raws {
+		dst := a.raws[sym]
+		if dst == nil {
+			a.raws[sym] = r
+			continue
+		}
+		if dst.derive != r.derive {
+			return fmt.Errorf("%s: %s is a column in some files and not in others", sym, LogReturn)
+		}
+		dst.dates = append(dst.dates, r.dates...)
+		for i := range dst.vals {
+			dst.vals[i] = append(dst.vals[i], r.vals[i]...)
+		}
+		dst.close = append(dst.close, r.close...)
+	}
+	return nil
+}
+
+// build sorts r by date and turns it into a series.
+func (r *raw) build(sym string, names []string, cfg DatasetConfig) (series, error) {
+	n := len(r.dates)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return r.dates[order[i]] < r.dates[order[j]] })
+	s := series{symbol: sym, dates: make([]int32, n)}
+	for i, o := range order {
+		s.dates[i] = r.dates[o]
+		if i > 0 && s.dates[i] == s.dates[i-1] {
+			return series{}, fmt.Errorf("date %s appears twice", dateOf(s.dates[i]).Format(time.DateOnly))
+		}
+	}
+	column := func(name string) []float64 {
+		src := r.vals[slices.Index(names, name)]
+		out := make([]float64, n)
+		if name == LogReturn && r.derive == 2 {
+			out[0] = math.NaN()
+			for i := 1; i < n; i++ {
+				out[i] = math.Log(r.close[order[i]] / r.close[order[i-1]])
+			}
+			return out
+		}
+		for i, o := range order {
+			out[i] = src[o]
+		}
+		return out
+	}
+
+	s.bounds = splitBounds(s.dates, cfg)
+	nf := len(cfg.Features)
+	s.x = make([]float32, n*nf)
+	s.featBad = make([]int32, n+1)
+	bad := make([]bool, n)
+	for f, name := range cfg.Features {
+		vals := column(name)
+		scale, shift := 1.0, 0.0
+		if cfg.Normalize {
+			mean, std, ok := meanStd(vals[:s.bounds[Train][1]])
+			if !ok {
+				// No training statistics: no window of this symbol may be used.
+				for i := range bad {
+					bad[i] = true
+				}
+			}
+			scale, shift = 1/std, -mean/std
+		}
+		for i, v := range vals {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				bad[i] = true
+			}
+			s.x[i*nf+f] = float32(v*scale + shift)
+		}
+	}
+	for i, b := range bad {
+		s.featBad[i+1] = s.featBad[i] + boolInt(b)
+	}
+	s.y = make([]float32, n)
+	s.targetBad = make([]int32, n+1)
+	for i, v := range column(cfg.Target) {
+		s.y[i] = float32(v)
+		s.targetBad[i+1] = s.targetBad[i] + boolInt(math.IsNaN(v) || math.IsInf(v, 0))
+	}
+	return s, nil
+}
+
+// splitBounds returns the row range of every split of dates.
+func splitBounds(dates []int32, cfg DatasetConfig) [4][2]int {
+	n := len(dates)
+	var b [4][2]int
+	b[All] = [2]int{0, n}
+	if cfg.TrainEnd.IsZero() {
+		b[Train] = [2]int{0, n}
+		return b
+	}
+	after := func(t time.Time) int {
+		day := int32(t.Unix() / 86_400)
+		return sort.Search(n, func(i int) bool { return dates[i] > day })
+	}
+	trainHi := after(cfg.TrainEnd)
+	valHi := n
+	if !cfg.ValEnd.IsZero() {
+		valHi = after(cfg.ValEnd)
+	}
+	valLo := min(trainHi+cfg.Embargo, valHi)
+	testLo := min(valHi+cfg.Embargo, n)
+	if cfg.ValEnd.IsZero() {
+		testLo = n
+	}
+	b[Train] = [2]int{0, trainHi}
+	b[Val] = [2]int{valLo, valHi}
+	b[Test] = [2]int{testLo, n}
+	return b
+}
+
+// meanStd returns the mean and standard deviation of the finite values of
+// vals; ok is false when there are none. A zero deviation becomes 1.
+func meanStd(vals []float64) (mean, std float64, ok bool) {
+	var sum, sq float64
+	n := 0
+	for _, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		sum += v
+		n++
+	}
+	if n == 0 {
+		return 0, 1, false
+	}
+	mean = sum / float64(n)
+	for _, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		sq += (v - mean) * (v - mean)
+	}
+	std = math.Sqrt(sq / float64(n))
+	if std == 0 {
+		std = 1
+	}
+	return mean, std, true
+}
+
+func boolInt(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dateOf converts days since 1970-01-01 to a UTC time.
+func dateOf(days int32) time.Time { return time.Unix(int64(days)*86_400, 0).UTC() }

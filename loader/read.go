@@ -1,0 +1,238 @@
+package loader
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Column names the reader gives a meaning to.
+const (
+	colSymbol = "symbol"
+	colDate   = "date"
+	colClose  = "close"
+)
+
+// findFiles returns the data files under path, sorted: path itself if it is
+// a file, otherwise every .parquet, .arrow, .ipc and .feather file below it.
+// Names starting with "_" or "." (manifests, temporary files of a writer
+// that has not finished) are skipped.
+func findFiles(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("loader: %w", err)
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if p != path && (strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".")) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() && fileFormat(name) != "" {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loader: list %s: %w", path, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("loader: %s: no .parquet or .arrow files", path)
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// fileFormat returns "parquet" or "arrow" for a data file name, "" otherwise.
+func fileFormat(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".parquet", ".pq":
+		return "parquet"
+	case ".arrow", ".ipc", ".feather":
+		return "arrow"
+	}
+	return ""
+}
+
+// eachRecord calls fn with every record batch of the file whose bytes are
+// data. The batch is only valid during the call. Of a Parquet file only the
+// columns for which want is true are decoded; an Arrow IPC file is mapped
+// whole, as its columns cost nothing to skip.
+//
+// Arrow's decoders panic on some damaged files (slice bounds read from the
+// file); that is turned into an error, so that one bad file fails Open
+// instead of the training process.
+func eachRecord(path string, data []byte, want func(column string) bool, mem memory.Allocator, fn func(arrow.RecordBatch) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("damaged file: %v", r)
+		}
+	}()
+	r := bytes.NewReader(data)
+	if fileFormat(path) == "parquet" {
+		pf, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
+		if err != nil {
+			return err
+		}
+		var cols, groups []int
+		for _, field := range fr.Manifest.Fields {
+			if field.IsLeaf() && want(field.Field.Name) {
+				cols = append(cols, field.ColIndex)
+			}
+		}
+		for i := range pf.NumRowGroups() {
+			groups = append(groups, i)
+		}
+		tbl, err := fr.ReadRowGroups(context.Background(), cols, groups)
+		if err != nil {
+			return err
+		}
+		defer tbl.Release()
+		tr := array.NewTableReader(tbl, 0)
+		defer tr.Release()
+		for tr.Next() {
+			if err := fn(tr.RecordBatch()); err != nil {
+				return err
+			}
+		}
+		return tr.Err()
+	}
+	if fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem)); err == nil {
+		defer fr.Close()
+		for i := range fr.NumRecords() {
+			rec, err := fr.RecordBatch(i)
+			if err != nil {
+				return err
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Not the IPC file format: try the stream format.
+	sr, err := ipc.NewReader(bytes.NewReader(data), ipc.WithAllocator(mem))
+	if err != nil {
+		return err
+	}
+	defer sr.Release()
+	for sr.Next() {
+		if err := fn(sr.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	return sr.Err()
+}
+
+// hiveSymbol returns X for a file under a "symbol=X" directory, else the
+// file's base name without extension.
+func hiveSymbol(path string) string {
+	for dir := filepath.Dir(path); dir != "." && dir != string(filepath.Separator); dir = filepath.Dir(dir) {
+		if v, ok := strings.CutPrefix(filepath.Base(dir), colSymbol+"="); ok {
+			return v
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+}
+
+// ErrColumn is wrapped by the errors of Open for a file that lacks a
+// configured column or holds it in a type that cannot be used.
+var ErrColumn = errors.New("column")
+
+// floatValues appends the values of a numeric column to dst as float64,
+// nulls as NaN.
+func floatValues(dst []float64, col arrow.Array, name string) ([]float64, error) {
+	n := col.Len()
+	switch a := col.(type) {
+	case *array.Float64:
+		dst = append(dst, a.Float64Values()...)
+	case *array.Float32:
+		for _, v := range a.Float32Values() {
+			dst = append(dst, float64(v))
+		}
+	case *array.Int64:
+		for _, v := range a.Int64Values() {
+			dst = append(dst, float64(v))
+		}
+	case *array.Int32:
+		for _, v := range a.Int32Values() {
+			dst = append(dst, float64(v))
+		}
+	default:
+		return dst, fmt.Errorf("%w %q: type %s is not numeric", ErrColumn, name, col.DataType())
+	}
+	if col.NullN() > 0 {
+		base := len(dst) - n
+		for i := range n {
+			if col.IsNull(i) {
+				dst[base+i] = math.NaN()
+			}
+		}
+	}
+	return dst, nil
+}
+
+// dateValues appends the days since 1970-01-01 of a date column to dst.
+func dateValues(dst []int32, col arrow.Array) ([]int32, error) {
+	if col.NullN() > 0 {
+		return dst, fmt.Errorf("%w %q: %d null dates", ErrColumn, colDate, col.NullN())
+	}
+	switch a := col.(type) {
+	case *array.Date32:
+		for _, v := range a.Date32Values() {
+			dst = append(dst, int32(v))
+		}
+	case *array.Date64:
+		for _, v := range a.Date64Values() {
+			dst = append(dst, int32(int64(v)/86_400_000))
+		}
+	case *array.Timestamp:
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		for _, v := range a.TimestampValues() {
+			dst = append(dst, int32(v.ToTime(unit).Unix()/86_400))
+		}
+	default:
+		return dst, fmt.Errorf("%w %q: type %s is not a date", ErrColumn, colDate, col.DataType())
+	}
+	return dst, nil
+}
+
+// stringAt returns row i of a string-like column.
+func stringAt(col arrow.Array, i int) string {
+	if s, ok := col.(interface{ Value(int) string }); ok {
+		return s.Value(i)
+	}
+	return col.ValueStr(i)
+}
