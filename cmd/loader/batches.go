@@ -106,6 +106,9 @@ func runBatches(ctx context.Context, o batchesOptions, stdout, stderr io.Writer)
 	if o.cfg.Workers < 0 || o.cfg.Prefetch < 0 || o.cfg.WorldSize < 0 || o.cfg.Rank < 0 {
 		return usagef("--workers, --prefetch, --rank and --world-size must not be negative")
 	}
+	if o.cfg.WorldSize > 0 && o.cfg.Rank >= o.cfg.WorldSize {
+		return usagef("--rank %d: want less than --world-size %d", o.cfg.Rank, o.cfg.WorldSize)
+	}
 	if o.emit != "none" && o.emit != "npy" {
 		return usagef("--emit %q: want none or npy", o.emit)
 	}
