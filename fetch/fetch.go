@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"runtime"
 	"time"
 
@@ -134,7 +135,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	})
 	releaseSeries := pipeline.Discard(func(s sources.Series) { s.Record.Release() })
 	series := pipeline.Map(p, "fetch", symbols, func(ctx context.Context, sym string) (sources.Series, error) {
-		return cfg.Source.Fetch(ctx, sym, cfg.Allocator)
+		s, err := cfg.Source.Fetch(ctx, sym, cfg.Allocator)
+		if err == nil {
+			s.Meta = withFetchTime(s.Meta)
+		}
+		return s, err
 	}, pipeline.Workers(cfg.Concurrency), releaseSeries)
 	if cfg.Transform != nil {
 		series = pipeline.Map(p, "transform", series, func(_ context.Context, s sources.Series) (sources.Series, error) {
@@ -192,6 +197,18 @@ func withDefaults(cfg Config) Config {
 		cfg.Stop = make(chan struct{})
 	}
 	return cfg
+}
+
+// withFetchTime returns meta with "fetched_at" set to now, unless the source
+// set it: every written file records when its data was fetched.
+func withFetchTime(meta map[string]string) map[string]string {
+	if _, ok := meta["fetched_at"]; ok {
+		return meta
+	}
+	out := make(map[string]string, len(meta)+1)
+	maps.Copy(out, meta)
+	out["fetched_at"] = time.Now().UTC().Format(time.RFC3339)
+	return out
 }
 
 // symbolOf names the symbol of a failed pipeline item.

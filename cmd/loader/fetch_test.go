@@ -72,7 +72,7 @@ func TestFetchSampleEndToEnd(t *testing.T) {
 		}
 	}
 
-	first := map[string][]byte{}
+	first := map[string]arrow.RecordBatch{}
 	for _, sym := range []string{"AAPL", "GOOGL", "MSFT"} {
 		path := filepath.Join(out, sym+".parquet")
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -94,9 +94,18 @@ func TestFetchSampleEndToEnd(t *testing.T) {
 				t.Fatalf("%s row %d close %v, want %v", sym, i, closes.Value(i), b.Close)
 			}
 		}
-		rec.Release()
-		mem.AssertSize(t, 0)
-		first[sym], _ = os.ReadFile(path)
+		pf, err := file.OpenParquetFile(path, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta := pf.MetaData().KeyValueMetadata()
+		for _, key := range []string{"source", "function", "output_size", "fetched_at", "loader_version"} {
+			if meta.FindValue(key) == nil {
+				t.Errorf("%s metadata lacks %q: %v", sym, key, meta)
+			}
+		}
+		pf.Close()
+		first[sym] = rec
 	}
 
 	var manifest struct {
@@ -107,15 +116,19 @@ func TestFetchSampleEndToEnd(t *testing.T) {
 		t.Fatalf("manifest: %v\n%s", err, data)
 	}
 
-	// A second run writes the very same files.
+	// A second run writes the same values; only the fetch time differs.
 	if code, _, stderr := runCLI(t, "fetch", "--symbols", "AAPL,GOOGL,MSFT", "--out", out); code != exitOK {
 		t.Fatalf("second run exit %d: %s", code, stderr)
 	}
 	for sym, want := range first {
-		got, _ := os.ReadFile(filepath.Join(out, sym+".parquet"))
-		if !bytes.Equal(got, want) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		got := readParquet(t, filepath.Join(out, sym+".parquet"), mem)
+		if !array.RecordEqual(got, want) {
 			t.Errorf("%s differs between two runs", sym)
 		}
+		got.Release()
+		want.Release()
+		mem.AssertSize(t, 0)
 	}
 }
 
