@@ -199,3 +199,33 @@ func TestHelp(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
+
+func TestFetchFormatsAndLayouts(t *testing.T) {
+	tests := []struct {
+		args  []string
+		files []string
+	}{
+		{[]string{"--format", "arrow"}, []string{"AAPL.arrow", "MSFT.arrow"}},
+		{[]string{"--format", "csv"}, []string{"AAPL.csv", "MSFT.csv"}},
+		{[]string{"--compression", "snappy", "--row-group-size", "1000"}, []string{"AAPL.parquet", "MSFT.parquet"}},
+		{[]string{"--layout", "single"}, []string{"data.parquet"}},
+		{[]string{"--layout", "hive"}, []string{"symbol=AAPL/part-0.parquet", "symbol=MSFT/part-0.parquet"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out := t.TempDir()
+			code, stdout, stderr := runCLI(t, append([]string{"fetch", "--symbols", "AAPL,MSFT", "--out", out, "--quiet"}, tt.args...)...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, f := range tt.files {
+				if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+					t.Errorf("%s: %v", f, err)
+				}
+			}
+			if !strings.Contains(stdout, "2 symbols (2 ok, 0 failed, 0 skipped), 10436 rows") {
+				t.Errorf("report:\n%s", stdout)
+			}
+		})
+	}
+}
