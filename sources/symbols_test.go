@@ -123,3 +123,38 @@ func FuzzNormalizeSymbol(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"0/1", "3/4", "3/2", "-1/2", "1/0", "x", "1/2/3", "99999999999999999999/1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, n, err := sources.ParseShard(s)
+		if err != nil {
+			return
+		}
+		if n < 1 || k < 0 || k >= n {
+			t.Fatalf("ParseShard(%q) = %d/%d", s, k, n)
+		}
+	})
+}
+
+func FuzzReadSymbols(f *testing.F) {
+	for _, s := range []string{"AAPL\nmsft # x\n\n", "#only\n", "A B\n", "\x00\n", strings.Repeat("A", 70000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		symbols, err := sources.ReadSymbols(strings.NewReader(in), "fuzz.txt")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.txt") && !strings.Contains(err.Error(), "fuzz.txt") {
+				t.Fatalf("error %q does not name the input", err)
+			}
+			return
+		}
+		for _, s := range symbols {
+			if again, err := sources.NormalizeSymbol(s); err != nil || again != s {
+				t.Fatalf("ReadSymbols returned %q, which does not normalise to itself", s)
+			}
+		}
+	})
+}
