@@ -57,7 +57,6 @@ or "auto" (alphavantage when a key is set, otherwise sample).
 Transforms (--transform, comma-separated, computed per symbol on the whole
 series before --start/--end cut it; windows not yet full hold nulls):
 ` + transform.Help() + `
-
 Exit status: 0 when every symbol succeeded, 1 when some failed, 2 for a usage
 error, 130 when interrupted. The first Ctrl-C finishes the symbols in flight
 and writes the manifest; a second one aborts at once.`,
@@ -75,7 +74,7 @@ and writes the manifest; a second one aborts at once.`,
 	fl.IntVar(&f.concurrency, "concurrency", 4, "symbols fetched at once (requests in flight)")
 	fl.StringVar(&f.shard, "shard", "", "fetch only shard K/N of the symbols (a stable split by symbol), e.g. 0/4")
 
-	fl.StringVar(&f.transform, "transform", "", "transforms appended as columns, e.g. returns,sma:20,rsi:14 (see below)")
+	fl.StringVar(&f.transform, "transform", "", "transforms appended as columns, e.g. returns,sma:20,rsi:14 (listed above)")
 	fl.StringVar(&f.start, "start", "", "keep rows on or after this date, YYYY-MM-DD")
 	fl.StringVar(&f.end, "end", "", "keep rows on or before this date, YYYY-MM-DD")
 	fl.StringVar(&f.report, "report", "", "also write the end-of-run report as JSON to this file")
@@ -89,13 +88,13 @@ and writes the manifest; a second one aborts at once.`,
 	fl.DurationVar(&f.grace, "grace", 10*time.Second, "after the first Ctrl-C, how long symbols in flight may take to finish")
 
 	fl.StringVar(&f.apiKeyEnv, "api-key-env", "ALPHAVANTAGE_API_KEY", "environment variable holding the Alpha Vantage API key")
-	fl.StringVar(&f.baseURL, "base-url", sources.DefaultAlphaVantageURL, "Alpha Vantage endpoint (point it at `loader serve` to work offline)")
+	fl.StringVar(&f.baseURL, "base-url", sources.DefaultAlphaVantageURL, "Alpha Vantage endpoint (point it at loader serve to work offline)")
 	fl.StringVar(&f.outputSize, "outputsize", "compact", "compact (newest 100 days) or full (20+ years; premium on the live service)")
 	fl.StringVar(&f.dataType, "datatype", "json", "wire format: json or csv")
 	fl.BoolVar(&f.adjusted, "adjusted", false, "fetch TIME_SERIES_DAILY_ADJUSTED (adds adjusted_close, dividend, split_coefficient)")
 	fl.Float64Var(&f.rate, "rate", sources.DefaultRate, "most Alpha Vantage requests per minute (0: no limit)")
 	fl.DurationVar(&f.timeout, "timeout", sources.DefaultTimeout, "timeout of one request, body included")
-	fl.IntVar(&f.retries, "retries", sources.DefaultRetries, "retries of a failed request (429, 5xx, timeouts, cut bodies)")
+	fl.IntVar(&f.retries, "retries", sources.DefaultRetries, "retries of a failed request (429, 5xx, timeouts, cut bodies; 0: none)")
 	return cmd
 }
 
