@@ -98,6 +98,7 @@ LOADER_<FLAG> (--symbols-file: LOADER_SYMBOLS_FILE); flags win.`,
 		newFetchCmd(),
 		newBatchesCmd(),
 		newServeCmd(),
+		newPlotCmd(), newInspectCmd(),
 	)
 	return root
 }

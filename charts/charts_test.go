@@ -1,0 +1,357 @@
+package charts_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"go.uber.org/goleak"
+
+	"github.com/seed-c7c8f39b/loader/charts"
+	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/sources"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var sampleMeta = map[string]string{"source": "sample (synthetic data)"}
+
+// writeSamples writes one sample file per symbol into dir as name(symbol).
+func writeSamples(t *testing.T, dir string, name func(string) string, symbols ...string) {
+	t.Helper()
+	for _, sym := range symbols {
+		rec := sources.SampleBars(sym, false, memory.NewGoAllocator())
+		path := filepath.Join(dir, name(sym))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		err := tablefile.Write(path, rec, sampleMeta)
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func parquetName(sym string) string { return sym + ".parquet" }
+
+func baseNames(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = filepath.Base(p)
+	}
+	return out
+}
+
+func TestRenderDirSequentialAndParallelAgree(t *testing.T) {
+	in := t.TempDir()
+	writeSamples(t, in, parquetName, "AAPL", "MSFT", "IBM")
+	var sets [][]string
+	for _, runner := range []charts.Runner{charts.Sequential{}, charts.Parallel{Workers: 3}} {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		out := t.TempDir()
+		paths, err := charts.RenderDir(context.Background(), in, out, charts.Options{Runner: runner, Mem: mem})
+		if err != nil {
+			t.Fatalf("%T: %v", runner, err)
+		}
+		mem.AssertSize(t, 0)
+		for _, p := range paths {
+			checkPNG(t, p, 1200, 700)
+		}
+		entries, err := os.ReadDir(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name()) // temp files would show up here
+		}
+		if !slices.Equal(names, baseNames(paths)) {
+			t.Errorf("%T: directory holds %q, RenderDir returned %q", runner, names, paths)
+		}
+		sets = append(sets, names)
+	}
+	want := []string{"AAPL.png", "IBM.png", "MSFT.png"}
+	for _, got := range sets {
+		if !slices.Equal(got, want) {
+			t.Errorf("files = %q, want %q", got, want)
+		}
+	}
+}
+
+// checkPNG decodes the PNG at path and fails unless it has the given size
+// and looks drawn: many colours, and a good share of non-white pixels.
+func checkPNG(t *testing.T, path string, width, height int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() != width || b.Dy() != height {
+		t.Errorf("%s: size %dx%d, want %dx%d", path, b.Dx(), b.Dy(), width, height)
+	}
+	colours, ink := inkStats(img)
+	if colours < 20 {
+		t.Errorf("%s: %d distinct colours, want a drawn chart with at least 20", path, colours)
+	}
+	if total := img.Bounds().Dx() * img.Bounds().Dy(); ink < total/20 {
+		t.Errorf("%s: %d of %d pixels are not white, want at least 5%%", path, ink, total)
+	}
+}
+
+func inkStats(img image.Image) (colours, ink int) {
+	seen := map[color.RGBA]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+			seen[c] = true
+			if c != (color.RGBA{255, 255, 255, 255}) {
+				ink++
+			}
+		}
+	}
+	return len(seen), ink
+}
+
+func TestRenderDirSVGIsXML(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	writeSamples(t, in, parquetName, "AAPL")
+	paths, err := charts.RenderDir(context.Background(), in, out, charts.Options{Style: charts.Style{Format: charts.SVG}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 1 || filepath.Base(paths[0]) != "AAPL.svg" {
+		t.Fatalf("paths = %q, want [AAPL.svg]", paths)
+	}
+	data, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	var root string
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s is not well-formed XML: %v", paths[0], err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
+	if root != "svg" {
+		t.Errorf("root element = %q, want svg", root)
+	}
+	for _, want := range []string{"AAPL", "synthetic sample data", "volume", "20-day average"} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("SVG lacks the text %q", want)
+		}
+	}
+}
+
+// singleFile writes every symbol's rows into one file, as the single-file
+// layout does.
+func singleFile(t *testing.T, path string, symbols ...string) {
+	t.Helper()
+	mem := memory.NewGoAllocator()
+	var recs []arrow.RecordBatch
+	for _, sym := range symbols {
+		rec := sources.SampleBars(sym, false, mem)
+		defer rec.Release()
+		recs = append(recs, rec)
+	}
+	schema := recs[0].Schema()
+	cols := make([]arrow.Array, schema.NumFields())
+	var rows int64
+	for i := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		col, err := array.Concatenate(parts, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer col.Release()
+		cols[i] = col
+		rows = int64(col.Len())
+	}
+	rec := array.NewRecordBatch(schema, cols, rows)
+	defer rec.Release()
+	if err := tablefile.Write(path, rec, sampleMeta); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hive writes sym's rows as two partition files, the newer rows first, so
+// the renderer must merge and sort them.
+func hive(t *testing.T, dir, sym string) {
+	t.Helper()
+	rec := sources.SampleBars(sym, false, memory.NewGoAllocator())
+	defer rec.Release()
+	part := filepath.Join(dir, "symbol="+sym)
+	if err := os.MkdirAll(part, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []arrow.RecordBatch{rec.NewSlice(3000, rec.NumRows()), rec.NewSlice(0, 3000)} {
+		err := tablefile.Write(filepath.Join(part, "part-"+string(rune('0'+i))+".parquet"), r, sampleMeta)
+		r.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRenderDirLayouts(t *testing.T) {
+	tests := []struct {
+		name  string
+		write func(t *testing.T, dir string)
+		want  []string
+	}{
+		{"arrow files", func(t *testing.T, dir string) {
+			writeSamples(t, dir, func(s string) string { return s + ".arrow" }, "AAPL", "IBM")
+		}, []string{"AAPL.png", "IBM.png"}},
+		{"csv files", func(t *testing.T, dir string) {
+			writeSamples(t, dir, func(s string) string { return s + ".csv" }, "AAPL", "IBM")
+		}, []string{"AAPL.png", "IBM.png"}},
+		{"hive partitions", func(t *testing.T, dir string) {
+			hive(t, dir, "AAPL")
+			hive(t, dir, "MSFT")
+		}, []string{"AAPL.png", "MSFT.png"}},
+		{"single file", func(t *testing.T, dir string) {
+			singleFile(t, filepath.Join(dir, "prices.parquet"), "AAPL", "IBM", "TSLA")
+		}, []string{"AAPL.png", "IBM.png", "TSLA.png"}},
+		{"manifest and temp files skipped", func(t *testing.T, dir string) {
+			writeSamples(t, dir, parquetName, "AAPL")
+			os.WriteFile(filepath.Join(dir, "_manifest.json"), []byte("{}"), 0o644)
+			os.WriteFile(filepath.Join(dir, ".IBM.parquet.tmp-1"), []byte("partial"), 0o644)
+		}, []string{"AAPL.png"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, out := t.TempDir(), t.TempDir()
+			tt.write(t, in)
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			paths, err := charts.RenderDir(context.Background(), in, out,
+				charts.Options{Runner: charts.Parallel{Workers: 2}, Mem: mem, Style: charts.Style{Width: 400, Height: 300}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := baseNames(paths); !slices.Equal(got, tt.want) {
+				t.Errorf("files = %q, want %q", got, tt.want)
+			}
+			for _, p := range paths {
+				checkPNG(t, p, 400, 300)
+			}
+		})
+	}
+}
+
+func TestRenderDirSelection(t *testing.T) {
+	in := t.TempDir()
+	writeSamples(t, in, parquetName, "AAPL", "MSFT", "IBM")
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	tests := []struct {
+		name    string
+		opts    charts.Options
+		want    []string
+		wantErr string
+	}{
+		{"symbols", charts.Options{Symbols: []string{"MSFT", "IBM"}}, []string{"IBM.png", "MSFT.png"}, ""},
+		{"date range", charts.Options{Style: charts.Style{Start: day("2024-01-01"), End: day("2024-06-30")}}, []string{"AAPL.png", "IBM.png", "MSFT.png"}, ""},
+		{"unknown symbol", charts.Options{Symbols: []string{"AAPL", "NOPE"}}, []string{"AAPL.png"}, "no rows for symbol NOPE"},
+		{"range without data", charts.Options{Symbols: []string{"AAPL"}, Style: charts.Style{Start: day("2030-01-01")}}, nil, "chart AAPL: no rows between 2030-01-01 and any date"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Style.Width, tt.opts.Style.Height = 300, 200
+			paths, err := charts.RenderDir(context.Background(), in, t.TempDir(), tt.opts)
+			if tt.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+			if got := baseNames(paths); !slices.Equal(got, tt.want) && len(got)+len(tt.want) > 0 {
+				t.Errorf("files = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderDirNamesTheBadFile(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	writeSamples(t, in, parquetName, "AAPL")
+	bad := filepath.Join(in, "BAD.parquet")
+	if err := os.WriteFile(bad, []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := charts.RenderDir(context.Background(), in, out, charts.Options{Runner: charts.Parallel{Workers: 2}})
+	if err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("err = %v, want one naming %s", err, bad)
+	}
+	if got := baseNames(paths); !slices.Equal(got, []string{"AAPL.png"}) {
+		t.Errorf("the good file was not rendered: %q", got)
+	}
+	if _, err := charts.RenderDir(context.Background(), t.TempDir(), out, charts.Options{}); err == nil {
+		t.Error("an empty input directory rendered without error")
+	}
+}
+
+func TestRenderRejectsEmptySeries(t *testing.T) {
+	err := charts.Render(io.Discard, &charts.Series{Symbol: "AAPL"}, charts.Style{})
+	if err == nil || !strings.Contains(err.Error(), "AAPL") {
+		t.Errorf("err = %v, want one naming AAPL", err)
+	}
+}
+
+func TestFileName(t *testing.T) {
+	tests := []struct{ symbol, want string }{
+		{"AAPL", "AAPL.png"},
+		{"BRK.B", "BRK.B.png"},
+		{"../etc/passwd", "_._etc_passwd.png"},
+		{".hidden", "_hidden.png"},
+		{"", "_.png"},
+	}
+	for _, tt := range tests {
+		if got := charts.FileName(tt.symbol, charts.PNG); got != tt.want {
+			t.Errorf("FileName(%q) = %q, want %q", tt.symbol, got, tt.want)
+		}
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, s := range []string{"png", "SVG"} {
+		if _, err := charts.ParseFormat(s); err != nil {
+			t.Errorf("ParseFormat(%q): %v", s, err)
+		}
+	}
+	if _, err := charts.ParseFormat("gif"); err == nil {
+		t.Error("ParseFormat(gif) succeeded")
+	}
+}

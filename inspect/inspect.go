@@ -1,0 +1,275 @@
+// Package inspect describes the data files `loader fetch` writes, for
+// `loader inspect`: format, schema, rows, the date range of every symbol,
+// Parquet row groups and compression, key-value metadata, and the first and
+// last rows. It reads Parquet, Arrow IPC and CSV files and whole output
+// directories in any layout the tablefile package finds.
+//
+// A report on one file looks like this (abridged):
+//
+//	AAPL.parquet
+//	  format          parquet
+//	  rows            5218
+//	  schema          symbol utf8, date date32, open float64, ..., volume int64
+//	  symbols         1
+//	    AAPL          5218 rows  2006-01-02 .. 2025-12-31
+//	  row groups      1
+//	    #0            5218 rows  ZSTD  168.2 kB compressed, 280.7 kB uncompressed
+//	  metadata        2 keys
+//	    function      TIME_SERIES_DAILY
+//	    source        sample (synthetic data)
+//	  column  first       last
+//	  symbol  AAPL        AAPL
+//	  date    2006-01-02  2025-12-31
+//	  close   90.0535     298.407
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/sources"
+)
+
+// Path writes a report on the file or output directory at path to w: one
+// block per data file (a directory's in name order, named relative to it),
+// then for a directory a total with every symbol's rows and date range
+// across its files. Errors name the file that could not be read.
+func Path(ctx context.Context, w io.Writer, path string, mem memory.Allocator) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
+	}
+	if !info.IsDir() {
+		_, err := file(ctx, w, path, path, mem)
+		return err
+	}
+	paths, err := tablefile.List(path)
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
+	}
+	if len(paths) == 0 {
+		return fmt.Errorf("inspect %s: no .parquet, .arrow or .csv files", path)
+	}
+	total := map[string]*span{}
+	var rows int64
+	for _, p := range paths {
+		name, err := filepath.Rel(path, p)
+		if err != nil {
+			name = p
+		}
+		spans, err := file(ctx, w, p, name, mem)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+		for sym, s := range spans {
+			rows += s.rows
+			if t, ok := total[sym]; ok {
+				t.add(s)
+			} else {
+				total[sym] = s
+			}
+		}
+	}
+	fmt.Fprintf(w, "total: %s, %d rows, %s\n", plural(len(paths), "file"), rows, plural(len(total), "symbol"))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	writeSpans(tw, "  ", total)
+	return tw.Flush()
+}
+
+// file writes the report on one file, titled name, and returns its spans
+// by symbol.
+func file(ctx context.Context, w io.Writer, path, name string, mem memory.Allocator) (map[string]*span, error) {
+	f, err := tablefile.Read(ctx, path, mem)
+	if err != nil {
+		return nil, fmt.Errorf("inspect: %w", err)
+	}
+	defer f.Release()
+	spans, err := symbolSpans(f)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", path, err)
+	}
+
+	fmt.Fprintln(w, name)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  format\t%s\n", f.Format)
+	fmt.Fprintf(tw, "  rows\t%d\n", f.NumRows())
+	var fields []string
+	for _, fd := range f.Schema.Fields() {
+		fields = append(fields, fd.Name+" "+fd.Type.String())
+	}
+	fmt.Fprintf(tw, "  schema\t%s\n", strings.Join(fields, ", "))
+	fmt.Fprintf(tw, "  symbols\t%d\n", len(spans))
+	writeSpans(tw, "    ", spans)
+	if f.Format == tablefile.Parquet {
+		fmt.Fprintf(tw, "  row groups\t%d\n", len(f.RowGroups))
+		for i, g := range f.RowGroups {
+			fmt.Fprintf(tw, "    #%d\t%d rows\t%s\t%s compressed, %s uncompressed\n", i, g.Rows,
+				strings.Join(g.Compression, ","), bytes(g.CompressedBytes), bytes(g.UncompressedBytes))
+		}
+	}
+	if len(f.Meta) == 0 {
+		fmt.Fprintf(tw, "  metadata\tnone\n")
+	} else {
+		fmt.Fprintf(tw, "  metadata\t%d keys\n", len(f.Meta))
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.Meta)) {
+		v := f.Meta[k]
+		if k == "ARROW:schema" { // base64 of a flatbuffer: its size says enough
+			v = fmt.Sprintf("(%d bytes, the Arrow schema)", len(v))
+		}
+		fmt.Fprintf(tw, "    %s\t%s\n", k, v)
+	}
+	if err := tw.Flush(); err != nil {
+		return nil, err
+	}
+	if f.NumRows() > 0 {
+		if err := firstLast(w, f); err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", path, err)
+		}
+	}
+	return spans, nil
+}
+
+// firstLast writes the first and last rows side by side, a line per
+// column, which stays readable however many columns there are.
+func firstLast(w io.Writer, f *tablefile.File) error {
+	var first, last arrow.RecordBatch
+	for _, r := range f.Records {
+		if r.NumRows() > 0 {
+			if first == nil {
+				first = r
+			}
+			last = r
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  column\tfirst\tlast")
+	for i, fd := range f.Schema.Fields() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", fd.Name, valueAt(first.Column(i), 0), valueAt(last.Column(i), last.NumRows()-1))
+	}
+	return tw.Flush()
+}
+
+// valueAt formats the value at row i of arr.
+func valueAt(arr arrow.Array, i int64) string {
+	if arr.IsNull(int(i)) {
+		return "null"
+	}
+	return arr.ValueStr(int(i))
+}
+
+// span is one symbol's rows and date range.
+type span struct {
+	rows        int64
+	first, last arrow.Date32
+	dated       bool
+}
+
+func (s *span) addDate(d arrow.Date32) {
+	if !s.dated {
+		s.first, s.last, s.dated = d, d, true
+		return
+	}
+	s.first, s.last = min(s.first, d), max(s.last, d)
+}
+
+func (s *span) add(o *span) {
+	s.rows += o.rows
+	if o.dated {
+		s.addDate(o.first)
+		s.addDate(o.last)
+	}
+}
+
+func writeSpans(w io.Writer, indent string, spans map[string]*span) {
+	for _, sym := range slices.Sorted(maps.Keys(spans)) {
+		s := spans[sym]
+		dates := "no dates"
+		if s.dated {
+			dates = s.first.FormattedString() + " .. " + s.last.FormattedString()
+		}
+		fmt.Fprintf(w, "%s%s\t%d rows\t%s\n", indent, sym, s.rows, dates)
+	}
+}
+
+// symbolSpans counts f's rows and date range per symbol. The symbol comes
+// from the symbol column, else the hive partition directory, else the file
+// name.
+func symbolSpans(f *tablefile.File) (map[string]*span, error) {
+	symbolCol, dateCol := -1, -1
+	if idx := f.Schema.FieldIndices(sources.ColSymbol); len(idx) > 0 {
+		symbolCol = idx[0]
+	}
+	if idx := f.Schema.FieldIndices(sources.ColDate); len(idx) > 0 {
+		dateCol = idx[0]
+	}
+	fallback, ok := tablefile.PartitionSymbol(f.Path)
+	if !ok {
+		fallback = strings.TrimSuffix(filepath.Base(f.Path), filepath.Ext(f.Path))
+	}
+	spans := map[string]*span{}
+	for _, rec := range f.Records {
+		var sym *array.String
+		if symbolCol >= 0 {
+			var ok bool
+			if sym, ok = rec.Column(symbolCol).(*array.String); !ok {
+				return nil, fmt.Errorf("column symbol is %s, want utf8", rec.Column(symbolCol).DataType())
+			}
+		}
+		var date *array.Date32
+		if dateCol >= 0 {
+			var ok bool
+			if date, ok = rec.Column(dateCol).(*array.Date32); !ok {
+				return nil, fmt.Errorf("column date is %s, want date32", rec.Column(dateCol).DataType())
+			}
+		}
+		for i := range int(rec.NumRows()) {
+			name := fallback
+			if sym != nil && sym.IsValid(i) {
+				name = sym.Value(i)
+			}
+			s := spans[name]
+			if s == nil {
+				s = &span{}
+				spans[name] = s
+			}
+			s.rows++
+			if date != nil && date.IsValid(i) {
+				s.addDate(date.Value(i))
+			}
+		}
+	}
+	return spans, nil
+}
+
+// bytes formats a byte count in kB or MB (powers of 1000).
+func bytes(n int64) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// plural formats n with noun, adding an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
