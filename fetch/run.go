@@ -32,43 +32,43 @@ func newRun(cfg Config) (*run, error) {
 		}
 		previous = m
 	}
-	m, err := sinks.NewManifest(dir, cfg.Manifest, cfg.Symbols)
+	// Decide what to keep before replacing the manifest, so that the new
+	// one carries the kept entries from its first save: a run killed at any
+	// moment leaves a manifest that still vouches for them.
+	var kept []sinks.Entry
+	for _, sym := range cfg.Symbols {
+		if e, ok := r.intact(previous, sym); ok {
+			kept = append(kept, e)
+			continue
+		}
+		r.todo = append(r.todo, sym)
+	}
+	m, err := sinks.NewManifest(dir, cfg.Manifest, cfg.Symbols, kept...)
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
 	r.manifest = m
-	r.todo = cfg.Symbols
-	if previous != nil {
-		r.todo = nil
-		for _, sym := range cfg.Symbols {
-			if !r.carryOver(previous, sym) {
-				r.todo = append(r.todo, sym)
-			}
+	for _, e := range kept {
+		f := sinks.File{Path: e.File, Bytes: e.Bytes, Rows: e.Rows, SHA256: e.SHA256}
+		f.FirstDate, _ = time.Parse(time.DateOnly, e.FirstDate)
+		f.LastDate, _ = time.Parse(time.DateOnly, e.LastDate)
+		res := Result{Symbol: e.Symbol, Status: sinks.StatusOK, File: f, Attempts: e.Attempts, Resumed: true}
+		r.results[e.Symbol] = res
+		if cfg.OnResult != nil {
+			cfg.OnResult(res)
 		}
 	}
 	return r, nil
 }
 
-// carryOver keeps sym's file from the previous manifest if it is intact.
-func (r *run) carryOver(previous *sinks.Manifest, sym string) bool {
+// intact returns sym's entry in the previous manifest if its file is the one
+// this run would write and is intact.
+func (r *run) intact(previous *sinks.Manifest, sym string) (sinks.Entry, bool) {
 	path, err := r.cfg.Sink.Path(sym)
 	if err != nil {
-		return false
+		return sinks.Entry{}, false
 	}
-	e, ok := previous.Resumable(sym, path)
-	if !ok {
-		return false
-	}
-	f := sinks.File{Path: e.File, Bytes: e.Bytes, Rows: e.Rows, SHA256: e.SHA256}
-	f.FirstDate, _ = time.Parse(time.DateOnly, e.FirstDate)
-	f.LastDate, _ = time.Parse(time.DateOnly, e.LastDate)
-	res := Result{Symbol: sym, Status: sinks.StatusOK, File: f, Attempts: e.Attempts, Resumed: true}
-	r.results[sym] = res
-	r.saved(r.manifest.CarryOver(e))
-	if r.cfg.OnResult != nil {
-		r.cfg.OnResult(res)
-	}
-	return true
+	return previous.Resumable(sym, path)
 }
 
 // finish records the result of one symbol.

@@ -66,15 +66,15 @@
 // keep each symbol it vouches for:
 //
 //	prev, err := sinks.LoadManifest(dir) // errors.Is(err, fs.ErrNotExist): nothing to resume
-//	m, err := sinks.NewManifest(dir, run, symbols)
+//	var kept []sinks.Entry
 //	for _, s := range symbols {
 //		p, _ := w.Path(s)
-//		if e, ok := prev.Resumable(s, p); ok {
-//			m.CarryOver(e) // the file is there, with its recorded size and SHA-256
-//			continue
+//		if e, ok := prev.Resumable(s, p); ok { // the file has its recorded size and SHA-256
+//			kept = append(kept, e)
 //		}
-//		// fetch and write s
 //	}
+//	m, err := sinks.NewManifest(dir, run, symbols, kept...)
+//	// fetch and write the symbols not kept
 //
 // A resumed run ends with the same files as an uninterrupted one. The
 // single layout cannot resume (see [Layout.SupportsResume]): its file is

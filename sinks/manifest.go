@@ -129,12 +129,19 @@ type Manifest struct {
 }
 
 // NewManifest starts the manifest of a run in dir with every symbol
-// pending, in the order given, and saves it, replacing an earlier one.
-// To resume, load the earlier one with LoadManifest first.
-func NewManifest(dir string, run Run, symbols []string) (*Manifest, error) {
+// pending, in the order given, except those in kept: entries of an earlier
+// run whose files are intact (see Resumable), marked CarriedOver. It saves
+// at once, replacing an earlier manifest in one atomic step, so a run killed
+// at any moment never forgets work an earlier run finished. To resume, load
+// the earlier manifest with LoadManifest first.
+func NewManifest(dir string, run Run, symbols []string, kept ...Entry) (*Manifest, error) {
 	m := &Manifest{path: filepath.Join(dir, ManifestName), run: run, index: make(map[string]int)}
 	for _, s := range symbols {
 		m.put(Entry{Symbol: s, Status: StatusPending})
+	}
+	for _, e := range kept {
+		e.CarriedOver = true
+		m.put(e)
 	}
 	m.version++
 	if err := m.save(); err != nil {
@@ -242,13 +249,6 @@ func (m *Manifest) RecordFailure(symbol string, attempts int, reason error) erro
 // RecordSkip marks symbol skipped for reason and saves.
 func (m *Manifest) RecordSkip(symbol, reason string) error {
 	return m.update(func() { m.put(Entry{Symbol: symbol, Status: StatusSkipped, Reason: reason}) })
-}
-
-// CarryOver keeps e, an entry of an earlier run whose file is intact (see
-// Resumable), marked CarriedOver, and saves.
-func (m *Manifest) CarryOver(e Entry) error {
-	e.CarriedOver = true
-	return m.update(func() { m.put(e) })
 }
 
 // Finish records the end of the run at t and saves at once.

@@ -203,7 +203,8 @@ func (a *AlphaVantage) Close() { a.client.CloseIdleConnections() }
 // ErrDailyLimit: every later request would fail the same way, so a caller
 // should stop the run. Errors name the symbol, wrap their cause (a
 // *ServiceError, an *HTTPError, a fasthttp or decode error) and never
-// contain the key. A cancelled ctx ends waits at once; see
+// contain the key; their Attempts() int method says how many requests
+// were made. A cancelled ctx ends waits at once; see
 // AlphaVantageConfig.Timeout for a request in flight.
 func (a *AlphaVantage) Fetch(ctx context.Context, symbol string, mem memory.Allocator) (Series, error) {
 	uri := a.queryURI(symbol)
@@ -223,14 +224,14 @@ func (a *AlphaVantage) Fetch(ctx context.Context, symbol string, mem memory.Allo
 			}, nil
 		}
 		if ctx.Err() != nil {
-			return Series{}, fmt.Errorf("fetch %s: %w", symbol, ctx.Err())
+			return Series{}, &attemptsError{fmt.Errorf("fetch %s: %w", symbol, ctx.Err()), attempt}
 		}
 		var ae *attemptError
 		if !errors.As(err, &ae) || !ae.retry {
-			return Series{}, a.redact.error(fmt.Errorf("fetch %s: %w", symbol, err))
+			return Series{}, &attemptsError{a.redact.error(fmt.Errorf("fetch %s: %w", symbol, err)), attempt}
 		}
 		if attempt > a.cfg.Retries {
-			return Series{}, a.redact.error(fmt.Errorf("fetch %s: %w after %d attempts", symbol, err, attempt))
+			return Series{}, &attemptsError{a.redact.error(fmt.Errorf("fetch %s: %w after %d attempts", symbol, err, attempt)), attempt}
 		}
 		wait := ae.after
 		if wait <= 0 {

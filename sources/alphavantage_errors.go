@@ -35,3 +35,16 @@ type runStopper struct {
 }
 
 func (e runStopper) Unwrap() []error { return []error{e.ServiceError, e.sentinel} }
+
+// attemptsError is the error of a failed Fetch: Attempts reports how many
+// requests it made, which a run records for the symbol.
+type attemptsError struct {
+	err      error
+	attempts int
+}
+
+func (e *attemptsError) Error() string { return e.err.Error() }
+func (e *attemptsError) Unwrap() error { return e.err }
+
+// Attempts returns how many requests the failed Fetch made.
+func (e *attemptsError) Attempts() int { return e.attempts }

@@ -28,6 +28,12 @@ func TestRedactor(t *testing.T) {
 	if (redactor{}).error(cause) != cause {
 		t.Error("no secret: the error should be passed through")
 	}
+	// Found by internal/torture's chaos run: a key with characters that
+	// the query string escapes leaked in errors quoting the request URI.
+	escaped := redactor{"k/y+1="}.string(`GET "/query?apikey=k%2Fy%2B1%3D": k/y+1= refused`)
+	if want := `GET "/query?apikey=REDACTED": REDACTED refused`; escaped != want {
+		t.Errorf("got %q, want %q", escaped, want)
+	}
 }
 
 func TestRetryAfter(t *testing.T) {

@@ -1,6 +1,9 @@
 package sources
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // redacted stands in for the API key wherever it could leak.
 const redacted = "REDACTED"
@@ -10,12 +13,15 @@ const redacted = "REDACTED"
 // error the client hands out or logs goes through it.
 type redactor struct{ secret string }
 
-// string returns s with every occurrence of the secret replaced.
+// string returns s with every occurrence of the secret replaced, as it is
+// and as the request URI spells it: a key with '/', '+' or '=' appears
+// query-escaped in an error that quotes the URI.
 func (r redactor) string(s string) string {
 	if r.secret == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, r.secret, redacted)
+	s = strings.ReplaceAll(s, r.secret, redacted)
+	return strings.ReplaceAll(s, url.QueryEscape(r.secret), redacted)
 }
 
 // error wraps err so that its text never shows the secret; errors.Is and

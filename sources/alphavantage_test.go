@@ -201,6 +201,12 @@ func TestAlphaVantageGivesUp(t *testing.T) {
 			if n := srv.Stats().Requests; n != 4 {
 				t.Errorf("%d requests, want 4", n)
 			}
+			// Found by internal/torture's chaos run: the manifest recorded
+			// 1 attempt for every failure, since the error did not say.
+			var counted interface{ Attempts() int }
+			if !errors.As(err, &counted) || counted.Attempts() != 4 {
+				t.Errorf("the error does not report its 4 attempts: %v", err)
+			}
 			if n := strings.Count(logs.String(), "msg=retrying"); n != 3 {
 				t.Errorf("%d retries logged, want 3:\n%s", n, logs.String())
 			}

@@ -87,8 +87,10 @@ func TestServiceErrorClassifiesVariants(t *testing.T) {
 		{`{"Error Message": "Invalid API call. Please retry or visit the documentation for TIME_SERIES_DAILY_ADJUSTED."}`, sources.ServiceInvalidCall},
 		{`{"Error Message": "Invalid API call. the parameter APIKEY is missing"}`, sources.ServiceInvalidKey},
 	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
 	for _, tc := range cases {
-		_, err := sources.DecodeJSON(strings.NewReader(tc.body), "IBM", false, memory.NewGoAllocator())
+		_, err := sources.DecodeJSON(strings.NewReader(tc.body), "IBM", false, mem)
 		var se *sources.ServiceError
 		if !errors.As(err, &se) || se.Kind != tc.want {
 			t.Errorf("%s: err = %v, want kind %d", tc.body, err, tc.want)

@@ -103,7 +103,9 @@ func TestDecodeCSVHostile(t *testing.T) {
 	})
 	t.Run("endless line", func(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(csvHead), endless("1"))
-		_, err := sources.DecodeCSV(body, "IBM", false, memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		_, err := sources.DecodeCSV(body, "IBM", false, mem)
 		if err == nil || !strings.Contains(err.Error(), "line 2: line longer than") {
 			t.Fatalf("err = %v, want line longer than ...", err)
 		}
@@ -111,7 +113,9 @@ func TestDecodeCSVHostile(t *testing.T) {
 	t.Run("read error", func(t *testing.T) {
 		broken := errors.New("connection reset")
 		body := io.MultiReader(strings.NewReader(csvHead+"2024-01-05,1.5"), iotest.ErrReader(broken))
-		_, err := sources.DecodeCSV(body, "IBM", false, memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		_, err := sources.DecodeCSV(body, "IBM", false, mem)
 		if !errors.Is(err, broken) {
 			t.Fatalf("err = %v, want it to wrap %v", err, broken)
 		}

@@ -142,7 +142,9 @@ func TestDecodeJSONHostile(t *testing.T) {
 	})
 	t.Run("endless string", func(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(`{"Note": "`), endless("a"))
-		_, err := sources.DecodeJSON(body, "IBM", false, memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		_, err := sources.DecodeJSON(body, "IBM", false, mem)
 		if err == nil || !strings.Contains(err.Error(), "string longer than") {
 			t.Fatalf("err = %v, want string longer than ...", err)
 		}
@@ -150,7 +152,9 @@ func TestDecodeJSONHostile(t *testing.T) {
 	t.Run("read error", func(t *testing.T) {
 		broken := errors.New("connection reset")
 		body := io.MultiReader(strings.NewReader(jsonBody(jsonBar("2024-01-05"))[:40]), iotest.ErrReader(broken))
-		_, err := sources.DecodeJSON(body, "IBM", false, memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		_, err := sources.DecodeJSON(body, "IBM", false, mem)
 		if !errors.Is(err, broken) {
 			t.Fatalf("err = %v, want it to wrap %v", err, broken)
 		}

@@ -1,0 +1,51 @@
+package torture_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// fuzzTargets are the fuzz targets CI runs briefly: the decoders, symbol,
+// date and --transform parsing, Retry-After, and the file names symbols
+// become. Their seed corpora live in each package's testdata/fuzz.
+var fuzzTargets = []struct{ pkg, target string }{
+	{"./sources", "FuzzDecodeJSON"},
+	{"./sources", "FuzzDecodeCSV"},
+	{"./sources", "FuzzNormalizeSymbol"},
+	{"./sources", "FuzzParseWireDate"},
+	{"./sources", "FuzzRetryAfter"},
+	{"./transform", "FuzzParse"},
+	{"./sinks", "FuzzSafeName"},
+}
+
+// TestFuzzBriefly runs every fuzz target for a few seconds (a minute each
+// under LOADER_TORTURE=long), so that the one CI command fuzzes too. A
+// failure leaves its input in the package's testdata/fuzz, where it stays
+// as a regression test.
+func TestFuzzBriefly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go test -fuzz in subprocesses")
+	}
+	root := moduleRoot(t)
+	fuzzTime := pick(3*time.Second, time.Minute)
+	for _, ft := range fuzzTargets {
+		t.Run(ft.target, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), fuzzTime+3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "go", "test", "-run=^$", "-fuzz=^"+ft.target+"$",
+				fmt.Sprintf("-fuzztime=%v", fuzzTime), "-parallel=1", ft.pkg)
+			cmd.Dir = root
+			cmd.Env = os.Environ()
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("go test -fuzz=%s %s: %v\n%s", ft.target, ft.pkg, err, tail(out))
+			}
+			t.Logf("%s %s: %v", ft.pkg, ft.target, time.Since(start).Round(100*time.Millisecond))
+		})
+	}
+}
