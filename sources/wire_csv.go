@@ -19,8 +19,8 @@ var (
 // DecodeCSV reads the service's datatype=csv answer to TIME_SERIES_DAILY
 // (or TIME_SERIES_DAILY_ADJUSTED when adjusted) from r and returns its bars
 // as a DailySchema(adjusted) record built with mem, rows ascending by date
-// and unique; of bars sharing a date the first on the wire is kept. The
-// caller owns the record.
+// and unique. A date repeated with the same bar is kept once; repeated with
+// other values it is an error. The caller owns the record.
 //
 // The body is the header line, then one line per bar, each line ended by
 // CRLF (or LF), the last one included: a body whose last line has no line
@@ -40,7 +40,9 @@ func DecodeCSV(r io.Reader, symbol string, adjusted bool, mem memory.Allocator) 
 	if err := decodeCSV(s, rows, adjusted); err != nil {
 		return nil, fmt.Errorf("decode %s csv: %w", symbol, err)
 	}
-	rows.sortDedupe()
+	if err := rows.sortDedupe(); err != nil {
+		return nil, fmt.Errorf("decode %s csv: %w", symbol, err)
+	}
 	return rows.record(symbol, adjusted, mem), nil
 }
 

@@ -97,11 +97,12 @@ func (r *wireRows) add(b *bar, adjusted bool) {
 	}
 }
 
-// sortDedupe puts the rows in ascending date order with unique dates. Of
-// rows sharing a date, the one first on the wire is kept: the service
-// lists the newest data first. The wire's own descending order, and an
+// sortDedupe puts the rows in ascending date order with unique dates. A
+// date repeated with the very same bar is kept once; repeated with other
+// values, it is an error: the body contradicts itself, and no choice
+// between the bars would be true. The wire's own descending order, and an
 // ascending one, cost no sort.
-func (r *wireRows) sortDedupe() {
+func (r *wireRows) sortDedupe() error {
 	n := len(r.date)
 	ascending, descending := true, true
 	for i := 1; i < n; i++ {
@@ -110,14 +111,14 @@ func (r *wireRows) sortDedupe() {
 	}
 	switch {
 	case ascending:
-		return
+		return nil
 	case descending:
 		slices.Reverse(r.date)
 		slices.Reverse(r.volume)
 		for f := range r.price {
 			slices.Reverse(r.price[f])
 		}
-		return
+		return nil
 	}
 
 	perm := make([]int32, n)
@@ -127,9 +128,13 @@ func (r *wireRows) sortDedupe() {
 	slices.SortStableFunc(perm, func(a, b int32) int { return int(r.date[a]) - int(r.date[b]) })
 	keep := perm[:0]
 	for i, p := range perm {
-		if i == 0 || r.date[p] != r.date[perm[i-1]] {
-			keep = append(keep, p)
+		if i > 0 && r.date[p] == r.date[perm[i-1]] {
+			if !r.sameBar(p, perm[i-1]) {
+				return fmt.Errorf("date %s appears twice with different values", arrow.Date32(r.date[p]).FormattedString())
+			}
+			continue
 		}
+		keep = append(keep, p)
 	}
 	r.date = gather(r.date, keep)
 	r.volume = gather(r.volume, keep)
@@ -138,6 +143,20 @@ func (r *wireRows) sortDedupe() {
 			r.price[f] = gather(r.price[f], keep)
 		}
 	}
+	return nil
+}
+
+// sameBar reports whether rows a and b hold the same values.
+func (r *wireRows) sameBar(a, b int32) bool {
+	if r.volume[a] != r.volume[b] {
+		return false
+	}
+	for f := range r.price {
+		if len(r.price[f]) == len(r.date) && r.price[f][a] != r.price[f][b] {
+			return false
+		}
+	}
+	return true
 }
 
 // gather returns the values of s at idx, in idx order.

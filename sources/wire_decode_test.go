@@ -308,8 +308,8 @@ func TestDecodeRoundTrip(t *testing.T) {
 }
 
 // TestDecodeOrderAndDuplicates feeds bars in several orders, with repeated
-// dates: the record is ascending and keeps, of each date, the bar first on
-// the wire.
+// dates: the record is ascending, a date repeated with the same bar is kept
+// once, and one repeated with other values is an error naming the date.
 func TestDecodeOrderAndDuplicates(t *testing.T) {
 	bars := sources.SampleSeries("IBM")[:6]
 	dup := func(b sources.Bar, open float64) sources.Bar { b.Open = open; return b }
@@ -317,17 +317,21 @@ func TestDecodeOrderAndDuplicates(t *testing.T) {
 	// reversed, so each case is given reversed to the encoder.
 	cases := []struct {
 		name string
-		wire []sources.Bar
-		want []sources.Bar
+		wire    []sources.Bar
+		want    []sources.Bar
+		wantErr string
 	}{
-		{"ascending", bars, bars},
-		{"descending", reverse(bars), bars},
-		{"shuffled", []sources.Bar{bars[3], bars[0], bars[5], bars[1], bars[4], bars[2]}, bars},
-		{"duplicates keep first on the wire",
-			[]sources.Bar{bars[2], dup(bars[1], 1), bars[1], bars[0], dup(bars[2], 2)},
-			[]sources.Bar{bars[0], dup(bars[1], 1), bars[2]}},
-		{"one bar", bars[:1], bars[:1]},
-		{"no bars", nil, nil},
+		{name: "ascending", wire: bars, want: bars},
+		{name: "descending", wire: reverse(bars), want: bars},
+		{name: "shuffled", wire: []sources.Bar{bars[3], bars[0], bars[5], bars[1], bars[4], bars[2]}, want: bars},
+		{name: "identical duplicates kept once",
+			wire: []sources.Bar{bars[2], bars[1], bars[1], bars[0], bars[2]},
+			want: []sources.Bar{bars[0], bars[1], bars[2]}},
+		{name: "conflicting duplicates",
+			wire:    []sources.Bar{bars[2], dup(bars[1], 1), bars[1], bars[0]},
+			wantErr: "date " + bars[1].Date.Format(time.DateOnly) + " appears twice with different values"},
+		{name: "one bar", wire: bars[:1], want: bars[:1]},
+		{name: "no bars"},
 	}
 	for _, tc := range cases {
 		for _, format := range []string{"json", "csv"} {
@@ -345,6 +349,12 @@ func TestDecodeOrderAndDuplicates(t *testing.T) {
 				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 				defer mem.AssertSize(t, 0)
 				rec, err := decode(&body, "IBM", true, mem)
+				if tc.wantErr != "" {
+					if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "IBM") {
+						t.Fatalf("error %v, want one naming IBM and %q", err, tc.wantErr)
+					}
+					return
+				}
 				if err != nil {
 					t.Fatal(err)
 				}

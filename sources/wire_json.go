@@ -16,9 +16,9 @@ const maxJSONDepth = 8
 // DecodeJSON reads the service's JSON answer to TIME_SERIES_DAILY (or
 // TIME_SERIES_DAILY_ADJUSTED when adjusted) from r and returns its bars as
 // a DailySchema(adjusted) record built with mem, rows ascending by date and
-// unique. The wire lists the newest day first; any order is accepted, and
-// of bars sharing a date the first on the wire is kept. The caller owns the
-// record.
+// unique. The wire lists the newest day first; any order is accepted. A
+// date repeated with the same bar is kept once; repeated with other values
+// it is an error. The caller owns the record.
 //
 // A body that is an "Error Message", "Note" or "Information" object with
 // no time series yields an error wrapping a *ServiceError. Other bodies
@@ -37,7 +37,9 @@ func DecodeJSON(r io.Reader, symbol string, adjusted bool, mem memory.Allocator)
 	if err := d.document(); err != nil {
 		return nil, fmt.Errorf("decode %s json: %w", symbol, err)
 	}
-	rows.sortDedupe()
+	if err := rows.sortDedupe(); err != nil {
+		return nil, fmt.Errorf("decode %s json: %w", symbol, err)
+	}
 	return rows.record(symbol, adjusted, mem), nil
 }
 
