@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newRootCmd() *cobra.Command {
-	var logFormat string
+	var logFormat, cpuProfile string
 	root := &cobra.Command{
 		Use:   "loader",
 		Short: "Stream daily stock prices into Arrow and Parquet, and feed them to ML training",
@@ -81,8 +81,12 @@ LOADER_<FLAG> (--symbols-file: LOADER_SYMBOLS_FILE); flags win.`,
 				return err
 			}
 			quiet, _ := cmd.Flags().GetBool("quiet")
-			return setupLogging(cmd.ErrOrStderr(), logFormat, quiet)
+			if err := setupLogging(cmd.ErrOrStderr(), logFormat, quiet); err != nil {
+				return err
+			}
+			return startProfile(cpuProfile)
 		},
+		PersistentPostRun: func(*cobra.Command, []string) { stopProfile() },
 		// Without this, cobra reports an unknown command as a plain error.
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -93,6 +97,7 @@ LOADER_<FLAG> (--symbols-file: LOADER_SYMBOLS_FILE); flags win.`,
 		},
 	}
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for go tool pprof)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newFetchCmd(),

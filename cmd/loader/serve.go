@@ -19,8 +19,9 @@ const shutdownGrace = 5 * time.Second
 
 func newServeCmd() *cobra.Command {
 	var (
-		addr string
-		cfg  sources.ServerConfig
+		addr    string
+		cacheMB int
+		cfg     sources.ServerConfig
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
@@ -45,6 +46,10 @@ It listens on 127.0.0.1 unless --addr says otherwise, and stops on Ctrl-C.`,
 			if _, _, err := net.SplitHostPort(addr); err != nil {
 				return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8080", addr)
 			}
+			if cacheMB < 1 {
+				return usagef("--cache-mb %d: want at least 1", cacheMB)
+			}
+			cfg.CacheBytes = cacheMB << 20
 			cfg.Logger = slog.Default()
 			srv, err := sources.NewServer(cfg)
 			if err != nil {
@@ -66,6 +71,7 @@ It listens on 127.0.0.1 unless --addr says otherwise, and stops on Ctrl-C.`,
 	fl.Float64Var(&cfg.Faults.RateLimitNote, "rate-limit-note", 0, "share of answers that are the service's rate-limit Note (0..1)")
 	fl.Float64Var(&cfg.Faults.Truncate, "truncate", 0, "share of answers cut short halfway (0..1)")
 	fl.Uint64Var(&cfg.Faults.Seed, "seed", 1, "seed of the injected faults")
+	fl.IntVar(&cacheMB, "cache-mb", 64, "memory for encoded answers kept for reuse, in MiB (a full JSON history is about 1 MiB)")
 	return cmd
 }
 
