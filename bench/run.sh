@@ -303,7 +303,7 @@ section_codec() {
 	out "| codec | ms/op | rows/s | file KB | allocs/op |"
 	out "|---|---:|---:|---:|---:|"
 	local c
-	for c in zstd zstd-level-1 zstd-no-dictionary snappy none; do
+	for c in zstd zstd-level-1 zstd-symbol-dictionary snappy none; do
 		out "| $c | $(calc %.2f "$(metric codec "ParquetCodec/$c" ns/op) / 1e6") | $(calc %.0f "$(metric codec "ParquetCodec/$c" rows/s)") | $(calc %.0f "$(metric codec "ParquetCodec/$c" file-bytes) / 1024") | $(metric codec "ParquetCodec/$c" allocs/op) |"
 	done
 	out ""
