@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/seed-c7c8f39b/loader/internal/leaktest"
+	"github.com/seed-c7c8f39b/loader/internal/testbin"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 )
@@ -198,7 +199,9 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
+// TestMain checks that no goroutine outlives the tests, and removes the
+// binary the process tests built.
+func TestMain(m *testing.M) { leaktest.VerifyTestMain(m, testbin.Remove) }
 
 func TestFetchFormatsAndLayouts(t *testing.T) {
 	tests := []struct {

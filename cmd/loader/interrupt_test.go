@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,39 +21,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/seed-c7c8f39b/loader/internal/testbin"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
-
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
-// loaderBinary builds the loader command once per test run, for tests that
-// need a real process to signal or kill.
-func loaderBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and signals a real loader process")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "loader-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "loader")
-		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
-}
 
 // startSlowServer serves the sample data on 127.0.0.1 with enough latency
 // that a run of many symbols can be interrupted midway.
@@ -159,7 +128,7 @@ func checkValues(t *testing.T, path, symbol string) {
 // that what is on disk is complete and truthful each time, resumes, and
 // checks the result equals an uninterrupted run.
 func TestInterruptAndResume(t *testing.T) {
-	bin := loaderBinary(t)
+	bin := testbin.Loader(t)
 	url := startSlowServer(t)
 	var symbols []string
 	for i := range 24 {

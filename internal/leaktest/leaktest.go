@@ -9,6 +9,7 @@
 package leaktest
 
 import (
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -26,7 +27,13 @@ func Options() []goleak.Option {
 }
 
 // VerifyTestMain runs m's tests, then fails if a goroutine is left behind.
-// Call it from TestMain.
-func VerifyTestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, Options()...)
+// Call it from TestMain; cleanups run after the check, before the exit.
+func VerifyTestMain(m *testing.M, cleanups ...func()) {
+	opts := append(Options(), goleak.Cleanup(func(code int) {
+		for _, c := range cleanups {
+			c()
+		}
+		os.Exit(code)
+	}))
+	goleak.VerifyTestMain(m, opts...)
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/internal/leaktest"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/internal/testbin"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
 
@@ -32,9 +32,7 @@ import (
 // tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binaryPath != "" {
-		os.RemoveAll(filepath.Dir(binaryPath))
-	}
+	testbin.Remove()
 	if code == 0 {
 		if err := goleak.Find(leaktest.Options()...); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak: goroutines outlived the tests:", err)
@@ -52,51 +50,11 @@ func pick[T any](short, long T) T {
 	return short
 }
 
-var (
-	buildOnce  sync.Once
-	binaryPath string
-	buildErr   error
-)
+// loaderBinary is the real loader command, built once.
+func loaderBinary(t *testing.T) string { return testbin.Loader(t) }
 
 // moduleRoot returns the directory of loader's go.mod.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		t.Fatal("not inside the loader module")
-	}
-	return filepath.Dir(gomod)
-}
-
-// loaderBinary builds cmd/loader once per test run and returns its path.
-// Tests that drive the real binary skip under -short.
-func loaderBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and drives the real loader binary")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "torture-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "loader")
-		cmd := exec.Command("go", "build", "-o", binaryPath, "./cmd/loader")
-		cmd.Dir = moduleRoot(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/loader: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binaryPath
-}
+func moduleRoot(t *testing.T) string { return testbin.ModuleRoot(t) }
 
 // serveHTTP serves h on a free port of 127.0.0.1 until the test ends and
 // returns its address. At the end, stop (if not nil) is closed first, to
