@@ -43,10 +43,11 @@ func collect(t *testing.T, items []int, fn func(context.Context, int) (int, erro
 }
 
 // reverseDelay makes early items slow, so that completion order is the
-// reverse of input order.
+// reverse of input order. The steps are wide enough that a loaded machine's
+// scheduling delays cannot reorder neighbours.
 func reverseDelay(n int) func(context.Context, int) (int, error) {
 	return func(_ context.Context, v int) (int, error) {
-		time.Sleep(time.Duration(n-v) * 2 * time.Millisecond)
+		time.Sleep(time.Duration(n-v) * 25 * time.Millisecond)
 		return v * 10, nil
 	}
 }
@@ -81,8 +82,8 @@ func TestMapOrdering(t *testing.T) {
 			if slices.Equal(got, want) {
 				t.Fatalf("got input order %v, want completion order", got)
 			}
-			if got[0] != (n-1)*10 {
-				t.Fatalf("first result %d, want the fastest item %d", got[0], (n-1)*10)
+			if got[0] != (n-1)*10 || got[n-1] != 0 {
+				t.Fatalf("results %v: want the fastest item %d first and the slowest, 0, last", got, (n-1)*10)
 			}
 			slices.Sort(got)
 			if !slices.Equal(got, want) {

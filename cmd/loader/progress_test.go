@@ -16,7 +16,7 @@ func TestPlainProgressAndReport(t *testing.T) {
 	url := startSlowServer(t)
 	t.Setenv("ALPHAVANTAGE_API_KEY", "progress-test-key")
 	defer func(old time.Duration) { progressInterval = old }(progressInterval)
-	progressInterval = 100 * time.Millisecond
+	progressInterval = 20 * time.Millisecond
 
 	dir := t.TempDir()
 	stderrFile, err := os.Create(filepath.Join(dir, "stderr.log"))
