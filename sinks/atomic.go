@@ -56,10 +56,18 @@ func (a *atomicFile) Write(p []byte) (int, error) {
 // tempPath returns the temporary path of a.
 func (a *atomicFile) tempPath() string { return a.f.Name() }
 
+// finalMode is the permission of a finished file: readable by everyone, as
+// files made with os.Create are under the usual umask (the temporary file
+// is created private, 0600).
+const finalMode = 0o644
+
 // commit flushes, syncs and closes the file and renames it to its final
 // name. On error the temporary file is removed.
 func (a *atomicFile) commit() error {
 	err := a.buf.Flush()
+	if err == nil {
+		err = a.f.Chmod(finalMode)
+	}
 	if err == nil {
 		err = a.f.Sync()
 	}

@@ -221,3 +221,31 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestFinishedFilesAreReadableByAll(t *testing.T) {
+	mem := newMem(t)
+	w, err := sinks.New(sinks.Options{Dir: t.TempDir(), Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := dailyBars(mem, "AAPL", 5)
+	defer rec.Release()
+	f, err := w.Write("AAPL", rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(w.Options().Dir, f.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o644 {
+		t.Fatalf("mode %v, want -rw-r--r--", st.Mode().Perm())
+	}
+	m, err := sinks.NewManifest(w.Options().Dir, sinks.Run{}, []string{"AAPL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(m.Path()); err != nil || st.Mode().Perm() != 0o644 {
+		t.Fatalf("manifest: %v, %v", st.Mode(), err)
+	}
+}
