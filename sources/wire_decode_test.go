@@ -316,7 +316,7 @@ func TestDecodeOrderAndDuplicates(t *testing.T) {
 	// wire lists bars in the order given here; EncodeCSV writes its input
 	// reversed, so each case is given reversed to the encoder.
 	cases := []struct {
-		name string
+		name    string
 		wire    []sources.Bar
 		want    []sources.Bar
 		wantErr string
