@@ -61,31 +61,14 @@ func TestDecodeCSVErrors(t *testing.T) {
 
 // TestDecodeCSVAccepts covers bodies that are odd but valid.
 func TestDecodeCSVAccepts(t *testing.T) {
-	cases := []struct {
-		name, body string
-		rows       int
-	}{
+	cases := []acceptCase{
 		{"header only", csvHead, 0},
 		{"LF line ends", "timestamp,open,high,low,close,volume\n2024-01-05,1.5,2,1,1.75,100\n2024-01-04,1.5,2,1,1.75,100\n", 2},
 		{"blank lines skipped", csvHead + "\r\n2024-01-05,1.5,2,1,1.75,100\r\n\r\n", 1},
 		{"exponents and long decimals", csvHead + "2024-01-05,1.5e0,2.00000000000000001,1,1.75,100\r\n", 1},
 		{"JSON series when CSV was asked for", jsonBody(jsonBar("2024-01-05")), 1},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			rec, err := sources.DecodeCSV(iotest.OneByteReader(strings.NewReader(tc.body)), "IBM", false, mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rec.Release()
-			checkSeries(t, rec, "IBM", false)
-			if int(rec.NumRows()) != tc.rows {
-				t.Errorf("rows = %d, want %d", rec.NumRows(), tc.rows)
-			}
-		})
-	}
+	checkAccepts(t, sources.DecodeCSV, cases)
 }
 
 func TestDecodeCSVHostile(t *testing.T) {

@@ -23,6 +23,33 @@ import (
 // decodeFunc is the shape of DecodeJSON and DecodeCSV.
 type decodeFunc func(io.Reader, string, bool, memory.Allocator) (arrow.RecordBatch, error)
 
+// acceptCase is a body that is odd but valid, and how many rows it holds.
+type acceptCase struct {
+	name, body string
+	rows       int
+}
+
+// checkAccepts decodes every case's body one byte at a time, which
+// exercises every buffer refill path, and checks the series and its rows.
+func checkAccepts(t *testing.T, decode decodeFunc, cases []acceptCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			rec, err := decode(iotest.OneByteReader(strings.NewReader(tc.body)), "IBM", false, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rec.Release()
+			checkSeries(t, rec, "IBM", false)
+			if int(rec.NumRows()) != tc.rows {
+				t.Errorf("rows = %d, want %d", rec.NumRows(), tc.rows)
+			}
+		})
+	}
+}
+
 // decoderFor picks the decoder for a testdata file by its extension.
 func decoderFor(name string) decodeFunc {
 	if strings.HasSuffix(name, ".csv") {

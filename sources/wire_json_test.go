@@ -92,10 +92,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 
 // TestDecodeJSONAccepts covers bodies that are odd but valid.
 func TestDecodeJSONAccepts(t *testing.T) {
-	cases := []struct {
-		name, body string
-		rows       int
-	}{
+	cases := []acceptCase{
 		{"compact layout", jsonBody(jsonBar("2024-01-05") + "," + jsonBar("2024-01-04")), 2},
 		{"empty series", jsonBody(""), 0},
 		{"unknown keys skipped", `{"x": [1, -2.5e3, true, false, null, {"y": "z"}], "Time Series (Daily)": {` +
@@ -109,22 +106,7 @@ func TestDecodeJSONAccepts(t *testing.T) {
 		{"message next to the series is advisory", `{"Information": "demo key", "Time Series (Daily)": {` + jsonBar("2024-01-05") + `}}`, 1},
 		{"the service's largest plausible values", jsonBody(strings.NewReplacer(`"2.0"`, `"123456789.12345678"`, `"100"`, `"999999999999999999"`).Replace(jsonBar("2024-01-05"))), 1},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			// One byte at a time exercises every buffer refill path.
-			rec, err := sources.DecodeJSON(iotest.OneByteReader(strings.NewReader(tc.body)), "IBM", false, mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rec.Release()
-			checkSeries(t, rec, "IBM", false)
-			if int(rec.NumRows()) != tc.rows {
-				t.Errorf("rows = %d, want %d", rec.NumRows(), tc.rows)
-			}
-		})
-	}
+	checkAccepts(t, sources.DecodeJSON, cases)
 }
 
 // TestDecodeJSONHostile checks that endless bodies stop at the limits
