@@ -21,6 +21,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 )
 
@@ -51,7 +52,7 @@ func RenderDir(ctx context.Context, in, out string, opts Options) ([]string, err
 		opts.Mem = memory.NewGoAllocator()
 	}
 	opts.Style = opts.Style.withDefaults()
-	paths, err := tablefile.List(in)
+	paths, err := datafiles.List(in)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +122,7 @@ func groups(paths []string) [][]string {
 	var out [][]string
 	byDir := map[string]int{}
 	for _, p := range paths {
-		if _, ok := tablefile.PartitionSymbol(p); ok {
+		if _, ok := datafiles.PartitionSymbol(p); ok {
 			dir := filepath.Dir(p)
 			if i, ok := byDir[dir]; ok {
 				out[i] = append(out[i], p)

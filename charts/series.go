@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
@@ -67,7 +68,7 @@ func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 		return nil, err
 	}
 	symbolCol, symErr := column(sources.ColSymbol)
-	fallback, ok := tablefile.PartitionSymbol(f.Path)
+	fallback, ok := datafiles.PartitionSymbol(f.Path)
 	if !ok {
 		fallback = strings.TrimSuffix(filepath.Base(f.Path), filepath.Ext(f.Path))
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
@@ -55,7 +56,7 @@ func Path(ctx context.Context, w io.Writer, path string, mem memory.Allocator) e
 		_, err := file(ctx, w, path, path, mem)
 		return err
 	}
-	paths, err := tablefile.List(path)
+	paths, err := datafiles.List(path)
 	if err != nil {
 		return fmt.Errorf("inspect: %w", err)
 	}
@@ -113,7 +114,7 @@ func file(ctx context.Context, w io.Writer, path, name string, mem memory.Alloca
 	fmt.Fprintf(tw, "  schema\t%s\n", strings.Join(fields, ", "))
 	fmt.Fprintf(tw, "  symbols\t%d\n", len(spans))
 	writeSpans(tw, "    ", spans)
-	if f.Format == tablefile.Parquet {
+	if f.Format == datafiles.Parquet {
 		fmt.Fprintf(tw, "  row groups\t%d\n", len(f.RowGroups))
 		for i, g := range f.RowGroups {
 			fmt.Fprintf(tw, "    #%d\t%d rows\t%s\t%s compressed, %s uncompressed\n", i, g.Rows,
@@ -216,7 +217,7 @@ func symbolSpans(f *tablefile.File) (map[string]*span, error) {
 	if idx := f.Schema.FieldIndices(sources.ColDate); len(idx) > 0 {
 		dateCol = idx[0]
 	}
-	fallback, ok := tablefile.PartitionSymbol(f.Path)
+	fallback, ok := datafiles.PartitionSymbol(f.Path)
 	if !ok {
 		fallback = strings.TrimSuffix(filepath.Base(f.Path), filepath.Ext(f.Path))
 	}

@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,6 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 )
 
 // Column names the reader gives a meaning to.
@@ -29,9 +29,8 @@ const (
 )
 
 // findFiles returns the data files under path, sorted: path itself if it is
-// a file, otherwise every .parquet, .arrow, .ipc and .feather file below it.
-// Names starting with "_" or "." (manifests, temporary files of a writer
-// that has not finished) are skipped.
+// a file, otherwise every Parquet and Arrow IPC file below it, in any layout
+// loader fetch writes. Manifests and temporary files are skipped.
 func findFiles(path string) ([]string, error) {
 	info, err := os.Stat(path)
 	if err != nil {
@@ -40,42 +39,20 @@ func findFiles(path string) ([]string, error) {
 	if !info.IsDir() {
 		return []string{path}, nil
 	}
-	var files []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if p != path && (strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".")) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.IsDir() && fileFormat(name) != "" {
-			files = append(files, p)
-		}
-		return nil
-	})
+	all, err := datafiles.List(path)
 	if err != nil {
-		return nil, fmt.Errorf("loader: list %s: %w", path, err)
+		return nil, fmt.Errorf("loader: %w", err)
+	}
+	var files []string
+	for _, f := range all {
+		if format, _ := datafiles.FormatOf(f); format != datafiles.CSV {
+			files = append(files, f)
+		}
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("loader: %s: no .parquet or .arrow files", path)
 	}
-	slices.Sort(files)
 	return files, nil
-}
-
-// fileFormat returns "parquet" or "arrow" for a data file name, "" otherwise.
-func fileFormat(name string) string {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".parquet", ".pq":
-		return "parquet"
-	case ".arrow", ".ipc", ".feather":
-		return "arrow"
-	}
-	return ""
 }
 
 // eachRecord calls fn with every record batch of the file whose bytes are
@@ -93,7 +70,7 @@ func eachRecord(path string, data []byte, want func(column string) bool, mem mem
 		}
 	}()
 	r := bytes.NewReader(data)
-	if fileFormat(path) == "parquet" {
+	if format, _ := datafiles.FormatOf(path); format == datafiles.Parquet {
 		pf, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 		if err != nil {
 			return err
@@ -156,13 +133,8 @@ func eachRecord(path string, data []byte, want func(column string) bool, mem mem
 // hiveSymbol returns X for a file under a "symbol=X" directory, else the
 // file's base name without extension.
 func hiveSymbol(path string) string {
-	for dir := filepath.Dir(path); dir != "." && dir != string(filepath.Separator); dir = filepath.Dir(dir) {
-		if v, ok := strings.CutPrefix(filepath.Base(dir), colSymbol+"="); ok {
-			return v
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
+	if sym, ok := datafiles.PartitionSymbol(path); ok {
+		return sym
 	}
 	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }

@@ -1,8 +1,6 @@
 // Package tablefile reads back the files `loader fetch` writes — Parquet,
-// Arrow IPC (file or stream format) and CSV — into Arrow tables, and finds
-// them in an output directory in any of its layouts: one file per symbol
-// (OUT/AAPL.parquet), hive partitions (OUT/symbol=AAPL/part-0.parquet) or a
-// single file holding many symbols.
+// Arrow IPC (file or stream format) and CSV — into Arrow tables, whole.
+// Package datafiles finds them in an output directory.
 //
 // It serves the tools that look at written data (`loader inspect`, the chart
 // renderer); it reads whole files into memory, which suits daily series of a
@@ -15,11 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -29,37 +24,14 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
-
-// Format is the kind of a data file, named by its extension.
-type Format string
-
-// The formats `loader fetch` writes.
-const (
-	Parquet Format = "parquet"
-	Arrow   Format = "arrow"
-	CSV     Format = "csv"
-)
-
-// FormatOf returns the format of path from its extension, and false for a
-// file that is not a data file.
-func FormatOf(path string) (Format, bool) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".parquet", ".pq":
-		return Parquet, true
-	case ".arrow", ".ipc", ".feather":
-		return Arrow, true
-	case ".csv":
-		return CSV, true
-	}
-	return "", false
-}
 
 // File is one data file read into memory.
 type File struct {
 	Path   string
-	Format Format
+	Format datafiles.Format
 	Schema *arrow.Schema
 	// Records hold every row, in file order. Their columns are chunked
 	// alike, so row i of a record is row i of each of its columns. Release
@@ -96,7 +68,7 @@ func (f *File) NumRows() int64 {
 // Read reads the data file at path with mem. Its errors name path. The
 // caller owns the returned File and must Release it.
 func Read(ctx context.Context, path string, mem memory.Allocator) (*File, error) {
-	format, ok := FormatOf(path)
+	format, ok := datafiles.FormatOf(path)
 	if !ok {
 		return nil, fmt.Errorf("read %s: not a .parquet, .arrow or .csv file", path)
 	}
@@ -108,11 +80,11 @@ func Read(ctx context.Context, path string, mem memory.Allocator) (*File, error)
 
 	var out *File
 	switch format {
-	case Parquet:
+	case datafiles.Parquet:
 		out, err = readParquet(ctx, f, mem)
-	case Arrow:
+	case datafiles.Arrow:
 		out, err = readArrow(f, mem)
-	case CSV:
+	case datafiles.CSV:
 		out, err = readCSV(f, mem)
 	}
 	if err != nil {
@@ -270,47 +242,4 @@ func readCSV(f *os.File, mem memory.Allocator) (*File, error) {
 		return nil, err
 	}
 	return recordsFile(schema, &recs), nil
-}
-
-// IsSkipped reports whether a name in an output directory is not data: the
-// manifest and hidden or temporary files, whose names start with '.' or '_'.
-func IsSkipped(name string) bool {
-	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")
-}
-
-// List returns the data files under dir, sorted, walking hive partition
-// directories and skipping what IsSkipped names.
-func List(dir string) ([]string, error) {
-	var paths []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if path != dir && IsSkipped(d.Name()) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if _, ok := FormatOf(path); ok && d.Type().IsRegular() {
-			paths = append(paths, path)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", dir, err)
-	}
-	slices.Sort(paths)
-	return paths, nil
-}
-
-// PartitionSymbol returns the symbol a path names through a hive partition
-// directory (".../symbol=AAPL/part-0.parquet"), and false if it has none.
-func PartitionSymbol(path string) (string, bool) {
-	for _, part := range strings.Split(filepath.ToSlash(filepath.Dir(path)), "/") {
-		if v, ok := strings.CutPrefix(part, sources.ColSymbol+"="); ok && v != "" {
-			return v, true
-		}
-	}
-	return "", false
 }

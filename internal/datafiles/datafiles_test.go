@@ -1,0 +1,60 @@
+package datafiles_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/seed-c7c8f39b/loader/internal/datafiles"
+)
+
+func TestListSkipsManifestAndTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{
+		"AAPL.parquet", "MSFT.arrow", "IBM.csv", "_manifest.json", ".GOOG.parquet.tmp-123",
+		".hidden.parquet", "notes.txt", "symbol=TSLA/part-0.parquet", "symbol=TSLA/part-1.parquet",
+		".staging/X.parquet",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := datafiles.List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		got[i], _ = filepath.Rel(dir, got[i])
+	}
+	want := []string{"AAPL.parquet", "IBM.csv", "MSFT.arrow", "symbol=TSLA/part-0.parquet", "symbol=TSLA/part-1.parquet"}
+	if !slices.Equal(got, want) {
+		t.Errorf("List = %q, want %q", got, want)
+	}
+	if _, err := datafiles.List(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("List of a missing dir: err = %v, want one naming it", err)
+	}
+}
+
+func TestPartitionSymbol(t *testing.T) {
+	tests := []struct {
+		path, want string
+		ok         bool
+	}{
+		{"out/symbol=AAPL/part-0.parquet", "AAPL", true},
+		{"/x/year=2024/symbol=BRK.B/p.arrow", "BRK.B", true},
+		{"out/AAPL.parquet", "", false},
+		{"out/symbol=/p.parquet", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := datafiles.PartitionSymbol(tt.path)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("PartitionSymbol(%q) = %q, %v; want %q, %v", tt.path, got, ok, tt.want, tt.ok)
+		}
+	}
+}
