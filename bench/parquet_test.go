@@ -6,12 +6,13 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // BenchmarkParquetCodec encodes one symbol's full sample history to Parquet
@@ -22,7 +23,7 @@ import (
 //
 //	go test -run '^$' -bench ParquetCodec -benchmem -count 6 ./bench/
 func BenchmarkParquetCodec(b *testing.B) {
-	rec := sources.SampleBars("AAPL", false, memory.DefaultAllocator)
+	rec := sample.Bars("AAPL", false, memory.DefaultAllocator)
 	defer rec.Release()
 	for _, c := range []struct {
 		name       string

@@ -4,13 +4,14 @@ import (
 	"io"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/seed-c7c8f39b/loader/charts"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // sampleSeries returns the full synthetic series of symbol as a Series.
 func sampleSeries(symbol string) *charts.Series {
-	bars := sources.SampleSeries(symbol)
+	bars := sample.Series(symbol)
 	s := &charts.Series{Symbol: symbol, Synthetic: true}
 	for _, b := range bars {
 		s.Dates = append(s.Dates, b.Date)

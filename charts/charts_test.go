@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -23,7 +25,6 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/charts"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 func TestMain(m *testing.M) {
@@ -36,7 +37,7 @@ var sampleMeta = map[string]string{"source": "sample (synthetic data)"}
 func writeSamples(t *testing.T, dir string, name func(string) string, symbols ...string) {
 	t.Helper()
 	for _, sym := range symbols {
-		rec := sources.SampleBars(sym, false, memory.NewGoAllocator())
+		rec := sample.Bars(sym, false, memory.NewGoAllocator())
 		path := filepath.Join(dir, name(sym))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -180,7 +181,7 @@ func singleFile(t *testing.T, path string, symbols ...string) {
 	mem := memory.NewGoAllocator()
 	var recs []arrow.RecordBatch
 	for _, sym := range symbols {
-		rec := sources.SampleBars(sym, false, mem)
+		rec := sample.Bars(sym, false, mem)
 		defer rec.Release()
 		recs = append(recs, rec)
 	}
@@ -211,7 +212,7 @@ func singleFile(t *testing.T, path string, symbols ...string) {
 // the renderer must merge and sort them.
 func hive(t *testing.T, dir, sym string) {
 	t.Helper()
-	rec := sources.SampleBars(sym, false, memory.NewGoAllocator())
+	rec := sample.Bars(sym, false, memory.NewGoAllocator())
 	defer rec.Release()
 	part := filepath.Join(dir, "symbol="+sym)
 	if err := os.MkdirAll(part, 0o755); err != nil {

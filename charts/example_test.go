@@ -7,11 +7,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/charts"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // RenderDir charts every file in a directory of fetched data; here two
@@ -26,7 +27,7 @@ func ExampleRenderDir() {
 		log.Fatal(err)
 	}
 	for _, symbol := range []string{"AAPL", "MSFT"} {
-		rec := sources.SampleBars(symbol, false, memory.NewGoAllocator())
+		rec := sample.Bars(symbol, false, memory.NewGoAllocator())
 		err := tablefile.Write(filepath.Join(dir, "data", symbol+".parquet"), rec, nil)
 		rec.Release()
 		if err != nil {

@@ -7,12 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // Series is what a chart shows of one symbol: daily closes and volumes.

@@ -9,12 +9,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"go.uber.org/goleak"
 
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/sinks"
-	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
@@ -34,6 +36,7 @@ type fakeSource struct {
 }
 
 func (f *fakeSource) Name() string { return "fake" }
+func (f *fakeSource) Close() error { return nil }
 
 func (f *fakeSource) Fetch(ctx context.Context, sym string, mem memory.Allocator) (sources.Series, error) {
 	f.mu.Lock()
@@ -55,7 +58,7 @@ func (f *fakeSource) Fetch(ctx context.Context, sym string, mem memory.Allocator
 			return sources.Series{}, ctx.Err()
 		}
 	}
-	return sources.Sample{}.Fetch(ctx, sym, mem)
+	return sample.Source{}.Fetch(ctx, sym, mem)
 }
 
 func newSink(t *testing.T, dir string) *sinks.Writer {

@@ -6,11 +6,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/inspect"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 func ExamplePath() {
@@ -19,7 +20,7 @@ func ExamplePath() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	full := sources.SampleBars("IBM", false, memory.NewGoAllocator())
+	full := sample.Bars("IBM", false, memory.NewGoAllocator())
 	defer full.Release()
 	rec := full.NewSlice(0, 3)
 	defer rec.Release()

@@ -9,13 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/inspect"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -28,7 +29,7 @@ var sampleMeta = map[string]string{"source": "sample (synthetic data)", "functio
 func bars(t *testing.T, symbol string, from, to int64, withSMA bool) arrow.RecordBatch {
 	t.Helper()
 	mem := memory.NewGoAllocator()
-	full := sources.SampleBars(symbol, false, mem)
+	full := sample.Bars(symbol, false, mem)
 	defer full.Release()
 	rec := full.NewSlice(from, to)
 	if !withSMA {

@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/seed-c7c8f39b/loader/loader"
 	"github.com/seed-c7c8f39b/loader/loader/loadertest"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 var symbols = []string{"AAPL", "GOOGL", "MSFT"}
@@ -204,7 +206,7 @@ func TestWindowsMatchRows(t *testing.T) {
 	const window, horizon = 10, 3
 	bars := map[string][]sources.Bar{}
 	for _, s := range symbols {
-		bars[s] = sources.SampleSeries(s)
+		bars[s] = sample.Series(s)
 	}
 	for _, layout := range []loadertest.Layout{loadertest.Parquet, loadertest.Arrow, loadertest.Hive, loadertest.Combined} {
 		t.Run(string(layout), func(t *testing.T) {
@@ -256,7 +258,7 @@ func TestWindowsMatchRows(t *testing.T) {
 // no window may touch them.
 func TestNullsAreSkipped(t *testing.T) {
 	const window, stride = 8, 1
-	rows := len(sources.SampleSeries("AAPL"))
+	rows := len(sample.Series("AAPL"))
 	tests := []struct {
 		name     string
 		features []string
@@ -287,7 +289,7 @@ func TestSplitsDoNotLeak(t *testing.T) {
 	ds, _ := openSample(t, loadertest.Parquet, loader.DatasetConfig{
 		Features: []string{"close"}, TrainEnd: trainEnd, ValEnd: valEnd, Embargo: embargo, Normalize: true,
 	}, symbols...)
-	dates := sources.SampleSeries("AAPL") // every symbol has the same business days
+	dates := sample.Series("AAPL") // every symbol has the same business days
 	rowOf := func(d time.Time) int {
 		return slices.IndexFunc(dates, func(b sources.Bar) bool { return b.Date.Equal(d) })
 	}

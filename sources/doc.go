@@ -1,8 +1,11 @@
-// Package sources holds where daily price series come from: the built-in
-// synthetic sample generator, the Alpha Vantage client, the decoders of its
-// wire formats into Arrow records, and the Alpha Vantage-compatible server
-// behind `loader serve`.
+// Package sources is the vocabulary every stage of loader shares: a
+// [Series] is one symbol's daily bars as an Arrow record of [DailySchema],
+// and a [Source] is anything that fetches them. It depends on Arrow alone,
+// so that packages which only read datasets link no HTTP client.
 //
-// Every source yields a [Series]: one symbol's bars as an Arrow record of
-// [DailySchema], rows ascending by date with no duplicate dates.
+// The sources themselves live in packages of their own:
+//
+//	sources/sample                 the built-in SYNTHETIC generator (offline)
+//	sources/alphavantage           the Alpha Vantage client and its wire codecs
+//	sources/alphavantage/avserver  the compatible server behind `loader serve`
 package sources

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"errors"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -28,9 +29,18 @@ type Source interface {
 	// Name identifies the source in logs, reports and file metadata.
 	Name() string
 	// Fetch returns symbol's series, built with mem. It stops promptly when
-	// ctx is cancelled. Errors name the symbol.
+	// ctx is cancelled. Errors name the symbol; an error matching ErrFatal
+	// means that no other symbol can succeed either.
 	Fetch(ctx context.Context, symbol string, mem memory.Allocator) (Series, error)
+	// Close releases what the source holds (idle connections). No Fetch
+	// may run during or after it.
+	Close() error
 }
+
+// ErrFatal marks a Fetch error after which every other request of the run
+// would fail the same way: an API key the service refused, a used-up daily
+// quota. A job fetching many symbols stops at the first (errors.Is).
+var ErrFatal = errors.New("no other symbol can succeed")
 
 // String names the series by its symbol, as errors about it should.
 func (s Series) String() string { return s.Symbol }

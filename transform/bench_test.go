@@ -4,9 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
@@ -35,7 +36,7 @@ func BenchmarkTransforms(b *testing.B) {
 		{"all", all},
 	}
 	mem := memory.NewGoAllocator()
-	full := sources.SampleBars("AAPL", false, mem)
+	full := sample.Bars("AAPL", false, mem)
 	defer full.Release()
 	in := full.NewSlice(0, rows)
 	defer in.Release()

@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
@@ -36,7 +37,7 @@ func spread(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, err
 
 func Example() {
 	mem := memory.NewGoAllocator()
-	rec := sources.SampleBars("AAPL", false, mem)
+	rec := sample.Bars("AAPL", false, mem)
 	defer rec.Release()
 
 	features, err := transform.Parse("returns,sma:3")

@@ -4,9 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
@@ -35,7 +36,7 @@ func TestParse(t *testing.T) {
 			}
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			in := sources.SampleBars("AAPL", false, mem)
+			in := sample.Bars("AAPL", false, mem)
 			defer in.Release()
 			out, err := f(in, mem)
 			if err != nil {

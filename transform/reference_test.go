@@ -4,15 +4,16 @@ import (
 	"math"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
 // sampleCloses returns the synthetic AAPL closes, oldest first.
 func sampleCloses() []float64 {
-	bars := sources.SampleSeries("AAPL")
+	bars := sample.Series("AAPL")
 	closes := make([]float64, len(bars))
 	for i, b := range bars {
 		closes[i] = b.Close

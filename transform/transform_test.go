@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 

@@ -11,11 +11,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+	"github.com/seed-c7c8f39b/loader/symbols"
+
 	"github.com/spf13/cobra"
 
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/sinks"
-	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
@@ -88,27 +92,27 @@ and writes the manifest; a second one aborts at once.`,
 	fl.DurationVar(&f.grace, "grace", 10*time.Second, "after the first Ctrl-C, how long symbols in flight may take to finish")
 
 	fl.StringVar(&f.apiKeyEnv, "api-key-env", "ALPHAVANTAGE_API_KEY", "environment variable holding the Alpha Vantage API key")
-	fl.StringVar(&f.baseURL, "base-url", sources.DefaultAlphaVantageURL, "Alpha Vantage endpoint (point it at loader serve to work offline)")
+	fl.StringVar(&f.baseURL, "base-url", alphavantage.DefaultURL, "Alpha Vantage endpoint (point it at loader serve to work offline)")
 	fl.StringVar(&f.outputSize, "outputsize", "compact", "compact (newest 100 days) or full (20+ years; premium on the live service)")
 	fl.StringVar(&f.dataType, "datatype", "json", "wire format: json or csv")
 	fl.BoolVar(&f.adjusted, "adjusted", false, "fetch TIME_SERIES_DAILY_ADJUSTED (adds adjusted_close, dividend, split_coefficient)")
-	fl.Float64Var(&f.rate, "rate", sources.DefaultRate, "most Alpha Vantage requests per minute (0: no limit)")
-	fl.DurationVar(&f.timeout, "timeout", sources.DefaultTimeout, "timeout of one request, body included")
-	fl.IntVar(&f.retries, "retries", sources.DefaultRetries, "retries of a failed request (429, 5xx, timeouts, cut bodies; 0: none)")
+	fl.Float64Var(&f.rate, "rate", alphavantage.DefaultRate, "most Alpha Vantage requests per minute (0: no limit)")
+	fl.DurationVar(&f.timeout, "timeout", alphavantage.DefaultTimeout, "timeout of one request, body included")
+	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (429, 5xx, timeouts, cut bodies; 0: none)")
 	return cmd
 }
 
 func runFetch(cmd *cobra.Command, f fetchFlags) error {
-	symbols, err := requestedSymbols(f)
+	syms, err := requestedSymbols(f)
 	if err != nil {
 		return err
 	}
 	if f.shard != "" {
-		k, n, err := sources.ParseShard(f.shard)
+		k, n, err := symbols.ParseShard(f.shard)
 		if err != nil {
 			return usagef("--shard: %w", err)
 		}
-		symbols = sources.Shard(symbols, k, n)
+		syms = symbols.Shard(syms, k, n)
 	}
 	transforms, err := parseTransforms(f)
 	if err != nil {
@@ -136,9 +140,7 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	if err != nil {
 		return err
 	}
-	if c, ok := source.(interface{ Close() }); ok {
-		defer c.Close()
-	}
+	defer source.Close()
 
 	sink, err := sinks.New(sinks.Options{
 		Dir:          f.out,
@@ -154,9 +156,9 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 
 	ctx, stop := interruptible(context.WithoutCancel(cmd.Context()), f.grace)
 	defer stop.release()
-	shown := startProgress(cmd.ErrOrStderr(), len(symbols), f.quiet)
+	shown := startProgress(cmd.ErrOrStderr(), len(syms), f.quiet)
 	report, err := fetch.Run(ctx, fetch.Config{
-		Symbols:     symbols,
+		Symbols:     syms,
 		Source:      source,
 		Transform:   transforms,
 		Sink:        sink,
@@ -245,14 +247,14 @@ func parseDate(flag, value string) (time.Time, error) {
 func requestedSymbols(f fetchFlags) ([]string, error) {
 	var all []string
 	if f.symbols != "" || f.symbolsFile == "" {
-		list, err := sources.ParseSymbols(f.symbols)
+		list, err := symbols.Parse(f.symbols)
 		if err != nil {
 			return nil, usagef("--symbols: %w", err)
 		}
 		all = append(all, list...)
 	}
 	if f.symbolsFile != "" {
-		list, err := sources.ReadSymbolsFile(f.symbolsFile)
+		list, err := symbols.ReadFile(f.symbolsFile)
 		if err != nil {
 			return nil, usagef("--symbols-file: %w", err)
 		}
@@ -261,7 +263,7 @@ func requestedSymbols(f fetchFlags) ([]string, error) {
 	if len(all) == 0 {
 		return nil, usagef("no symbols: give --symbols or --symbols-file")
 	}
-	return sources.Unique(all)
+	return symbols.Unique(all)
 }
 
 // newSource picks the source named by --source; auto means Alpha Vantage
@@ -279,7 +281,7 @@ func newSource(cmd *cobra.Command, f fetchFlags) (sources.Source, error) {
 	}
 	switch name {
 	case "sample":
-		return sources.Sample{Adjusted: f.adjusted}, nil
+		return sample.Source{Adjusted: f.adjusted}, nil
 	case "alphavantage":
 		if key == "" {
 			return nil, usagef("--source alphavantage needs an API key in $%s", f.apiKeyEnv)
@@ -288,7 +290,7 @@ func newSource(cmd *cobra.Command, f fetchFlags) (sources.Source, error) {
 		if rate == 0 {
 			rate = math.Inf(1)
 		}
-		av, err := sources.NewAlphaVantage(sources.AlphaVantageConfig{
+		av, err := alphavantage.New(alphavantage.Config{
 			BaseURL:     f.baseURL,
 			APIKey:      key,
 			Adjusted:    f.adjusted,
@@ -310,7 +312,7 @@ func newSource(cmd *cobra.Command, f fetchFlags) (sources.Source, error) {
 
 // isFatal reports the errors after which every other request would fail too.
 func isFatal(err error) bool {
-	return errors.Is(err, sources.ErrInvalidAPIKey) || errors.Is(err, sources.ErrDailyLimit)
+	return errors.Is(err, alphavantage.ErrInvalidAPIKey) || errors.Is(err, alphavantage.ErrDailyLimit)
 }
 
 // stopper turns SIGINT and SIGTERM into a graceful stop, then an abort.

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -18,8 +21,6 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/internal/leaktest"
 	"github.com/seed-c7c8f39b/loader/internal/testbin"
-
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // runCLI runs the loader command line in-process and returns its exit code,
@@ -88,7 +89,7 @@ func TestFetchSampleEndToEnd(t *testing.T) {
 		if !slices.IsSorted(dates) || len(slices.Compact(slices.Clone(dates))) != len(dates) {
 			t.Errorf("%s dates are not ascending and unique", sym)
 		}
-		bars := sources.SampleSeries(sym)
+		bars := sample.Series(sym)
 		closes := rec.Column(5).(*array.Float64)
 		for i, b := range bars {
 			if closes.Value(i) != b.Close {

@@ -18,18 +18,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/internal/testbin"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // startSlowServer serves the sample data on 127.0.0.1 with enough latency
 // that a run of many symbols can be interrupted midway.
 func startSlowServer(t *testing.T) string {
 	t.Helper()
-	srv, err := sources.NewServer(sources.ServerConfig{Faults: sources.Faults{Latency: 20 * time.Millisecond, Jitter: 40 * time.Millisecond}})
+	srv, err := avserver.New(avserver.Config{Faults: avserver.Faults{Latency: 20 * time.Millisecond, Jitter: 40 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func checkValues(t *testing.T, path, symbol string) {
 	defer mem.AssertSize(t, 0)
 	rec := readParquet(t, path, mem)
 	defer rec.Release()
-	bars := sources.SampleSeries(symbol)
+	bars := sample.Series(symbol)
 	if int(rec.NumRows()) != len(bars) {
 		t.Fatalf("%s: %d rows, want %d", path, rec.NumRows(), len(bars))
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seed-c7c8f39b/loader/charts"
-	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/symbols"
 )
 
 // plotFlags are the options of `loader plot`.
@@ -91,28 +91,28 @@ func (f plotFlags) options() (charts.Options, error) {
 	if !start.IsZero() && !end.IsZero() && start.After(end) {
 		return charts.Options{}, usagef("--start %s is after --end %s", f.start, f.end)
 	}
-	var symbols []string
+	var syms []string
 	if f.symbols != "" {
-		list, err := sources.ParseSymbols(f.symbols)
+		list, err := symbols.Parse(f.symbols)
 		if err != nil {
 			return charts.Options{}, usagef("--symbols: %w", err)
 		}
-		symbols = append(symbols, list...)
+		syms = append(syms, list...)
 	}
 	if f.symbolsFile != "" {
-		list, err := sources.ReadSymbolsFile(f.symbolsFile)
+		list, err := symbols.ReadFile(f.symbolsFile)
 		if err != nil {
 			return charts.Options{}, usagef("--symbols-file: %w", err)
 		}
-		symbols = append(symbols, list...)
+		syms = append(syms, list...)
 	}
-	if len(symbols) > 0 {
-		if symbols, err = sources.Unique(symbols); err != nil {
+	if len(syms) > 0 {
+		if syms, err = symbols.Unique(syms); err != nil {
 			return charts.Options{}, usagef("--symbols: %w", err)
 		}
 	}
 	return charts.Options{
-		Symbols: symbols,
+		Symbols: syms,
 		Style:   charts.Style{Format: format, Width: f.width, Height: f.height, Start: start, End: end},
 		Runner:  charts.NewRunner(f.workers),
 	}, nil

@@ -8,9 +8,9 @@ import (
 	"net"
 	"time"
 
-	"github.com/spf13/cobra"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 
-	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/spf13/cobra"
 )
 
 // shutdownGrace bounds how long `loader serve` waits for answers in flight
@@ -21,7 +21,7 @@ func newServeCmd() *cobra.Command {
 	var (
 		addr    string
 		cacheMB int
-		cfg     sources.ServerConfig
+		cfg     avserver.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
@@ -30,7 +30,7 @@ func newServeCmd() *cobra.Command {
 TIME_SERIES_DAILY_ADJUSTED (outputsize compact|full, datatype json|csv) over the
 built-in SYNTHETIC sample data, with the service's refusals (HTTP 200 with a
 JSON body) for a missing or wrong API key, an unknown function and an
-implausible symbol (not a ticker NormalizeSymbol accepts, or longer than 10
+implausible symbol (not a valid ticker, or longer than 10
 characters). Point 'loader fetch --base-url' at it to work offline.
 
 Faults can be injected for demos and tests: latency, HTTP 503s, HTTP 429s with
@@ -51,7 +51,7 @@ It listens on 127.0.0.1 unless --addr says otherwise, and stops on Ctrl-C.`,
 			}
 			cfg.CacheBytes = cacheMB << 20
 			cfg.Logger = slog.Default()
-			srv, err := sources.NewServer(cfg)
+			srv, err := avserver.New(cfg)
 			if err != nil {
 				return usageError{err}
 			}
@@ -77,7 +77,7 @@ It listens on 127.0.0.1 unless --addr says otherwise, and stops on Ctrl-C.`,
 
 // serve runs srv on addr until the command's context is cancelled (Ctrl-C
 // or SIGTERM), then shuts it down.
-func serve(cmd *cobra.Command, srv *sources.Server, addr string) error {
+func serve(cmd *cobra.Command, srv *avserver.Server, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 )
 
 // delayProxy forwards every request to an Alpha Vantage-compatible server
@@ -58,7 +58,7 @@ func (d *delayProxy) settle() error {
 }
 
 // backend is the delay proxy listening on 127.0.0.1, in front of either a
-// server given by URL or an in-process sources.Server.
+// server given by URL or an in-process avserver.Server.
 type backend struct {
 	*delayProxy
 	// queryURL is the proxy's Alpha Vantage query endpoint.
@@ -69,7 +69,7 @@ type backend struct {
 }
 
 // startBackend starts the proxy in front of upstream ("" starts a
-// sources.Server in-process). Close stops everything it started.
+// avserver.Server in-process). Close stops everything it started.
 func startBackend(upstream string, latency map[string]time.Duration) (*backend, error) {
 	b := &backend{upstream: upstream}
 	if upstream == "" {
@@ -118,7 +118,7 @@ func startBackend(upstream string, latency map[string]time.Duration) (*backend, 
 func (b *backend) startSampleServer() (string, error) {
 	// The server logs injected truncations at debug level; the demo injects
 	// none, and its output is the demo's, not the server's.
-	srv, err := sources.NewServer(sources.ServerConfig{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := avserver.New(avserver.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return "", err
 	}

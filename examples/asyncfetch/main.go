@@ -1,6 +1,6 @@
 // Command asyncfetch is the async-fetch lesson of the concurrency course on
 // loader's own parts: several symbols fetched over one shared fasthttp
-// client (sources.AlphaVantage) with a bounded number in flight, through
+// client (alphavantage.Client) with a bounded number in flight, through
 // the pipeline engine, from an Alpha Vantage-compatible server whose
 // latency differs per symbol. It shows, in turn:
 //
@@ -31,11 +31,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"go.uber.org/goleak"
 
 	"github.com/seed-c7c8f39b/loader/pipeline"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // symbols are fetched in this order; latency is in units of -unit. With 3
@@ -107,7 +109,7 @@ func run(ctx context.Context, w io.Writer, args []string, mem *memory.CheckedAll
 	if apiKey == "" {
 		apiKey = "demo" // the sample server takes any non-empty key
 	}
-	client, err := sources.NewAlphaVantage(sources.AlphaVantageConfig{
+	client, err := alphavantage.New(alphavantage.Config{
 		BaseURL:     back.queryURL,
 		APIKey:      apiKey,
 		Concurrency: *workers,
@@ -155,7 +157,7 @@ func run(ctx context.Context, w io.Writer, args []string, mem *memory.CheckedAll
 // demo is what every part shares: one client, one backend, one allocator.
 type demo struct {
 	w       io.Writer
-	client  *sources.AlphaVantage
+	client  *alphavantage.Client
 	back    *backend
 	mem     memory.Allocator
 	symbols []string

@@ -14,11 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // csvDir is a sources.Source over a local directory holding one CSV file
@@ -31,6 +31,9 @@ var _ sources.Source = csvDir{}
 
 // Name returns "csvdir".
 func (csvDir) Name() string { return "csvdir" }
+
+// Close does nothing: each Fetch opens and closes its own file.
+func (csvDir) Close() error { return nil }
 
 // Symbols returns the symbols the directory holds, sorted: the names of
 // its .csv files.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
 )
 
 // sampleSymbols are the symbols writeSamples writes when no -in is given.
@@ -30,7 +31,7 @@ func sampleDir(days int) (string, error) {
 // first as Alpha Vantage sends them, so that the reader's sort has work.
 func writeSamples(dir string, symbols []string, days int) error {
 	for _, symbol := range symbols {
-		bars := sources.SampleSeries(symbol)
+		bars := sample.Series(symbol)
 		if days > 0 && days < len(bars) {
 			bars = bars[len(bars)-days:]
 		}

@@ -8,11 +8,12 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/seed-c7c8f39b/loader/sinks"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // summaryFile is the JSON-lines file summarySink keeps next to the data.

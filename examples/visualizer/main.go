@@ -23,11 +23,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/charts"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 func main() {
@@ -93,7 +94,7 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 		runners = append(runners, charts.Parallel{Workers: n})
 	}
 	fmt.Fprintf(w, "%d tickers x %d days of synthetic sample data, %dx%d PNG, %d CPUs\n\n",
-		c.tickers, len(sources.SampleSeries("T000")), c.width, c.height, runtime.NumCPU())
+		c.tickers, len(sample.Series("T000")), c.width, c.height, runtime.NumCPU())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "runner\tworkers\tcharts\tseconds\tcharts/s\tspeed-up\tCPU seconds\tcores busy\t")
 
@@ -139,7 +140,7 @@ func writeSamples(dir string, tickers int) error {
 	mem := memory.NewGoAllocator()
 	for i := range tickers {
 		symbol := fmt.Sprintf("T%03d", i)
-		rec := sources.SampleBars(symbol, false, mem)
+		rec := sample.Bars(symbol, false, mem)
 		err := tablefile.Write(filepath.Join(dir, symbol+".parquet"), rec, map[string]string{"source": "sample (synthetic data)"})
 		rec.Release()
 		if err != nil {

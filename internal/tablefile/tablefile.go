@@ -16,6 +16,8 @@ import (
 	"os"
 	"slices"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	arrowcsv "github.com/apache/arrow-go/v18/arrow/csv"
@@ -25,7 +27,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/seed-c7c8f39b/loader/internal/datafiles"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // File is one data file read into memory.

@@ -7,12 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 func TestWriteReadRoundTrip(t *testing.T) {
@@ -31,7 +32,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			rec := sources.SampleBars("AAPL", true, mem)
+			rec := sample.Bars("AAPL", true, mem)
 			defer rec.Release()
 			path := filepath.Join(t.TempDir(), tt.file)
 			if err := tablefile.Write(path, rec, meta); err != nil {

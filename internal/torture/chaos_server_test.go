@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 )
 
 // answer is one way the chaos server answers a request.
@@ -205,12 +205,12 @@ func (s *chaosServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		done()
 		w.Write(body)
 	case answerNote, answerInformation:
-		kind := sources.ServiceRateLimitMinute
+		kind := alphavantage.ServiceRateLimitMinute
 		if a == answerInformation {
-			kind = sources.ServiceRateLimitSecond
+			kind = alphavantage.ServiceRateLimitSecond
 		}
 		var b bytes.Buffer
-		sources.EncodeServiceError(&b, kind)
+		alphavantage.EncodeServiceError(&b, kind)
 		w.Header().Set("Content-Type", "application/json")
 		done()
 		w.Write(b.Bytes())
@@ -260,7 +260,7 @@ func (s *chaosServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "<html><title>502</title>GET %s failed: Bad Gateway</html>\r\n", r.URL.RequestURI())
 	case answerUnknown:
 		var b bytes.Buffer
-		sources.EncodeServiceError(&b, sources.ServiceInvalidCall)
+		alphavantage.EncodeServiceError(&b, alphavantage.ServiceInvalidCall)
 		w.Header().Set("Content-Type", "application/json")
 		done()
 		w.Write(b.Bytes())
@@ -305,9 +305,9 @@ func (s *chaosServer) body(sym, outputSize, dataType string) []byte {
 	var b bytes.Buffer
 	bars := servedBars(sym, outputSize)
 	if dataType == "csv" {
-		sources.EncodeCSV(&b, bars, false)
+		alphavantage.EncodeCSV(&b, bars, false)
 	} else {
-		sources.EncodeJSON(&b, sym, bars, false, outputSize)
+		alphavantage.EncodeJSON(&b, sym, bars, false, outputSize)
 	}
 	s.bodies.Store(key, b.Bytes())
 	return b.Bytes()

@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
 )
 
 // TestCrashConsistency kills `loader fetch --resume` with SIGKILL at
@@ -26,7 +27,7 @@ import (
 // untouched, only the missing symbols fetched, no temporary file left.
 func TestCrashConsistency(t *testing.T) {
 	bin := loaderBinary(t)
-	srv, url := serveSample(t, sources.Faults{Latency: 5 * time.Millisecond, Jitter: 30 * time.Millisecond})
+	srv, url := serveSample(t, avserver.Faults{Latency: 5 * time.Millisecond, Jitter: 30 * time.Millisecond})
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	for _, format := range []string{"parquet", "arrow", "csv"} {
@@ -82,7 +83,7 @@ func TestCrashConsistency(t *testing.T) {
 				if sum, was := kept[e.Symbol]; was && (sum != e.SHA256 || !e.CarriedOver) {
 					t.Errorf("%s was complete before the final --resume, but was rewritten", e.Symbol)
 				}
-				checkFile(t, filepath.Join(out, e.File), e.Symbol, sources.SampleSeries(e.Symbol))
+				checkFile(t, filepath.Join(out, e.File), e.Symbol, sample.Series(e.Symbol))
 			}
 			if data, hidden := dataFiles(t, out); len(hidden) > 0 || len(data) != len(symbols) {
 				t.Errorf("after the final --resume: %d data files for %d symbols, temporary files %v", len(data), len(symbols), hidden)
@@ -104,7 +105,7 @@ func checkAfterKill(t *testing.T, out, format string) (ok int) {
 			t.Errorf("unexpected file %s", name)
 			continue
 		}
-		checkFile(t, filepath.Join(out, name), sym, sources.SampleSeries(sym))
+		checkFile(t, filepath.Join(out, name), sym, sample.Series(sym))
 	}
 	for sym, sum := range okFiles(t, out) {
 		b, err := os.ReadFile(filepath.Join(out, sym+"."+format))

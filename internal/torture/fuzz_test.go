@@ -13,11 +13,11 @@ import (
 // date and --transform parsing, Retry-After, and the file names symbols
 // become. Their seed corpora live in each package's testdata/fuzz.
 var fuzzTargets = []struct{ pkg, target string }{
-	{"./sources", "FuzzDecodeJSON"},
-	{"./sources", "FuzzDecodeCSV"},
-	{"./sources", "FuzzNormalizeSymbol"},
-	{"./sources", "FuzzParseWireDate"},
-	{"./sources", "FuzzRetryAfter"},
+	{"./sources/alphavantage", "FuzzDecodeJSON"},
+	{"./sources/alphavantage", "FuzzDecodeCSV"},
+	{"./symbols", "FuzzNormalize"},
+	{"./sources/alphavantage", "FuzzParseWireDate"},
+	{"./sources/alphavantage", "FuzzRetryAfter"},
 	{"./transform", "FuzzParse"},
 	{"./sinks", "FuzzSafeName"},
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 )
 
 // hostileCase is a symbol whose answer is built to hurt, and the words of
@@ -190,9 +191,9 @@ func TestHostileServer(t *testing.T) {
 	addr := serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch sym := r.URL.Query().Get("symbol"); sym {
 		case "GOOD":
-			sources.EncodeJSON(w, sym, good, false, "compact")
+			alphavantage.EncodeJSON(w, sym, good, false, "compact")
 		case "DUPS":
-			sources.EncodeJSON(w, sym, dupWire, false, "compact")
+			alphavantage.EncodeJSON(w, sym, dupWire, false, "compact")
 		default:
 			handlers[sym].serve(w, r, stop)
 		}

@@ -16,6 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -24,7 +28,6 @@ import (
 	"github.com/seed-c7c8f39b/loader/internal/leaktest"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/internal/testbin"
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // TestMain fails the package if a goroutine outlives its tests (the chaos
@@ -83,9 +86,9 @@ func serveHTTP(t *testing.T, h http.Handler, stop chan struct{}) string {
 
 // serveSample starts loader's own Alpha Vantage-compatible server with
 // faults on 127.0.0.1 until the test ends, and returns it and its query URL.
-func serveSample(t *testing.T, faults sources.Faults) (*sources.Server, string) {
+func serveSample(t *testing.T, faults avserver.Faults) (*avserver.Server, string) {
 	t.Helper()
-	srv, err := sources.NewServer(sources.ServerConfig{Faults: faults})
+	srv, err := avserver.New(avserver.Config{Faults: faults})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +187,7 @@ func readManifest(t *testing.T, dir string) (manifest, bool) {
 // servedBars returns the bars the server means to send for symbol: the
 // newest 100 for compact, all for full.
 func servedBars(symbol, outputSize string) []sources.Bar {
-	bars := sources.SampleSeries(symbol)
+	bars := sample.Series(symbol)
 	if outputSize == "compact" && len(bars) > 100 {
 		bars = bars[len(bars)-100:]
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 )
 
 // TestResumeNeverForgets watches the manifest while `loader fetch
@@ -20,7 +20,7 @@ import (
 // --resume fetches again.
 func TestResumeNeverForgets(t *testing.T) {
 	loaderBinary(t)
-	_, url := serveSample(t, sources.Faults{})
+	_, url := serveSample(t, avserver.Faults{})
 
 	symbols := make([]string, 40)
 	for i := range symbols {

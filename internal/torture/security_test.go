@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 
-	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // hostileSymbols try to leave the output directory or add query
@@ -88,10 +88,10 @@ func TestSymbolCannotInjectQuery(t *testing.T) {
 		if keys := q["apikey"]; len(keys) != 1 || keys[0] != key || len(q["symbol"]) != 1 || len(q["function"]) != 1 {
 			t.Errorf("query %q: the symbol changed the other parameters", r.URL.RawQuery)
 		}
-		sources.EncodeServiceError(w, sources.ServiceInvalidCall)
+		alphavantage.EncodeServiceError(w, alphavantage.ServiceInvalidCall)
 	}), nil)
 
-	av, err := sources.NewAlphaVantage(sources.AlphaVantageConfig{
+	av, err := alphavantage.New(alphavantage.Config{
 		BaseURL: "http://" + addr + "/query", APIKey: key, Rate: 1e6, Retries: -1, Timeout: 5 * time.Second,
 	})
 	if err != nil {
@@ -102,8 +102,8 @@ func TestSymbolCannotInjectQuery(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	for _, sym := range []string{"AAPL&apikey=x", "AAPL&function=OTHER", "AAPL#frag", "AAPL?x=1", "A%26B", "A+B"} {
 		_, err := av.Fetch(context.Background(), sym, mem)
-		var se *sources.ServiceError
-		if !errors.As(err, &se) || se.Kind != sources.ServiceInvalidCall {
+		var se *alphavantage.ServiceError
+		if !errors.As(err, &se) || se.Kind != alphavantage.ServiceInvalidCall {
 			t.Errorf("Fetch(%q): %v, want the server's invalid-call refusal", sym, err)
 		}
 		mu.Lock()

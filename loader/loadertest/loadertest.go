@@ -12,14 +12,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // Layout is how WriteSample lays out files.
@@ -44,10 +44,10 @@ const (
 	Return = "return"
 )
 
-// Record returns SampleBars(symbol) with the Return and SMA columns added.
+// Record returns sample.Bars(symbol) with the Return and SMA columns added.
 // The caller releases it.
 func Record(symbol string, mem memory.Allocator) arrow.RecordBatch {
-	base := sources.SampleBars(symbol, false, mem)
+	base := sample.Bars(symbol, false, mem)
 	defer base.Release()
 	closes := base.Column(5).(*array.Float64).Float64Values()
 

@@ -1,0 +1,169 @@
+package alphavantage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// csvColumns are the bar fields of the CSV columns after the timestamp.
+var (
+	csvColumns         = []int{fieldOpen, fieldHigh, fieldLow, fieldClose, fieldVolume}
+	csvColumnsAdjusted = []int{fieldOpen, fieldHigh, fieldLow, fieldClose, fieldAdjustedClose, fieldVolume, fieldDividend, fieldSplit}
+)
+
+// DecodeCSV reads the service's datatype=csv answer to TIME_SERIES_DAILY
+// (or TIME_SERIES_DAILY_ADJUSTED when adjusted) from r and returns its bars
+// as a sources.DailySchema(adjusted) record built with mem, rows ascending by date
+// and unique. A date repeated with the same bar is kept once; repeated with
+// other values it is an error. The caller owns the record.
+//
+// The body is the header line, then one line per bar, each line ended by
+// CRLF (or LF), the last one included: a body whose last line has no line
+// end is taken as truncated. Fields are plain: the service never quotes.
+//
+// The service sends its refusals as JSON even when CSV was asked for: a
+// body starting with '{' is decoded as DecodeJSON would, so a refusal
+// yields an error wrapping a *ServiceError. Other errors name symbol and
+// the line, as DecodeJSON's do; more than MaxWireRows bars or a line
+// longer than MaxWireToken is an error, so memory stays bounded whatever
+// the body.
+func DecodeCSV(r io.Reader, symbol string, adjusted bool, mem memory.Allocator) (arrow.RecordBatch, error) {
+	s := newScanner(r)
+	defer s.release()
+	rows := getWireRows()
+	defer rows.release()
+	if err := decodeCSV(s, rows, adjusted); err != nil {
+		return nil, fmt.Errorf("decode %s csv: %w", symbol, err)
+	}
+	if err := rows.sortDedupe(); err != nil {
+		return nil, fmt.Errorf("decode %s csv: %w", symbol, err)
+	}
+	return rows.record(symbol, adjusted, mem), nil
+}
+
+// decodeCSV decodes the body under s into rows.
+func decodeCSV(s *scanner, rows *wireRows, adjusted bool) error {
+	if c, err := s.skipSpace(); err != nil {
+		if s.rerr == io.EOF {
+			return errors.New("empty body")
+		}
+		return err
+	} else if c == '{' {
+		d := jsonDecoder{s: s, adjusted: adjusted, rows: rows}
+		return d.document()
+	}
+
+	header, columns, other := csvHeader, csvColumns, csvHeaderAdjusted
+	if adjusted {
+		header, columns, other = csvHeaderAdjusted, csvColumnsAdjusted, csvHeader
+	}
+	line, ok, err := s.readLine()
+	switch {
+	case err != nil:
+		return fmt.Errorf("line 1: %w", err)
+	case !ok:
+		return errors.New("empty body")
+	case string(line) == other:
+		return fmt.Errorf("line 1: header %q is of the %s series, want %q", line, adjustedWord(!adjusted), header)
+	case string(line) != header:
+		return fmt.Errorf("line 1: header %q, want %q", truncateForError(line), header)
+	}
+
+	var b bar
+	for n := 2; ; n++ {
+		line, ok, err := s.readLine()
+		if err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+		if !ok {
+			return nil
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if len(rows.date) >= MaxWireRows {
+			return fmt.Errorf("line %d: %w (limit %d)", n, ErrTooManyRows, MaxWireRows)
+		}
+		if err := parseCSVLine(line, columns, &b); err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+		rows.add(&b, adjusted)
+	}
+}
+
+// parseCSVLine parses one bar line: the timestamp, then columns.
+func parseCSVLine(line []byte, columns []int, b *bar) error {
+	i := bytes.IndexByte(line, ',')
+	if i < 0 {
+		return fmt.Errorf("1 field, want %d", len(columns)+1)
+	}
+	var err error
+	if b.date, err = parseWireDate(line[:i]); err != nil {
+		return err
+	}
+	rest := line[i:]
+	for k, f := range columns {
+		if len(rest) == 0 {
+			return fmt.Errorf("%d fields, want %d", k+1, len(columns)+1)
+		}
+		rest = rest[1:] // the ',' before the field
+		n, err := parseCSVField(rest, f, b)
+		if err != nil {
+			return fmt.Errorf("column %d: %w", k+2, err)
+		}
+		rest = rest[n:]
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("more than %d fields", len(columns)+1)
+	}
+	return nil
+}
+
+// parseCSVField parses field f of b from the start of rest, up to the
+// next ',' or the end, and returns the field's length. Plain numbers
+// parse in the same pass that finds the field's end.
+func parseCSVField(rest []byte, f int, b *bar) (int, error) {
+	var (
+		n  int
+		ok bool
+	)
+	if f == fieldVolume {
+		b.vol, n, ok = scanInt(rest)
+	} else {
+		b.value[f], n, ok = scanDecimal(rest)
+	}
+	if ok && (n == len(rest) || rest[n] == ',') {
+		return n, nil
+	}
+	n = bytes.IndexByte(rest, ',')
+	if n < 0 {
+		n = len(rest)
+	}
+	var err error
+	if f == fieldVolume {
+		b.vol, err = parseWireInt(rest[:n])
+	} else {
+		b.value[f], err = parseWireFloat(rest[:n])
+	}
+	return n, err
+}
+
+func adjustedWord(adjusted bool) string {
+	if adjusted {
+		return "adjusted"
+	}
+	return "unadjusted"
+}
+
+// truncateForError shortens b for quoting in an error message.
+func truncateForError(b []byte) []byte {
+	if len(b) > 100 {
+		return b[:100]
+	}
+	return b
+}

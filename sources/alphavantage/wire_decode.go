@@ -1,0 +1,407 @@
+package alphavantage
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/seed-c7c8f39b/loader/sources"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Limits that keep decoding a hostile or broken body in bounded memory.
+const (
+	// MaxWireRows is the most bars DecodeJSON and DecodeCSV accept: the
+	// full daily history of the oldest listed stock is under 30,000.
+	MaxWireRows = 100_000
+	// MaxWireToken is the longest key, value or CSV line in bytes; the
+	// longest the service sends is a message of about 350 bytes.
+	MaxWireToken = 4096
+)
+
+// Dates outside these years are rejected as corrupt.
+const (
+	minWireYear = 1900
+	maxWireYear = 2100
+)
+
+// ErrTooManyRows is wrapped by the decoders when a body holds more than
+// MaxWireRows bars.
+var ErrTooManyRows = errors.New("too many rows")
+
+// Field indexes of a bar, in the wire order of the adjusted series; the
+// unadjusted series uses the first four and fieldVolume.
+const (
+	fieldOpen = iota
+	fieldHigh
+	fieldLow
+	fieldClose
+	fieldAdjustedClose
+	fieldVolume
+	fieldDividend
+	fieldSplit
+	numFields
+)
+
+// wireRows collects decoded bars column by column in wire order, before
+// they are sorted into an Arrow record. Collecting into plain slices keeps
+// the Arrow allocator untouched until the body has decoded cleanly, so no
+// error path can leak Arrow memory.
+type wireRows struct {
+	date   []int32
+	price  [numFields][]float64 // indexed by field; price[fieldVolume] unused
+	volume []int64
+}
+
+var wireRowsPool = sync.Pool{New: func() any { return new(wireRows) }}
+
+func getWireRows() *wireRows {
+	rows := wireRowsPool.Get().(*wireRows)
+	rows.date = rows.date[:0]
+	for f := range rows.price {
+		rows.price[f] = rows.price[f][:0]
+	}
+	rows.volume = rows.volume[:0]
+	return rows
+}
+
+func (r *wireRows) release() {
+	if cap(r.date) > 16<<10 { // don't pin memory from one outsized body
+		*r = wireRows{}
+	}
+	wireRowsPool.Put(r)
+}
+
+// bar holds one bar being decoded; seen has bit f set once field f is.
+type bar struct {
+	date  int32
+	value [numFields]float64
+	vol   int64
+	seen  uint16
+}
+
+func (r *wireRows) add(b *bar, adjusted bool) {
+	r.date = append(r.date, b.date)
+	r.volume = append(r.volume, b.vol)
+	for f := fieldOpen; f <= fieldClose; f++ {
+		r.price[f] = append(r.price[f], b.value[f])
+	}
+	if adjusted {
+		r.price[fieldAdjustedClose] = append(r.price[fieldAdjustedClose], b.value[fieldAdjustedClose])
+		r.price[fieldDividend] = append(r.price[fieldDividend], b.value[fieldDividend])
+		r.price[fieldSplit] = append(r.price[fieldSplit], b.value[fieldSplit])
+	}
+}
+
+// sortDedupe puts the rows in ascending date order with unique dates. A
+// date repeated with the very same bar is kept once; repeated with other
+// values, it is an error: the body contradicts itself, and no choice
+// between the bars would be true. The wire's own descending order, and an
+// ascending one, cost no sort.
+func (r *wireRows) sortDedupe() error {
+	n := len(r.date)
+	ascending, descending := true, true
+	for i := 1; i < n; i++ {
+		ascending = ascending && r.date[i-1] < r.date[i]
+		descending = descending && r.date[i-1] > r.date[i]
+	}
+	switch {
+	case ascending:
+		return nil
+	case descending:
+		slices.Reverse(r.date)
+		slices.Reverse(r.volume)
+		for f := range r.price {
+			slices.Reverse(r.price[f])
+		}
+		return nil
+	}
+
+	perm := make([]int32, n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortStableFunc(perm, func(a, b int32) int { return int(r.date[a]) - int(r.date[b]) })
+	keep := perm[:0]
+	for i, p := range perm {
+		if i > 0 && r.date[p] == r.date[perm[i-1]] {
+			if !r.sameBar(p, perm[i-1]) {
+				return fmt.Errorf("date %s appears twice with different values", arrow.Date32(r.date[p]).FormattedString())
+			}
+			continue
+		}
+		keep = append(keep, p)
+	}
+	r.date = gather(r.date, keep)
+	r.volume = gather(r.volume, keep)
+	for f := range r.price {
+		if len(r.price[f]) == n {
+			r.price[f] = gather(r.price[f], keep)
+		}
+	}
+	return nil
+}
+
+// sameBar reports whether rows a and b hold the same values.
+func (r *wireRows) sameBar(a, b int32) bool {
+	if r.volume[a] != r.volume[b] {
+		return false
+	}
+	for f := range r.price {
+		if len(r.price[f]) == len(r.date) && r.price[f][a] != r.price[f][b] {
+			return false
+		}
+	}
+	return true
+}
+
+// gather returns the values of s at idx, in idx order.
+func gather[T any](s []T, idx []int32) []T {
+	out := make([]T, len(idx))
+	for i, p := range idx {
+		out[i] = s[p]
+	}
+	return out
+}
+
+// record builds the sources.DailySchema(adjusted) record of the rows with mem.
+// It fills exact-size buffers rather than going through array builders,
+// which grow to the next power of two and copy value by value.
+func (r *wireRows) record(symbol string, adjusted bool, mem memory.Allocator) arrow.RecordBatch {
+	n := len(r.date)
+	cols := []arrow.Array{
+		symbolArray(mem, symbol, n),
+		fixedArray(mem, arrow.FixedWidthTypes.Date32, r.date),
+		fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldOpen]),
+		fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldHigh]),
+		fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldLow]),
+		fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldClose]),
+		fixedArray(mem, arrow.PrimitiveTypes.Int64, r.volume),
+	}
+	if adjusted {
+		cols = append(cols,
+			fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldAdjustedClose]),
+			fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldDividend]),
+			fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldSplit]))
+	}
+	rec := array.NewRecordBatch(sources.DailySchema(adjusted), cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
+
+// fixedArray returns an array of type dt holding a copy of values.
+func fixedArray[T int32 | int64 | float64](mem memory.Allocator, dt arrow.DataType, values []T) arrow.Array {
+	buf := memory.NewResizableBuffer(mem)
+	defer buf.Release()
+	src := arrow.GetBytes(values)
+	buf.Resize(len(src))
+	copy(buf.Bytes(), src)
+	data := array.NewData(dt, len(values), []*memory.Buffer{nil, buf}, nil, 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// symbolArray returns a string array of n times symbol.
+func symbolArray(mem memory.Allocator, symbol string, n int) arrow.Array {
+	offsets := memory.NewResizableBuffer(mem)
+	defer offsets.Release()
+	offsets.Resize((n + 1) * 4)
+	off := arrow.GetData[int32](offsets.Bytes())
+	for i := range off {
+		off[i] = int32(i * len(symbol))
+	}
+	values := memory.NewResizableBuffer(mem)
+	defer values.Release()
+	values.Resize(n * len(symbol))
+	b := values.Bytes()
+	for i := 0; i < len(b); i += copy(b[i:], symbol) {
+	}
+	data := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, offsets, values}, nil, 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseWireFloat parses a non-negative decimal such as "166.5000" or, less
+// commonly, "1.5e2". It accepts no sign, no hex, no "NaN" or "Inf", and
+// rejects values that overflow float64.
+func parseWireFloat(s []byte) (float64, error) {
+	if v, n, ok := scanDecimal(s); ok && n == len(s) {
+		return v, nil
+	}
+	return parseWireFloatSlow(s)
+}
+
+// scanDecimal is the fast path of parseWireFloat: it parses the prefix of
+// s of the form digits[.digits] and reports its length n. ok is false
+// when that prefix is empty or has more than 15 digits. With at most 15
+// digits the mantissa and the power of ten are exact float64s and one
+// IEEE division rounds correctly, so v equals strconv.ParseFloat's.
+func scanDecimal(s []byte) (v float64, n int, ok bool) {
+	var mant uint64
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			break
+		}
+		mant = mant*10 + uint64(c)
+	}
+	digits, frac := i, 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		for ; i < len(s); i++ {
+			c := s[i] - '0'
+			if c > 9 {
+				break
+			}
+			mant = mant*10 + uint64(c)
+			frac++
+		}
+	}
+	if digits += frac; digits == 0 || digits > 15 {
+		return 0, i, false
+	}
+	return float64(mant) / pow10[frac], i, true
+}
+
+func parseWireFloatSlow(s []byte) (float64, error) {
+	if len(s) > 0 && s[0] == '-' {
+		return 0, fmt.Errorf("negative value %q", s)
+	}
+	if !isDecimal(s) {
+		return 0, errNumber(s)
+	}
+	v, err := strconv.ParseFloat(string(s), 64)
+	if err != nil || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("value %q out of range", s)
+	}
+	return v, nil
+}
+
+// isDecimal reports whether s is digits, an optional fraction and an
+// optional exponent: the JSON number grammar without a sign.
+func isDecimal(s []byte) bool {
+	i, mantDigits := 0, 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i, mantDigits = i+1, mantDigits+1
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i, mantDigits = i+1, mantDigits+1
+		}
+	}
+	if mantDigits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		expStart := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == expStart {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// parseWireInt parses a non-negative decimal integer such as a volume.
+func parseWireInt(s []byte) (int64, error) {
+	if v, n, ok := scanInt(s); ok && n == len(s) {
+		return v, nil
+	}
+	if len(s) > 0 && s[0] == '-' {
+		return 0, fmt.Errorf("negative value %q", s)
+	}
+	return 0, fmt.Errorf("bad integer %q", s)
+}
+
+// scanInt parses the digits that prefix s and reports how many there are.
+// ok is false when there are none or more than 18, which could overflow.
+func scanInt(s []byte) (v int64, n int, ok bool) {
+	for ; n < len(s); n++ {
+		c := s[n] - '0'
+		if c > 9 {
+			break
+		}
+		v = v*10 + int64(c)
+	}
+	return v, n, n > 0 && n <= 18
+}
+
+func errNumber(s []byte) error {
+	if len(s) > 0 && s[0] == '-' {
+		return fmt.Errorf("negative value %q", s)
+	}
+	return fmt.Errorf("bad number %q", s)
+}
+
+// parseWireDate parses YYYY-MM-DD into days since 1970-01-01, accepting
+// years minWireYear..maxWireYear and only days that exist.
+func parseWireDate(s []byte) (int32, error) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0, fmt.Errorf("bad date %q (want YYYY-MM-DD)", s)
+	}
+	var n [8]int
+	for i, j := range [8]int{0, 1, 2, 3, 5, 6, 8, 9} {
+		c := s[j]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("bad date %q (want YYYY-MM-DD)", s)
+		}
+		n[i] = int(c - '0')
+	}
+	y := n[0]*1000 + n[1]*100 + n[2]*10 + n[3]
+	m := n[4]*10 + n[5]
+	d := n[6]*10 + n[7]
+	if y < minWireYear || y > maxWireYear {
+		return 0, fmt.Errorf("date %q out of range %d..%d", s, minWireYear, maxWireYear)
+	}
+	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0, fmt.Errorf("bad date %q (no such day)", s)
+	}
+	return daysFromCivil(y, m, d), nil
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
+// date (Howard Hinnant's algorithm), without going through time.Time.
+func daysFromCivil(y, m, d int) int32 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // years here are positive
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int32(era*146097 + doe - 719468)
+}

@@ -1,0 +1,166 @@
+// Package sample is the built-in source of SYNTHETIC daily prices: a
+// deterministic random walk per symbol, the same on every machine, so that
+// every command of loader works offline and every test has data.
+package sample
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/seed-c7c8f39b/loader/sources"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// The sample series spans these business days, inclusive. It is fixed, not
+// relative to today, so that every run on every machine writes the same
+// values.
+var (
+	Start = time.Date(2006, time.January, 2, 0, 0, 0, 0, time.UTC)
+	End   = time.Date(2025, time.December, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// Source is the built-in source of SYNTHETIC daily bars: a deterministic
+// random walk seeded by the symbol, so the same symbol always yields the same
+// series on every machine. It needs no network and no key, and is the
+// default when no Alpha Vantage key is configured. Its prices are not real
+// market data.
+type Source struct {
+	// Adjusted adds the adjusted_close, dividend and split_coefficient
+	// columns, as TIME_SERIES_DAILY_ADJUSTED would.
+	Adjusted bool
+}
+
+// Name returns "sample".
+func (Source) Name() string { return "sample" }
+
+// Close does nothing: the generator holds nothing.
+func (Source) Close() error { return nil }
+
+// Fetch returns the synthetic series of symbol.
+func (s Source) Fetch(ctx context.Context, symbol string, mem memory.Allocator) (sources.Series, error) {
+	if err := ctx.Err(); err != nil {
+		return sources.Series{}, fmt.Errorf("sample %s: %w", symbol, err)
+	}
+	function := "TIME_SERIES_DAILY"
+	if s.Adjusted {
+		function = "TIME_SERIES_DAILY_ADJUSTED"
+	}
+	return sources.Series{
+		Symbol:   symbol,
+		Record:   Bars(symbol, s.Adjusted, mem),
+		Attempts: 1,
+		Meta: map[string]string{
+			"source":      "sample (synthetic data)",
+			"function":    function,
+			"output_size": "full",
+		},
+	}, nil
+}
+
+// Series returns the synthetic bars of symbol between Start and
+// End, oldest first: business days only, a geometric random walk with
+// positive prices, high >= max(open, close), low <= min(open, close),
+// prices rounded to 4 decimals like the real service's, and volumes that
+// grow with the size of the move. Symbols with an even seed pay a small
+// quarterly dividend, reflected in AdjustedClose.
+func Series(symbol string) []sources.Bar {
+	h := fnv.New64a()
+	h.Write([]byte(symbol))
+	seed := h.Sum64()
+	rng := rand.New(rand.NewPCG(seed, seed>>17|1))
+
+	price := 10 + rng.Float64()*490
+	vol := 0.01 + rng.Float64()*0.02            // daily volatility of log returns
+	drift := (rng.Float64() - 0.3) * vol * 0.05 // mostly upward, sometimes down
+	baseVolume := math.Exp(13 + rng.Float64()*4)
+	paysDividend := seed%2 == 0
+
+	bars := make([]sources.Bar, 0, 5300)
+	lastQuarter := -1
+	for d := Start; !d.After(End); d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		open := price * math.Exp(rng.NormFloat64()*vol*0.3)
+		ret := drift + rng.NormFloat64()*vol
+		closePrice := open * math.Exp(ret)
+		if closePrice < 1 { // keep the walk well above zero
+			closePrice = 1 + rng.Float64()
+		}
+		high := math.Max(open, closePrice) * math.Exp(math.Abs(rng.NormFloat64())*vol*0.5)
+		low := math.Min(open, closePrice) * math.Exp(-math.Abs(rng.NormFloat64())*vol*0.5)
+		volume := baseVolume * math.Exp(rng.NormFloat64()*0.3) * (1 + 20*math.Abs(ret))
+
+		b := sources.Bar{
+			Date:             d,
+			Open:             round4(open),
+			High:             round4(high),
+			Low:              round4(low),
+			Close:            round4(closePrice),
+			Volume:           int64(volume),
+			SplitCoefficient: 1,
+		}
+		if q := int(d.Month()-1) / 3; paysDividend && q != lastQuarter {
+			b.Dividend = round4(b.Close * 0.005)
+		}
+		lastQuarter = int(d.Month()-1) / 3
+		bars = append(bars, b)
+		price = closePrice
+	}
+
+	// Adjusted close discounts each earlier close by every later dividend.
+	factor := 1.0
+	for i := len(bars) - 1; i >= 0; i-- {
+		bars[i].AdjustedClose = round4(bars[i].Close * factor)
+		if bars[i].Dividend > 0 && i > 0 {
+			factor *= 1 - bars[i].Dividend/bars[i-1].Close
+		}
+	}
+	return bars
+}
+
+// Bars returns Series(symbol) as a record of sources.DailySchema(adjusted)
+// built with mem. The caller owns the record.
+func Bars(symbol string, adjusted bool, mem memory.Allocator) arrow.RecordBatch {
+	bars := Series(symbol)
+	b := array.NewRecordBuilder(mem, sources.DailySchema(adjusted))
+	defer b.Release()
+	b.Reserve(len(bars))
+
+	sym := b.Field(0).(*array.StringBuilder)
+	date := b.Field(1).(*array.Date32Builder)
+	open := b.Field(2).(*array.Float64Builder)
+	high := b.Field(3).(*array.Float64Builder)
+	low := b.Field(4).(*array.Float64Builder)
+	closeCol := b.Field(5).(*array.Float64Builder)
+	volume := b.Field(6).(*array.Int64Builder)
+	for _, bar := range bars {
+		sym.Append(symbol)
+		date.Append(arrow.Date32FromTime(bar.Date))
+		open.Append(bar.Open)
+		high.Append(bar.High)
+		low.Append(bar.Low)
+		closeCol.Append(bar.Close)
+		volume.Append(bar.Volume)
+	}
+	if adjusted {
+		adj := b.Field(7).(*array.Float64Builder)
+		div := b.Field(8).(*array.Float64Builder)
+		split := b.Field(9).(*array.Float64Builder)
+		for _, bar := range bars {
+			adj.Append(bar.AdjustedClose)
+			div.Append(bar.Dividend)
+			split.Append(bar.SplitCoefficient)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
