@@ -134,13 +134,20 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return nil
 	})
 	releaseSeries := pipeline.Discard(func(s sources.Series) { s.Record.Release() })
+	// QueueSize bounds the series waiting for the writers: it is the
+	// output buffer of whichever stage feeds write.
+	queue := pipeline.Buffer(cfg.QueueSize)
+	fetchOpts := []pipeline.MapOption{pipeline.Workers(cfg.Concurrency), releaseSeries}
+	if cfg.Transform == nil {
+		fetchOpts = append(fetchOpts, queue)
+	}
 	series := pipeline.Map(p, "fetch", symbols, func(ctx context.Context, sym string) (sources.Series, error) {
 		s, err := cfg.Source.Fetch(ctx, sym, cfg.Allocator)
 		if err == nil {
 			s.Meta = withFetchTime(s.Meta)
 		}
 		return s, err
-	}, pipeline.Workers(cfg.Concurrency), releaseSeries)
+	}, fetchOpts...)
 	if cfg.Transform != nil {
 		series = pipeline.Map(p, "transform", series, func(_ context.Context, s sources.Series) (sources.Series, error) {
 			defer s.Record.Release()
@@ -150,7 +157,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			}
 			s.Record = rec
 			return s, nil
-		}, pipeline.Workers(runtime.GOMAXPROCS(0)), releaseSeries)
+		}, pipeline.Workers(runtime.GOMAXPROCS(0)), releaseSeries, queue)
 	}
 	pipeline.Sink(p, "write", series, func(_ context.Context, s sources.Series) error {
 		defer s.Record.Release()
@@ -160,7 +167,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		r.finish(Result{Symbol: s.Symbol, Status: sinks.StatusOK, File: f, Attempts: s.Attempts})
 		return nil
-	}, pipeline.Workers(cfg.WriteWorkers), pipeline.Buffer(cfg.QueueSize))
+	}, pipeline.Workers(cfg.WriteWorkers))
 
 	// Every item error is already a failed Result, so Wait's error adds
 	// nothing; cancellation is read from ctx below.

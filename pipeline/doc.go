@@ -4,8 +4,8 @@
 //
 //	p := pipeline.New(ctx, pipeline.WithErrorPolicy(pipeline.CollectErrors))
 //	symbols := pipeline.FromSlice(p, "symbols", []string{"AAPL", "MSFT"})
-//	series := pipeline.Map(p, "fetch", symbols, fetch, pipeline.Workers(8))
-//	pipeline.Sink(p, "write", series, write, pipeline.Buffer(4))
+//	series := pipeline.Map(p, "fetch", symbols, fetch, pipeline.Workers(8), pipeline.Buffer(4))
+//	pipeline.Sink(p, "write", series, write)
 //	err := p.Wait()
 //
 // Backpressure is structural: every channel is bounded and every send blocks,

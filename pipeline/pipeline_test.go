@@ -28,7 +28,7 @@ func numbers(n int) []int {
 
 // collect runs a source → map → sink pipeline and returns what the sink saw,
 // in arrival order.
-func collect(t *testing.T, items []int, fn func(context.Context, int) (int, error), opts ...pipeline.StageOption) ([]int, error) {
+func collect(t *testing.T, items []int, fn func(context.Context, int) (int, error), opts ...pipeline.MapOption) ([]int, error) {
 	t.Helper()
 	p := pipeline.New(context.Background(), pipeline.WithErrorPolicy(pipeline.CollectErrors))
 	src := pipeline.FromSlice(p, "source", items)
@@ -56,12 +56,12 @@ func TestMapOrdering(t *testing.T) {
 	const n = 8
 	tests := []struct {
 		name    string
-		opts    []pipeline.StageOption
+		opts    []pipeline.MapOption
 		ordered bool
 	}{
-		{name: "ordered keeps input order", opts: []pipeline.StageOption{pipeline.Workers(n), pipeline.Ordered()}, ordered: true},
-		{name: "as completed yields fast items first", opts: []pipeline.StageOption{pipeline.Workers(n)}},
-		{name: "one worker is ordered anyway", opts: []pipeline.StageOption{pipeline.Workers(1)}, ordered: true},
+		{name: "ordered keeps input order", opts: []pipeline.MapOption{pipeline.Workers(n), pipeline.Ordered()}, ordered: true},
+		{name: "as completed yields fast items first", opts: []pipeline.MapOption{pipeline.Workers(n)}},
+		{name: "one worker is ordered anyway", opts: []pipeline.MapOption{pipeline.Workers(1)}, ordered: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,7 +124,7 @@ func TestBackpressureBound(t *testing.T) {
 				}
 				return nil
 			}, pipeline.Buffer(tt.buffers))
-			opts := []pipeline.StageOption{pipeline.Workers(tt.workers), pipeline.Buffer(tt.buffers)}
+			opts := []pipeline.MapOption{pipeline.Workers(tt.workers), pipeline.Buffer(tt.buffers)}
 			if tt.ordered {
 				opts = append(opts, pipeline.Ordered())
 			}
@@ -265,7 +265,7 @@ func TestCancellation(t *testing.T) {
 					}
 				}
 			}, pipeline.Buffer(4))
-			opts := []pipeline.StageOption{pipeline.Workers(4), pipeline.Buffer(4), pipeline.Discard(discard)}
+			opts := []pipeline.MapOption{pipeline.Workers(4), pipeline.Buffer(4), pipeline.Discard(discard)}
 			if ordered {
 				opts = append(opts, pipeline.Ordered())
 			}
@@ -358,6 +358,31 @@ func TestStats(t *testing.T) {
 	}
 	if got := pipeline.Bottleneck(stats); !strings.HasPrefix(got, "slow was the bottleneck") {
 		t.Errorf("Bottleneck() = %q, want the slow stage named", got)
+	}
+}
+
+// TestOptionKinds pins the stage kinds each option applies to: passing an
+// option to a kind it does not implement the interface of does not compile.
+func TestOptionKinds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name               string
+		opt                any
+		source, mapp, sink bool
+	}{
+		{name: "Workers", opt: pipeline.Workers(2), mapp: true, sink: true},
+		{name: "Buffer", opt: pipeline.Buffer(2), source: true, mapp: true},
+		{name: "Ordered", opt: pipeline.Ordered(), mapp: true},
+		{name: "Discard", opt: pipeline.Discard(func(int) {}), source: true, mapp: true},
+	}
+	for _, tt := range tests {
+		_, source := tt.opt.(pipeline.SourceOption)
+		_, mapp := tt.opt.(pipeline.MapOption)
+		_, sink := tt.opt.(pipeline.SinkOption)
+		if source != tt.source || mapp != tt.mapp || sink != tt.sink {
+			t.Errorf("%s applies to source %v, map %v, sink %v; want %v, %v, %v",
+				tt.name, source, mapp, sink, tt.source, tt.mapp, tt.sink)
+		}
 	}
 }
 

@@ -11,41 +11,19 @@ import (
 	"github.com/sourcegraph/conc/stream"
 )
 
-// StageOption configures one stage.
-type StageOption func(*stageConfig)
-
-type stageConfig struct {
-	workers int
-	buffer  int
-	ordered bool
-	discard any
-}
-
-// Workers sets how many items the stage processes at once (default 1).
-// A source always has one worker.
-func Workers(n int) StageOption {
-	return func(c *stageConfig) { c.workers = max(n, 1) }
-}
-
-// Buffer sets the capacity of the stage's output channel (default 0: each
-// send waits for the next stage to take the item).
-func Buffer(n int) StageOption {
-	return func(c *stageConfig) { c.buffer = max(n, 0) }
-}
-
-// Ordered makes a map stage emit its results in input order; by default it
-// emits them as they complete. An ordered stage holds at most 2×workers+1
-// items while a slow item blocks the ones behind it.
-func Ordered() StageOption {
-	return func(c *stageConfig) { c.ordered = true }
-}
-
 // Discard sets fn to release an item the stage produced that will never be
 // consumed because the pipeline was cancelled — for example to Release an
 // Arrow record. T must be the stage's output type.
-func Discard[T any](fn func(T)) StageOption {
-	return func(c *stageConfig) { c.discard = fn }
+func Discard[T any](fn func(T)) DiscardOption {
+	return DiscardOption{fn}
 }
+
+// DiscardOption is the option made by [Discard]; it applies to Source and
+// Map.
+type DiscardOption struct{ fn any }
+
+func (o DiscardOption) applySource(c *stageConfig) { c.discard = o.fn }
+func (o DiscardOption) applyMap(c *stageConfig)    { c.discard = o.fn }
 
 // Stream is the bounded channel between two stages, carrying items of type T.
 type Stream[T any] struct {
@@ -64,14 +42,6 @@ func newStream[T any](name string, cfg stageConfig) *Stream[T] {
 		s.discard = fn
 	}
 	return s
-}
-
-func configure(opts []StageOption) stageConfig {
-	cfg := stageConfig{workers: 1}
-	for _, opt := range opts {
-		opt(&cfg)
-	}
-	return cfg
 }
 
 // send passes item on, counting the time blocked; if ctx ends first the item
@@ -132,8 +102,8 @@ func (s *Stream[T]) drain() {
 // emit blocks while the next stage is full and returns an error once the
 // pipeline is cancelled; generate should then return. An error returned by
 // generate stops the pipeline, whatever the policy.
-func Source[T any](p *Pipeline, name string, generate func(ctx context.Context, emit func(T) error) error, opts ...StageOption) *Stream[T] {
-	cfg := configure(opts)
+func Source[T any](p *Pipeline, name string, generate func(ctx context.Context, emit func(T) error) error, opts ...SourceOption) *Stream[T] {
+	cfg := configure(opts, SourceOption.applySource)
 	out := newStream[T](name, cfg)
 	c := p.addStage(name, 1)
 	p.running.Go(func() {
@@ -156,7 +126,7 @@ func Source[T any](p *Pipeline, name string, generate func(ctx context.Context, 
 }
 
 // FromSlice adds a source stage that emits items in order.
-func FromSlice[T any](p *Pipeline, name string, items []T, opts ...StageOption) *Stream[T] {
+func FromSlice[T any](p *Pipeline, name string, items []T, opts ...SourceOption) *Stream[T] {
 	return Source(p, name, func(_ context.Context, emit func(T) error) error {
 		for _, item := range items {
 			if err := emit(item); err != nil {
@@ -171,8 +141,8 @@ func FromSlice[T any](p *Pipeline, name string, items []T, opts ...StageOption) 
 // and passes the results on, as they complete or, with Ordered, in input
 // order. fn owns its input; when it returns an error its result is dropped
 // and the error is handled by the pipeline's policy.
-func Map[In, Out any](p *Pipeline, name string, in *Stream[In], fn func(context.Context, In) (Out, error), opts ...StageOption) *Stream[Out] {
-	cfg := configure(opts)
+func Map[In, Out any](p *Pipeline, name string, in *Stream[In], fn func(context.Context, In) (Out, error), opts ...MapOption) *Stream[Out] {
+	cfg := configure(opts, MapOption.applyMap)
 	out := newStream[Out](name, cfg)
 	c := p.addStage(name, cfg.workers)
 	apply := func(item In) (Out, bool) { return call(p, c, name, in, item, fn) }
@@ -210,8 +180,8 @@ func Map[In, Out any](p *Pipeline, name string, in *Stream[In], fn func(context.
 
 // Sink adds the final stage: fn consumes every item of in on Workers
 // goroutines. Its errors are handled by the pipeline's policy.
-func Sink[T any](p *Pipeline, name string, in *Stream[T], fn func(context.Context, T) error, opts ...StageOption) {
-	cfg := configure(opts)
+func Sink[T any](p *Pipeline, name string, in *Stream[T], fn func(context.Context, T) error, opts ...SinkOption) {
+	cfg := configure(opts, SinkOption.applySink)
 	c := p.addStage(name, cfg.workers)
 	consume := func(ctx context.Context, item T) (struct{}, error) { return struct{}{}, fn(ctx, item) }
 	p.running.Go(func() {

@@ -173,7 +173,7 @@ type fetched struct {
 // happened. A positive timeout bounds each request; a positive cancelAfter
 // cancels the run once that many results are printed. It returns the
 // errors other than timeouts and cancellations.
-func (d *demo) part(ctx context.Context, title string, timeout time.Duration, cancelAfter int, opts ...pipeline.StageOption) error {
+func (d *demo) part(ctx context.Context, title string, timeout time.Duration, cancelAfter int, opts ...pipeline.MapOption) error {
 	fmt.Fprintf(d.w, "\n%s\n", title)
 	if err := d.back.settle(); err != nil {
 		return err
