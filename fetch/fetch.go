@@ -133,11 +133,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		return nil
 	})
-	releaseSeries := pipeline.Discard(func(s sources.Series) { s.Record.Release() })
+	releaseSeries := func(s sources.Series) { s.Record.Release() }
 	// QueueSize bounds the series waiting for the writers: it is the
 	// output buffer of whichever stage feeds write.
 	queue := pipeline.Buffer(cfg.QueueSize)
-	fetchOpts := []pipeline.MapOption{pipeline.Workers(cfg.Concurrency), releaseSeries}
+	fetchOpts := []pipeline.MapOption{pipeline.Workers(cfg.Concurrency)}
 	if cfg.Transform == nil {
 		fetchOpts = append(fetchOpts, queue)
 	}
@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			s.Meta = withFetchTime(s.Meta)
 		}
 		return s, err
-	}, fetchOpts...)
+	}, fetchOpts...).WithDiscard(releaseSeries)
 	if cfg.Transform != nil {
 		series = pipeline.Map(p, "transform", series, func(_ context.Context, s sources.Series) (sources.Series, error) {
 			defer s.Record.Release()
@@ -157,7 +157,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			}
 			s.Record = rec
 			return s, nil
-		}, pipeline.Workers(runtime.GOMAXPROCS(0)), releaseSeries, queue)
+		}, pipeline.Workers(runtime.GOMAXPROCS(0)), queue).WithDiscard(releaseSeries)
 	}
 	pipeline.Sink(p, "write", series, func(_ context.Context, s sources.Series) error {
 		defer s.Record.Release()

@@ -8,7 +8,6 @@ package pipeline
 //	Workers           yes  yes
 //	Buffer    yes     yes
 //	Ordered           yes
-//	Discard   yes     yes
 
 // SourceOption configures a stage added with Source or FromSlice:
 // [Buffer].
@@ -25,7 +24,6 @@ type stageConfig struct {
 	workers int
 	buffer  int
 	ordered bool
-	discard any
 }
 
 func configure[O any](opts []O, apply func(O, *stageConfig)) stageConfig {

@@ -265,7 +265,7 @@ func TestCancellation(t *testing.T) {
 					}
 				}
 			}, pipeline.Buffer(4))
-			opts := []pipeline.MapOption{pipeline.Workers(4), pipeline.Buffer(4), pipeline.Discard(discard)}
+			opts := []pipeline.MapOption{pipeline.Workers(4), pipeline.Buffer(4)}
 			if ordered {
 				opts = append(opts, pipeline.Ordered())
 			}
@@ -274,7 +274,7 @@ func TestCancellation(t *testing.T) {
 				produced++
 				mu.Unlock()
 				return v, nil
-			}, opts...)
+			}, opts...).WithDiscard(discard)
 			started := make(chan struct{})
 			pipeline.Sink(p, "stuck sink", mapped, func(ctx context.Context, _ int) error {
 				mu.Lock()
@@ -284,10 +284,10 @@ func TestCancellation(t *testing.T) {
 				<-ctx.Done()
 				return ctx.Err()
 			})
-			<-started
-			cancel()
 			done := make(chan error)
 			go func() { done <- p.Wait() }()
+			<-started
+			cancel()
 			select {
 			case err := <-done:
 				if !errors.Is(err, context.Canceled) {
@@ -373,7 +373,6 @@ func TestOptionKinds(t *testing.T) {
 		{name: "Workers", opt: pipeline.Workers(2), mapp: true, sink: true},
 		{name: "Buffer", opt: pipeline.Buffer(2), source: true, mapp: true},
 		{name: "Ordered", opt: pipeline.Ordered(), mapp: true},
-		{name: "Discard", opt: pipeline.Discard(func(int) {}), source: true, mapp: true},
 	}
 	for _, tt := range tests {
 		_, source := tt.opt.(pipeline.SourceOption)
@@ -384,6 +383,87 @@ func TestOptionKinds(t *testing.T) {
 				tt.name, source, mapp, sink, tt.source, tt.mapp, tt.sink)
 		}
 	}
+}
+
+// TestMisusePanics checks that building a pipeline wrongly panics at once,
+// naming the stages, instead of deadlocking or losing items later.
+func TestMisusePanics(t *testing.T) {
+	t.Parallel()
+	nop := func(context.Context, int) error { return nil }
+	// ran returns a pipeline that has run, and the output of its source.
+	ran := func(t *testing.T) (*pipeline.Pipeline, *pipeline.Stream[int]) {
+		p := pipeline.New(context.Background())
+		src := pipeline.FromSlice(p, "src", []int{1})
+		pipeline.Sink(p, "sink", src, nop)
+		if err := p.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		return p, src
+	}
+	tests := []struct {
+		name   string
+		misuse func(t *testing.T)
+		want   string
+	}{
+		{
+			name: "stage added after Wait",
+			misuse: func(t *testing.T) {
+				p, _ := ran(t)
+				pipeline.FromSlice(p, "late", []int{1})
+			},
+			want: "pipeline: stage late added after Wait",
+		},
+		{
+			name: "WithDiscard after Wait",
+			misuse: func(t *testing.T) {
+				_, src := ran(t)
+				src.WithDiscard(func(int) {})
+			},
+			want: "pipeline: WithDiscard on the output of stage src after Wait",
+		},
+		{
+			name: "stream read twice",
+			misuse: func(*testing.T) {
+				p := pipeline.New(context.Background())
+				src := pipeline.FromSlice(p, "src", []int{1})
+				pipeline.Sink(p, "a", src, nop)
+				pipeline.Sink(p, "b", src, nop)
+			},
+			want: "pipeline: stage b reads the output of stage src, which stage a already reads",
+		},
+		{
+			name: "stream of another pipeline",
+			misuse: func(*testing.T) {
+				src := pipeline.FromSlice(pipeline.New(context.Background()), "src", []int{1})
+				pipeline.Sink(pipeline.New(context.Background()), "sink", src, nop)
+			},
+			want: "pipeline: stage sink reads the output of stage src, from another pipeline",
+		},
+		{
+			name: "stream read by none",
+			misuse: func(*testing.T) {
+				p := pipeline.New(context.Background())
+				pipeline.FromSlice(p, "src", []int{1})
+				_ = p.Wait()
+			},
+			want: "pipeline: the output of stage src is read by no stage",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := panicOf(func() { tt.misuse(t) }); got != tt.want {
+				t.Fatalf("panic %v, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// panicOf returns what fn panics with, or nil.
+func panicOf(fn func()) (recovered any) {
+	defer func() { recovered = recover() }()
+	fn()
+	return nil
 }
 
 func TestBottleneckSentence(t *testing.T) {

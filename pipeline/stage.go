@@ -11,102 +11,14 @@ import (
 	"github.com/sourcegraph/conc/stream"
 )
 
-// Discard sets fn to release an item the stage produced that will never be
-// consumed because the pipeline was cancelled — for example to Release an
-// Arrow record. T must be the stage's output type.
-func Discard[T any](fn func(T)) DiscardOption {
-	return DiscardOption{fn}
-}
-
-// DiscardOption is the option made by [Discard]; it applies to Source and
-// Map.
-type DiscardOption struct{ fn any }
-
-func (o DiscardOption) applySource(c *stageConfig) { c.discard = o.fn }
-func (o DiscardOption) applyMap(c *stageConfig)    { c.discard = o.fn }
-
-// Stream is the bounded channel between two stages, carrying items of type T.
-type Stream[T any] struct {
-	ch      chan T
-	discard func(T)
-}
-
-func newStream[T any](name string, cfg stageConfig) *Stream[T] {
-	s := &Stream[T]{ch: make(chan T, cfg.buffer), discard: func(T) {}}
-	if cfg.discard != nil {
-		fn, ok := cfg.discard.(func(T))
-		if !ok {
-			var zero T
-			panic(fmt.Sprintf("pipeline: Discard option of stage %q must be a func(%T), got %T", name, zero, cfg.discard))
-		}
-		s.discard = fn
-	}
-	return s
-}
-
-// send passes item on, counting the time blocked; if ctx ends first the item
-// is discarded and send reports false.
-func (s *Stream[T]) send(ctx context.Context, c *counters, item T) bool {
-	select {
-	case s.ch <- item:
-		c.out.Add(1)
-		return true
-	default:
-	}
-	start := time.Now()
-	defer func() { c.waitOut.Add(int64(time.Since(start))) }()
-	select {
-	case s.ch <- item:
-		c.out.Add(1)
-		return true
-	case <-ctx.Done():
-		s.discard(item)
-		return false
-	}
-}
-
-// receive takes the next item, counting the time waited; it reports false
-// when the stream is closed or ctx ends.
-func (s *Stream[T]) receive(ctx context.Context, c *counters) (T, bool) {
-	select {
-	case item, ok := <-s.ch:
-		if ok {
-			c.in.Add(1)
-		}
-		return item, ok
-	default:
-	}
-	start := time.Now()
-	defer func() { c.waitIn.Add(int64(time.Since(start))) }()
-	select {
-	case item, ok := <-s.ch:
-		if ok {
-			c.in.Add(1)
-		}
-		return item, ok
-	case <-ctx.Done():
-		var zero T
-		return zero, false
-	}
-}
-
-// drain discards whatever is left in the stream after a cancellation, until
-// the producing stage closes it.
-func (s *Stream[T]) drain() {
-	for item := range s.ch {
-		s.discard(item)
-	}
-}
-
 // Source adds a stage that produces items by calling emit, on one goroutine.
 // emit blocks while the next stage is full and returns an error once the
 // pipeline is cancelled; generate should then return. An error returned by
 // generate stops the pipeline, whatever the policy.
 func Source[T any](p *Pipeline, name string, generate func(ctx context.Context, emit func(T) error) error, opts ...SourceOption) *Stream[T] {
 	cfg := configure(opts, SourceOption.applySource)
-	out := newStream[T](name, cfg)
-	c := p.addStage(name, 1)
-	p.running.Go(func() {
+	out := newStream[T](p, name, cfg.buffer)
+	p.addStage(name, 1, func(c *counters) {
 		defer c.finish()
 		defer close(out.ch)
 		emit := func(item T) error {
@@ -143,10 +55,10 @@ func FromSlice[T any](p *Pipeline, name string, items []T, opts ...SourceOption)
 // and the error is handled by the pipeline's policy.
 func Map[In, Out any](p *Pipeline, name string, in *Stream[In], fn func(context.Context, In) (Out, error), opts ...MapOption) *Stream[Out] {
 	cfg := configure(opts, MapOption.applyMap)
-	out := newStream[Out](name, cfg)
-	c := p.addStage(name, cfg.workers)
-	apply := func(item In) (Out, bool) { return call(p, c, name, in, item, fn) }
-	p.running.Go(func() {
+	in.connect(p, name)
+	out := newStream[Out](p, name, cfg.buffer)
+	p.addStage(name, cfg.workers, func(c *counters) {
+		apply := func(item In) (Out, bool) { return call(p, c, name, in, item, fn) }
 		defer c.finish()
 		defer close(out.ch)
 		defer in.drain()
@@ -182,9 +94,9 @@ func Map[In, Out any](p *Pipeline, name string, in *Stream[In], fn func(context.
 // goroutines. Its errors are handled by the pipeline's policy.
 func Sink[T any](p *Pipeline, name string, in *Stream[T], fn func(context.Context, T) error, opts ...SinkOption) {
 	cfg := configure(opts, SinkOption.applySink)
-	c := p.addStage(name, cfg.workers)
+	in.connect(p, name)
 	consume := func(ctx context.Context, item T) (struct{}, error) { return struct{}{}, fn(ctx, item) }
-	p.running.Go(func() {
+	p.addStage(name, cfg.workers, func(c *counters) {
 		defer c.finish()
 		defer in.drain()
 		workers := pool.New().WithMaxGoroutines(cfg.workers)

@@ -215,14 +215,13 @@ func (d *demo) part(ctx context.Context, title string, timeout time.Duration, ca
 		s, err := d.client.Fetch(ctx, symbol, d.mem)
 		return fetched{Series: s, took: time.Since(begin), done: out.since()}, err
 	}
-	series := pipeline.Map(p, "fetch", syms, fetch, append(opts,
-		pipeline.Workers(d.workers),
-		// A series fetched just as the run is cancelled never reaches
-		// the sink: the pipeline hands it here to be released.
-		pipeline.Discard(func(f fetched) {
-			dropped.Add(1)
-			f.Record.Release()
-		}))...)
+	// A series fetched just as the run is cancelled never reaches the
+	// sink: the pipeline hands it here to be released.
+	release := func(f fetched) {
+		dropped.Add(1)
+		f.Record.Release()
+	}
+	series := pipeline.Map(p, "fetch", syms, fetch, append(opts, pipeline.Workers(d.workers))...).WithDiscard(release)
 	printed := 0 // one sink worker: no lock needed
 	pipeline.Sink(p, "print", series, func(_ context.Context, f fetched) error {
 		defer f.Record.Release()
