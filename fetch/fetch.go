@@ -113,7 +113,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	p := pipeline.New(ctx,
 		pipeline.WithErrorPolicy(pipeline.CollectErrors),
 		pipeline.WithErrorHandler(func(e *pipeline.ItemError) {
-			r.finish(Result{Symbol: symbolOf(e.Item), Status: sinks.StatusFailed, Attempts: attemptsOf(e.Err), Err: e.Err})
+			r.finish(Result{Symbol: symbolOf(e), Status: sinks.StatusFailed, Attempts: attemptsOf(e.Err), Err: e.Err})
 			if cfg.IsFatal != nil && cfg.IsFatal(e.Err) {
 				r.setFatal(e.Err)
 				abort(e.Err)
@@ -218,15 +218,14 @@ func withFetchTime(meta map[string]string) map[string]string {
 	return out
 }
 
-// symbolOf names the symbol of a failed pipeline item.
-func symbolOf(item any) string {
-	switch item := item.(type) {
-	case string:
-		return item
-	case sources.Series:
-		return item.Symbol
+// symbolOf names the symbol of a failed pipeline item: the fetch stage
+// fails on a symbol, the later stages on a series.
+func symbolOf(err *pipeline.ItemError) string {
+	if s, ok := pipeline.ItemOf[sources.Series](err); ok {
+		return s.Symbol
 	}
-	return fmt.Sprint(item)
+	sym, _ := pipeline.ItemOf[string](err)
+	return sym
 }
 
 // attemptsOf reads the number of attempts from an error that reports it.

@@ -132,11 +132,11 @@ func (p *Pipeline) fail(err error) {
 	}
 	p.mu.Unlock()
 
-	var itemErr *ItemError
-	if p.onError != nil && errors.As(err, &itemErr) {
+	itemErr, isItem := errors.AsType[*ItemError](err)
+	if p.onError != nil && isItem {
 		p.onError(itemErr)
 	}
-	if p.policy == StopOnError || !errors.As(err, &itemErr) {
+	if p.policy == StopOnError || !isItem {
 		p.cancel(err)
 	}
 }
@@ -151,32 +151,4 @@ func (p *Pipeline) addStage(name string, workers int, run func(*counters)) {
 	c := &counters{name: name, workers: workers}
 	p.stages = append(p.stages, c)
 	p.runs = append(p.runs, func() { run(c) })
-}
-
-// ItemError is the error of one item in one stage: what the stage function
-// returned, or the panic it raised.
-type ItemError struct {
-	Stage string
-	Item  any
-	Err   error
-}
-
-func (e *ItemError) Error() string {
-	return fmt.Sprintf("stage %s, item %s: %v", e.Stage, describe(e.Item), e.Err)
-}
-
-func (e *ItemError) Unwrap() error { return e.Err }
-
-// describe names an item in an error: its String method if it has one,
-// otherwise its %v form cut to a readable length.
-func describe(item any) string {
-	if s, ok := item.(fmt.Stringer); ok {
-		return s.String()
-	}
-	const max = 80
-	s := fmt.Sprintf("%v", item)
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
 }

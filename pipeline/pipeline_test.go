@@ -183,8 +183,9 @@ func TestErrorPolicies(t *testing.T) {
 			if !errors.Is(err, errOdd) {
 				t.Fatalf("Wait() = %v, want it to wrap %v", err, errOdd)
 			}
-			var itemErr *pipeline.ItemError
-			if !errors.As(err, &itemErr) || itemErr.Stage != "check" || itemErr.Item.(int)%2 != 1 {
+			itemErr, isItem := errors.AsType[*pipeline.ItemError](err)
+			item, isInt := pipeline.ItemOf[int](err)
+			if !isItem || itemErr.Stage != "check" || !isInt || item%2 != 1 {
 				t.Fatalf("Wait() = %v, want an ItemError of stage check naming an odd item", err)
 			}
 			joined := 1
@@ -211,9 +212,9 @@ func TestPanicBecomesItemError(t *testing.T) {
 		}
 		return v, nil
 	}, pipeline.Workers(3))
-	var itemErr *pipeline.ItemError
-	var panicErr *pipeline.PanicError
-	if !errors.As(err, &itemErr) || itemErr.Item != 7 || !errors.As(err, &panicErr) {
+	item, _ := pipeline.ItemOf[int](err)
+	panicErr, isPanic := errors.AsType[*pipeline.PanicError](err)
+	if item != 7 || !isPanic {
 		t.Fatalf("Wait() = %v, want a PanicError for item 7", err)
 	}
 	if want := "stage map, item 7: panic: boom"; err.Error() != want {
@@ -228,20 +229,65 @@ type symbol string
 
 func (s symbol) String() string { return "symbol " + string(s) }
 
+// failOn runs item through a sink stage named fetch that fails with cause,
+// and returns the pipeline's error.
+func failOn[T any](item T, cause error) error {
+	p := pipeline.New(context.Background())
+	src := pipeline.FromSlice(p, "source", []T{item})
+	pipeline.Sink(p, "fetch", src, func(context.Context, T) error { return cause })
+	return p.Wait()
+}
+
 func TestItemErrorNamesItem(t *testing.T) {
+	t.Parallel()
+	errHTTP := errors.New("HTTP 503")
 	long := strings.Repeat("x", 200)
 	tests := []struct {
+		name string
 		item any
 		want string
 	}{
-		{item: symbol("MSFT"), want: "stage fetch, item symbol MSFT: HTTP 503"},
-		{item: 42, want: "stage fetch, item 42: HTTP 503"},
-		{item: long, want: "stage fetch, item " + long[:80] + "…: HTTP 503"},
+		{name: "Stringer", item: symbol("MSFT"), want: "stage fetch, item symbol MSFT: HTTP 503"},
+		{name: "value", item: 42, want: "stage fetch, item 42: HTTP 503"},
+		{name: "long value", item: long, want: "stage fetch, item " + long[:80] + "…: HTTP 503"},
 	}
 	for _, tt := range tests {
-		err := &pipeline.ItemError{Stage: "fetch", Item: tt.item, Err: errors.New("HTTP 503")}
+		err := failOn(tt.item, errHTTP)
+		if !errors.Is(err, errHTTP) {
+			t.Errorf("%s: error %v does not wrap its cause", tt.name, err)
+		}
 		if err.Error() != tt.want {
-			t.Errorf("Error() = %q, want %q", err.Error(), tt.want)
+			t.Errorf("%s: Error() = %q, want %q", tt.name, err.Error(), tt.want)
+		}
+	}
+}
+
+func TestItemOf(t *testing.T) {
+	t.Parallel()
+	errBad := errors.New("bad")
+	collected := func() error {
+		p := pipeline.New(context.Background(), pipeline.WithErrorPolicy(pipeline.CollectErrors))
+		src := pipeline.FromSlice(p, "source", []string{"first", "second"})
+		pipeline.Sink(p, "sink", src, func(context.Context, string) error { return errBad })
+		return p.Wait()
+	}
+	tests := []struct {
+		name   string
+		err    error
+		want   string
+		wantOK bool
+	}{
+		{name: "the item", err: failOn("MSFT", errBad), want: "MSFT", wantOK: true},
+		{name: "wrapped", err: fmt.Errorf("run: %w", failOn("MSFT", errBad)), want: "MSFT", wantOK: true},
+		{name: "the first of joined errors", err: collected(), want: "first", wantOK: true},
+		{name: "an item of another type", err: failOn(42, errBad)},
+		{name: "no item error", err: errBad},
+		{name: "nil", err: nil},
+	}
+	for _, tt := range tests {
+		got, ok := pipeline.ItemOf[string](tt.err)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("%s: ItemOf[string](%v) = %q, %v; want %q, %v", tt.name, tt.err, got, ok, tt.want, tt.wantOK)
 		}
 	}
 }

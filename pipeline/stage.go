@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
 	"github.com/sourcegraph/conc/stream"
 )
@@ -127,28 +126,8 @@ func call[In, Out any](p *Pipeline, c *counters, stage string, in *Stream[In], i
 	c.busy.Add(int64(time.Since(start)))
 	if err != nil {
 		c.errors.Add(1)
-		p.fail(&ItemError{Stage: stage, Item: item, Err: err})
+		p.fail(&ItemError{Stage: stage, Err: err, item: item})
 		return result, false
 	}
 	return result, true
-}
-
-// PanicError is a panic raised by a stage function, caught and returned as
-// the item's error.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
-
-// catch runs fn and turns a panic into a *PanicError.
-func catch(fn func() error) error {
-	var err error
-	var catcher panics.Catcher
-	catcher.Try(func() { err = fn() })
-	if r := catcher.Recovered(); r != nil {
-		return &PanicError{Value: r.Value, Stack: r.Stack}
-	}
-	return err
 }

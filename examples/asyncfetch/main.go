@@ -189,18 +189,19 @@ func (d *demo) part(ctx context.Context, title string, timeout time.Duration, ca
 	p := pipeline.New(ctx,
 		pipeline.WithErrorPolicy(pipeline.CollectErrors),
 		pipeline.WithErrorHandler(func(e *pipeline.ItemError) {
+			symbol, _ := pipeline.ItemOf[string](e) // only the fetch stage can fail
 			switch {
 			case isTimeout(e):
 				timedOut.Add(1)
-				out.line("%-5s  TIMED OUT: %v", e.Item, e.Err)
+				out.line("%-5s  TIMED OUT: %v", symbol, e.Err)
 			case errors.Is(e, context.Canceled):
 				dropped.Add(1)
-				out.line("%-5s  cancelled when its request ended (fasthttp cannot abort one)", e.Item)
+				out.line("%-5s  cancelled when its request ended (fasthttp cannot abort one)", symbol)
 			default:
 				mu.Lock()
 				unexpected = append(unexpected, e)
 				mu.Unlock()
-				out.line("%-5s  failed: %v", e.Item, e.Err)
+				out.line("%-5s  failed: %v", symbol, e.Err)
 			}
 		}))
 	syms := pipeline.FromSlice(p, "symbols", d.symbols)
