@@ -61,8 +61,9 @@ func (o BufferOption) applyMap(c *stageConfig)    { c.buffer = o.n }
 type OrderedOption struct{}
 
 // Ordered makes a map stage emit its results in input order; by default it
-// emits them as they complete. An ordered stage holds at most 2×workers+1
-// items while a slow item blocks the ones behind it.
+// emits them as they complete. The cost is head-of-line blocking: while the
+// oldest item is in progress, at most Workers items behind it are started
+// or wait done, and the stage holds one item more than an unordered one.
 func Ordered() OrderedOption { return OrderedOption{} }
 
 func (OrderedOption) applyMap(c *stageConfig) { c.ordered = true }

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sourcegraph/conc"
+	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
-	"github.com/sourcegraph/conc/stream"
 )
 
 // Source adds a stage that produces items by calling emit, on one goroutine.
@@ -57,34 +58,52 @@ func Map[In, Out any](p *Pipeline, name string, in *Stream[In], fn func(context.
 	in.connect(p, name)
 	out := newStream[Out](p, name, cfg.buffer)
 	p.addStage(name, cfg.workers, func(c *counters) {
-		apply := func(item In) (Out, bool) { return call(p, c, name, in, item, fn) }
 		defer c.finish()
 		defer close(out.ch)
 		defer in.drain()
-		if cfg.ordered {
-			workers := stream.New().WithMaxGoroutines(cfg.workers)
+		apply := func(item In) (Out, bool) { return call(p, c, name, in, item, fn) }
+		workers := pool.New().WithMaxGoroutines(cfg.workers)
+		if !cfg.ordered {
 			for item, ok := in.receive(p.ctx, c); ok; item, ok = in.receive(p.ctx, c) {
-				workers.Go(func() stream.Callback {
-					result, ok := apply(item)
-					return func() {
-						if ok {
-							out.send(p.ctx, c, result)
-						}
+				workers.Go(func() {
+					if result, ok := apply(item); ok {
+						out.send(p.ctx, c, result)
 					}
 				})
 			}
 			workers.Wait()
 			return
 		}
-		workers := pool.New().WithMaxGoroutines(cfg.workers)
+		// Each item gets a slot, queued in input order, that its worker
+		// fills with the result or closes empty; one emitter sends the
+		// results slot by slot. The queue holds Workers slots, so at most
+		// that many items wait behind the oldest. (conc's stream does the
+		// same, but it shares its channels between streams through a
+		// sync.Pool, which testing/synctest forbids across bubbles.)
+		slots := make(chan chan Out, cfg.workers)
+		var emitter conc.WaitGroup
+		emitter.Go(func() {
+			var catcher panics.Catcher // a Discard that panics must not stall the queue
+			defer catcher.Repanic()
+			for slot := range slots {
+				if result, ok := <-slot; ok {
+					catcher.Try(func() { out.send(p.ctx, c, result) })
+				}
+			}
+		})
 		for item, ok := in.receive(p.ctx, c); ok; item, ok = in.receive(p.ctx, c) {
+			slot := make(chan Out, 1)
+			slots <- slot
 			workers.Go(func() {
 				if result, ok := apply(item); ok {
-					out.send(p.ctx, c, result)
+					slot <- result
 				}
+				close(slot)
 			})
 		}
 		workers.Wait()
+		close(slots)
+		emitter.Wait()
 	})
 	return out
 }
