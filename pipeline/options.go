@@ -1,13 +1,8 @@
 package pipeline
 
-// The options of a stage have one type each, and each type implements the
-// option interfaces of the stage kinds it means something for: an option
-// that does not apply to a kind of stage does not compile there.
-//
-//	option    Source  Map  Sink
-//	Workers           yes  yes
-//	Buffer    yes     yes
-//	Ordered           yes
+// Each stage option has its own type, which implements the option
+// interfaces of the stage kinds it means something for: an option that does
+// not apply to a kind of stage does not compile there.
 
 // SourceOption configures a stage added with Source or FromSlice:
 // [Buffer].

@@ -108,7 +108,7 @@ func Map[In, Out any](p *Pipeline, name string, in *Stream[In], fn func(context.
 	return out
 }
 
-// Sink adds the final stage: fn consumes every item of in on Workers
+// Sink adds a stage that ends a chain: fn consumes every item of in on Workers
 // goroutines. Its errors are handled by the pipeline's policy.
 func Sink[T any](p *Pipeline, name string, in *Stream[T], fn func(context.Context, T) error, opts ...SinkOption) {
 	cfg := configure(opts, SinkOption.applySink)
