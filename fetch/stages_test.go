@@ -73,7 +73,7 @@ func TestQueueSizeBoundsWaitingSeries(t *testing.T) {
 				for i := range symbols {
 					symbols[i] = fmt.Sprintf("S%02d", i)
 				}
-				src := &countingSource{}
+				src, sink := &countingSource{}, csvSink(t)
 				unblock := make(chan struct{})
 				done := make(chan error)
 				go func() {
@@ -81,7 +81,7 @@ func TestQueueSizeBoundsWaitingSeries(t *testing.T) {
 						Symbols:      symbols,
 						Source:       src,
 						Transform:    tt.transform,
-						Sink:         csvSink(t),
+						Sink:         sink,
 						Concurrency:  concurrency,
 						QueueSize:    tt.queue,
 						WriteWorkers: 1,
