@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	p := pipeline.New(ctx,
 		pipeline.WithErrorPolicy(pipeline.CollectErrors),
 		pipeline.WithErrorHandler(func(e *pipeline.ItemError) {
-			r.finish(Result{Symbol: symbolOf(e.Item), Status: sinks.StatusFailed, Attempts: attemptsOf(e.Err), Err: e.Err})
+			r.finish(Result{Symbol: symbolOf(e), Status: sinks.StatusFailed, Attempts: attemptsOf(e.Err), Err: e.Err})
 			if cfg.IsFatal != nil && cfg.IsFatal(e.Err) {
 				r.setFatal(e.Err)
 				abort(e.Err)
@@ -134,14 +134,21 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		return nil
 	})
-	releaseSeries := pipeline.Discard(func(s sources.Series) { s.Record.Release() })
+	releaseSeries := func(s sources.Series) { s.Record.Release() }
+	// QueueSize bounds the series waiting for the writers: it is the
+	// output buffer of whichever stage feeds write.
+	queue := pipeline.Buffer(cfg.QueueSize)
+	fetchOpts := []pipeline.MapOption{pipeline.Workers(cfg.Concurrency)}
+	if cfg.Transform == nil {
+		fetchOpts = append(fetchOpts, queue)
+	}
 	series := pipeline.Map(p, "fetch", symbols, func(ctx context.Context, sym string) (sources.Series, error) {
 		s, err := cfg.Source.Fetch(ctx, sym, cfg.Allocator)
 		if err == nil {
 			s.Meta = withFetchTime(s.Meta)
 		}
 		return s, err
-	}, pipeline.Workers(cfg.Concurrency), releaseSeries)
+	}, fetchOpts...).WithDiscard(releaseSeries)
 	if cfg.Transform != nil {
 		series = pipeline.Map(p, "transform", series, func(_ context.Context, s sources.Series) (sources.Series, error) {
 			defer s.Record.Release()
@@ -151,7 +158,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			}
 			s.Record = rec
 			return s, nil
-		}, pipeline.Workers(runtime.GOMAXPROCS(0)), releaseSeries)
+		}, pipeline.Workers(runtime.GOMAXPROCS(0)), queue).WithDiscard(releaseSeries)
 	}
 	pipeline.Sink(p, "write", series, func(_ context.Context, s sources.Series) error {
 		defer s.Record.Release()
@@ -161,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		r.finish(Result{Symbol: s.Symbol, Status: sinks.StatusOK, File: f, Attempts: s.Attempts})
 		return nil
-	}, pipeline.Workers(cfg.WriteWorkers), pipeline.Buffer(cfg.QueueSize))
+	}, pipeline.Workers(cfg.WriteWorkers))
 
 	// Every item error is already a failed Result, so Wait's error adds
 	// nothing; cancellation is read from ctx below.
@@ -212,15 +219,14 @@ func withFetchTime(meta map[string]string) map[string]string {
 	return out
 }
 
-// symbolOf names the symbol of a failed pipeline item.
-func symbolOf(item any) string {
-	switch item := item.(type) {
-	case string:
-		return item
-	case sources.Series:
-		return item.Symbol
+// symbolOf names the symbol of a failed pipeline item: the fetch stage
+// fails on a symbol, the later stages on a series.
+func symbolOf(err *pipeline.ItemError) string {
+	if s, ok := pipeline.ItemOf[sources.Series](err); ok {
+		return s.Symbol
 	}
-	return fmt.Sprint(item)
+	sym, _ := pipeline.ItemOf[string](err)
+	return sym
 }
 
 // attemptsOf reads the number of attempts from an error that reports it.

@@ -20,7 +20,7 @@ func BenchmarkPipeline(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("workers=%d/buffer=%d/ordered=%v", bc.workers, bc.buffer, bc.ordered), func(b *testing.B) {
 			b.ReportAllocs()
-			opts := []pipeline.StageOption{pipeline.Workers(bc.workers), pipeline.Buffer(bc.buffer)}
+			opts := []pipeline.MapOption{pipeline.Workers(bc.workers), pipeline.Buffer(bc.buffer)}
 			if bc.ordered {
 				opts = append(opts, pipeline.Ordered())
 			}

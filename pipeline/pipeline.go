@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sourcegraph/conc"
 )
@@ -35,8 +36,8 @@ func WithErrorHandler(fn func(*ItemError)) Option {
 }
 
 // Pipeline runs a graph of stages. Build it with New, add stages with
-// Source, FromSlice, Map and Sink, then call Wait exactly once. Stages start
-// running as soon as they are added.
+// Source, FromSlice, Map and Sink, then call Wait exactly once: Wait starts
+// every stage and returns when all have finished.
 type Pipeline struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
@@ -44,9 +45,12 @@ type Pipeline struct {
 	onError func(*ItemError)
 	running conc.WaitGroup
 
-	mu     sync.Mutex
-	errs   []error
-	stages []*counters
+	mu      sync.Mutex
+	started bool
+	stages  []*counters
+	runs    []func() // the stages' bodies, until Wait starts them
+	links   []*link
+	errs    []error
 }
 
 // New returns an empty pipeline whose stages stop when ctx is cancelled.
@@ -59,12 +63,18 @@ func New(ctx context.Context, opts ...Option) *Pipeline {
 	return p
 }
 
-// Wait blocks until every stage has finished and returns the run's error:
-// under StopOnError the first error; under CollectErrors every item error
-// joined; in both, the context's cause if the run was cancelled from outside.
-// A panic inside the engine itself (never inside a stage function, which
-// becomes an ItemError) is re-raised here.
+// Wait starts every stage, blocks until all have finished and returns the
+// run's error: under StopOnError the first error; under CollectErrors every
+// item error joined; in both, the context's cause if the run was cancelled
+// from outside. A panic inside the engine itself (never inside a stage
+// function, which becomes an ItemError) is re-raised here.
+//
+// Wait panics, before starting anything, if the output of a stage is read
+// by no other stage: that stage would block forever.
 func (p *Pipeline) Wait() error {
+	for _, run := range p.start() {
+		p.running.Go(run)
+	}
 	p.running.Wait()
 	defer p.cancel(nil)
 
@@ -80,8 +90,29 @@ func (p *Pipeline) Wait() error {
 	return errors.Join(errs...)
 }
 
+// start checks that every stream has a reader, starts the stages' clocks and
+// returns their bodies, to be run once.
+func (p *Pipeline) start() []func() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.links {
+		if l.to == "" {
+			panic(fmt.Sprintf("pipeline: the output of stage %s is read by no stage", l.from))
+		}
+	}
+	p.started = true
+	now := time.Now()
+	for _, c := range p.stages {
+		c.start = now
+	}
+	runs := p.runs
+	p.runs = nil
+	return runs
+}
+
 // Stats returns a snapshot of every stage's counters, in the order the stages
-// were added. It is safe to call while the pipeline runs, for progress.
+// were added. It is safe to call from another goroutine while Wait runs, for
+// progress.
 func (p *Pipeline) Stats() []StageStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -101,47 +132,23 @@ func (p *Pipeline) fail(err error) {
 	}
 	p.mu.Unlock()
 
-	var itemErr *ItemError
-	if p.onError != nil && errors.As(err, &itemErr) {
+	itemErr, isItem := errors.AsType[*ItemError](err)
+	if p.onError != nil && isItem {
 		p.onError(itemErr)
 	}
-	if p.policy == StopOnError || !errors.As(err, &itemErr) {
+	if p.policy == StopOnError || !isItem {
 		p.cancel(err)
 	}
 }
 
-func (p *Pipeline) addStage(name string, workers int) *counters {
-	c := newCounters(name, workers)
+// addStage registers a stage whose body Wait will run with its counters.
+func (p *Pipeline) addStage(name string, workers int, run func(*counters)) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started {
+		panic(fmt.Sprintf("pipeline: stage %s added after Wait", name))
+	}
+	c := &counters{name: name, workers: workers}
 	p.stages = append(p.stages, c)
-	p.mu.Unlock()
-	return c
-}
-
-// ItemError is the error of one item in one stage: what the stage function
-// returned, or the panic it raised.
-type ItemError struct {
-	Stage string
-	Item  any
-	Err   error
-}
-
-func (e *ItemError) Error() string {
-	return fmt.Sprintf("stage %s, item %s: %v", e.Stage, describe(e.Item), e.Err)
-}
-
-func (e *ItemError) Unwrap() error { return e.Err }
-
-// describe names an item in an error: its String method if it has one,
-// otherwise its %v form cut to a readable length.
-func describe(item any) string {
-	if s, ok := item.(fmt.Stringer); ok {
-		return s.String()
-	}
-	const max = 80
-	s := fmt.Sprintf("%v", item)
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
+	p.runs = append(p.runs, func() { run(c) })
 }

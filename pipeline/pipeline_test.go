@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -28,7 +28,7 @@ func numbers(n int) []int {
 
 // collect runs a source → map → sink pipeline and returns what the sink saw,
 // in arrival order.
-func collect(t *testing.T, items []int, fn func(context.Context, int) (int, error), opts ...pipeline.StageOption) ([]int, error) {
+func collect(t *testing.T, items []int, fn func(context.Context, int) (int, error), opts ...pipeline.MapOption) ([]int, error) {
 	t.Helper()
 	p := pipeline.New(context.Background(), pipeline.WithErrorPolicy(pipeline.CollectErrors))
 	src := pipeline.FromSlice(p, "source", items)
@@ -42,61 +42,50 @@ func collect(t *testing.T, items []int, fn func(context.Context, int) (int, erro
 	return got, err
 }
 
-// reverseDelay makes early items slow, so that completion order is the
-// reverse of input order. The steps are wide enough that a loaded machine's
-// scheduling delays cannot reorder neighbours.
+// reverseDelay makes early items slow: item v of n takes n-v milliseconds,
+// so that completion order is the reverse of input order.
 func reverseDelay(n int) func(context.Context, int) (int, error) {
 	return func(_ context.Context, v int) (int, error) {
-		time.Sleep(time.Duration(n-v) * 25 * time.Millisecond)
+		time.Sleep(time.Duration(n-v) * time.Millisecond)
 		return v * 10, nil
 	}
 }
 
 func TestMapOrdering(t *testing.T) {
+	t.Parallel()
 	const n = 8
+	inOrder := []int{0, 10, 20, 30, 40, 50, 60, 70}
 	tests := []struct {
-		name    string
-		opts    []pipeline.StageOption
-		ordered bool
+		name string
+		opts []pipeline.MapOption
+		want []int
 	}{
-		{name: "ordered keeps input order", opts: []pipeline.StageOption{pipeline.Workers(n), pipeline.Ordered()}, ordered: true},
-		{name: "as completed yields fast items first", opts: []pipeline.StageOption{pipeline.Workers(n)}},
-		{name: "one worker is ordered anyway", opts: []pipeline.StageOption{pipeline.Workers(1)}, ordered: true},
+		{name: "ordered keeps input order", opts: []pipeline.MapOption{pipeline.Workers(n), pipeline.Ordered()}, want: inOrder},
+		{name: "as completed yields fast items first", opts: []pipeline.MapOption{pipeline.Workers(n)}, want: []int{70, 60, 50, 40, 30, 20, 10, 0}},
+		{name: "one worker is ordered anyway", opts: []pipeline.MapOption{pipeline.Workers(1)}, want: inOrder},
+		{name: "ordered with fewer workers than items", opts: []pipeline.MapOption{pipeline.Workers(3), pipeline.Ordered()}, want: inOrder},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := collect(t, numbers(n), reverseDelay(n), tt.opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := make([]int, n)
-			for i := range want {
-				want[i] = i * 10
-			}
-			if tt.ordered {
-				if !slices.Equal(got, want) {
-					t.Fatalf("got %v, want input order %v", got, want)
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				got, err := collect(t, numbers(n), reverseDelay(n), tt.opts...)
+				if err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			if slices.Equal(got, want) {
-				t.Fatalf("got input order %v, want completion order", got)
-			}
-			if got[0] != (n-1)*10 || got[n-1] != 0 {
-				t.Fatalf("results %v: want the fastest item %d first and the slowest, 0, last", got, (n-1)*10)
-			}
-			slices.Sort(got)
-			if !slices.Equal(got, want) {
-				t.Fatalf("got %v, want every item once", got)
-			}
+				if !slices.Equal(got, tt.want) {
+					t.Fatalf("got %v, want %v", got, tt.want)
+				}
+			})
 		})
 	}
 }
 
 // TestBackpressureBound shows that a slow sink stalls the stages before it:
-// the items in flight never exceed what the workers and buffers can hold,
-// however long the input.
+// the items in flight reach exactly what the workers and buffers can hold,
+// and no more, however long the input.
 func TestBackpressureBound(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name             string
 		workers, buffers int
@@ -108,260 +97,166 @@ func TestBackpressureBound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var inFlight, peak atomic.Int64
-			track := func(delta int64) {
-				now := inFlight.Add(delta)
-				for old := peak.Load(); now > old && !peak.CompareAndSwap(old, now); old = peak.Load() {
-				}
-			}
-			p := pipeline.New(context.Background())
-			src := pipeline.Source(p, "source", func(_ context.Context, emit func(int) error) error {
-				for i := range 500 {
-					track(1)
-					if err := emit(i); err != nil {
-						return err
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				var inFlight, peak atomic.Int64
+				track := func(delta int64) {
+					now := inFlight.Add(delta)
+					for old := peak.Load(); now > old && !peak.CompareAndSwap(old, now); old = peak.Load() {
 					}
 				}
-				return nil
-			}, pipeline.Buffer(tt.buffers))
-			opts := []pipeline.StageOption{pipeline.Workers(tt.workers), pipeline.Buffer(tt.buffers)}
-			if tt.ordered {
-				opts = append(opts, pipeline.Ordered())
-			}
-			doubled := pipeline.Map(p, "map", src, func(_ context.Context, v int) (int, error) { return 2 * v, nil }, opts...)
-			pipeline.Sink(p, "slow sink", doubled, func(context.Context, int) error {
-				time.Sleep(20 * time.Microsecond)
-				track(-1)
-				return nil
+				p := pipeline.New(context.Background())
+				src := pipeline.Source(p, "source", func(_ context.Context, emit func(int) error) error {
+					for i := range 500 {
+						track(1)
+						if err := emit(i); err != nil {
+							return err
+						}
+					}
+					return nil
+				}, pipeline.Buffer(tt.buffers))
+				opts := []pipeline.MapOption{pipeline.Workers(tt.workers), pipeline.Buffer(tt.buffers)}
+				if tt.ordered {
+					opts = append(opts, pipeline.Ordered())
+				}
+				doubled := pipeline.Map(p, "map", src, func(_ context.Context, v int) (int, error) { return 2 * v, nil }, opts...)
+				pipeline.Sink(p, "slow sink", doubled, func(context.Context, int) error {
+					time.Sleep(time.Millisecond)
+					track(-1)
+					return nil
+				})
+				if err := p.Wait(); err != nil {
+					t.Fatal(err)
+				}
+				// source: one being emitted and its buffer; map: one taken
+				// by its dispatcher, one per worker (ordered: one more, the
+				// oldest, held by the emitter) and its buffer; sink: one
+				// taken by its dispatcher and one in its worker.
+				want := int64(1 + tt.buffers + 1 + tt.workers + tt.buffers + 2)
+				if tt.ordered {
+					want++
+				}
+				if got := peak.Load(); got != want {
+					t.Fatalf("peak items in flight %d, want %d", got, want)
+				}
 			})
-			if err := p.Wait(); err != nil {
-				t.Fatal(err)
-			}
-			// source: one item being sent plus its buffer; map: one being
-			// dispatched, one per worker and its buffer (ordered: a queue of
-			// workers+1 more); sink: one being dispatched, one consumed.
-			bound := int64(1 + tt.buffers + 1 + tt.workers + tt.buffers + 2)
-			if tt.ordered {
-				bound += int64(tt.workers + 1)
-			}
-			if got := peak.Load(); got > bound {
-				t.Fatalf("peak items in flight %d, want at most %d", got, bound)
-			}
 		})
 	}
 }
 
-func TestErrorPolicies(t *testing.T) {
-	errOdd := errors.New("odd")
-	failOdd := func(_ context.Context, v int) (int, error) {
-		if v%2 == 1 {
-			return 0, errOdd
-		}
-		return v, nil
-	}
-	tests := []struct {
-		name       string
-		policy     pipeline.ErrorPolicy
-		wantErrors int // errors joined in Wait's result
-		wantAll    bool
-	}{
-		{name: "stop on error returns the first", policy: pipeline.StopOnError, wantErrors: 1},
-		{name: "collect keeps going", policy: pipeline.CollectErrors, wantErrors: 50, wantAll: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var handled atomic.Int64
-			p := pipeline.New(context.Background(),
-				pipeline.WithErrorPolicy(tt.policy),
-				pipeline.WithErrorHandler(func(*pipeline.ItemError) { handled.Add(1) }))
-			src := pipeline.FromSlice(p, "source", numbers(100))
-			kept := pipeline.Map(p, "check", src, failOdd, pipeline.Workers(4))
-			var sunk atomic.Int64
-			pipeline.Sink(p, "sink", kept, func(context.Context, int) error { sunk.Add(1); return nil })
-			err := p.Wait()
-
-			if !errors.Is(err, errOdd) {
-				t.Fatalf("Wait() = %v, want it to wrap %v", err, errOdd)
-			}
-			var itemErr *pipeline.ItemError
-			if !errors.As(err, &itemErr) || itemErr.Stage != "check" || itemErr.Item.(int)%2 != 1 {
-				t.Fatalf("Wait() = %v, want an ItemError of stage check naming an odd item", err)
-			}
-			joined := 1
-			if j, ok := err.(interface{ Unwrap() []error }); ok {
-				joined = len(j.Unwrap())
-			}
-			if joined != tt.wantErrors {
-				t.Fatalf("Wait() joined %d errors, want %d", joined, tt.wantErrors)
-			}
-			if tt.wantAll && (sunk.Load() != 50 || handled.Load() != 50) {
-				t.Fatalf("sunk %d and handled %d, want 50 and 50", sunk.Load(), handled.Load())
-			}
-			if !tt.wantAll && handled.Load() < 1 {
-				t.Fatal("error handler never called")
-			}
-		})
-	}
-}
-
-func TestPanicBecomesItemError(t *testing.T) {
-	_, err := collect(t, numbers(10), func(_ context.Context, v int) (int, error) {
-		if v == 7 {
-			panic("boom")
-		}
-		return v, nil
-	}, pipeline.Workers(3))
-	var itemErr *pipeline.ItemError
-	var panicErr *pipeline.PanicError
-	if !errors.As(err, &itemErr) || itemErr.Item != 7 || !errors.As(err, &panicErr) {
-		t.Fatalf("Wait() = %v, want a PanicError for item 7", err)
-	}
-	if want := "stage map, item 7: panic: boom"; err.Error() != want {
-		t.Fatalf("message %q, want %q", err.Error(), want)
-	}
-	if !strings.Contains(string(panicErr.Stack), "pipeline_test") {
-		t.Fatal("panic stack does not show where it was raised")
-	}
-}
-
-type symbol string
-
-func (s symbol) String() string { return "symbol " + string(s) }
-
-func TestItemErrorNamesItem(t *testing.T) {
-	long := strings.Repeat("x", 200)
-	tests := []struct {
-		item any
-		want string
-	}{
-		{item: symbol("MSFT"), want: "stage fetch, item symbol MSFT: HTTP 503"},
-		{item: 42, want: "stage fetch, item 42: HTTP 503"},
-		{item: long, want: "stage fetch, item " + long[:80] + "…: HTTP 503"},
-	}
-	for _, tt := range tests {
-		err := &pipeline.ItemError{Stage: "fetch", Item: tt.item, Err: errors.New("HTTP 503")}
-		if err.Error() != tt.want {
-			t.Errorf("Error() = %q, want %q", err.Error(), tt.want)
-		}
-	}
-}
-
-// TestCancellation cancels a pipeline whose every stage is blocked or busy and
-// checks that it stops promptly, discards what was in flight exactly once,
-// and leaks nothing (goleak runs after the package's tests).
+// TestCancellation cancels a pipeline whose every stage is full and checks
+// that it stops, that every item is either received by a stage function or
+// discarded exactly once, and that nothing leaks (synctest fails on a
+// goroutine left blocked; goleak runs after the package's tests).
 func TestCancellation(t *testing.T) {
+	t.Parallel()
 	for _, ordered := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ordered=%v", ordered), func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			var mu sync.Mutex
-			produced, discarded, consumed := 0, 0, 0
-			discard := func(int) { mu.Lock(); discarded++; mu.Unlock() }
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				var mu sync.Mutex
+				emitted, produced, consumed := 0, 0, 0
+				discardedIn, discardedOut := 0, 0
+				count := func(n *int) { mu.Lock(); *n++; mu.Unlock() }
 
-			p := pipeline.New(ctx)
-			src := pipeline.Source(p, "endless", func(ctx context.Context, emit func(int) error) error {
-				for i := 0; ; i++ {
-					if err := emit(i); err != nil {
-						return err
+				p := pipeline.New(ctx)
+				src := pipeline.Source(p, "endless", func(ctx context.Context, emit func(int) error) error {
+					for i := 0; ; i++ {
+						count(&emitted)
+						if err := emit(i); err != nil {
+							return err
+						}
 					}
+				}, pipeline.Buffer(4)).WithDiscard(func(int) { count(&discardedIn) })
+				opts := []pipeline.MapOption{pipeline.Workers(4), pipeline.Buffer(4)}
+				if ordered {
+					opts = append(opts, pipeline.Ordered())
 				}
-			}, pipeline.Buffer(4))
-			opts := []pipeline.StageOption{pipeline.Workers(4), pipeline.Buffer(4), pipeline.Discard(discard)}
-			if ordered {
-				opts = append(opts, pipeline.Ordered())
-			}
-			mapped := pipeline.Map(p, "map", src, func(_ context.Context, v int) (int, error) {
-				mu.Lock()
-				produced++
-				mu.Unlock()
-				return v, nil
-			}, opts...)
-			started := make(chan struct{})
-			pipeline.Sink(p, "stuck sink", mapped, func(ctx context.Context, _ int) error {
-				mu.Lock()
-				consumed++
-				mu.Unlock()
-				close(started)
-				<-ctx.Done()
-				return ctx.Err()
-			})
-			<-started
-			cancel()
-			done := make(chan error)
-			go func() { done <- p.Wait() }()
-			select {
-			case err := <-done:
-				if !errors.Is(err, context.Canceled) {
+				mapped := pipeline.Map(p, "map", src, func(_ context.Context, v int) (int, error) {
+					count(&produced)
+					return v, nil
+				}, opts...).WithDiscard(func(int) { count(&discardedOut) })
+				pipeline.Sink(p, "stuck sink", mapped, func(ctx context.Context, _ int) error {
+					count(&consumed)
+					<-ctx.Done()
+					return ctx.Err()
+				})
+				done := make(chan error)
+				go func() { done <- p.Wait() }()
+				synctest.Wait() // every stage is full
+				cancel()
+				if err := <-done; !errors.Is(err, context.Canceled) {
 					t.Fatalf("Wait() = %v, want context.Canceled", err)
 				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("pipeline did not stop after cancellation")
-			}
-			if produced != consumed+discarded {
-				t.Fatalf("map produced %d items, sink consumed %d and %d were discarded", produced, consumed, discarded)
-			}
+				if emitted != produced+discardedIn {
+					t.Errorf("the source emitted %d items, the map received %d and %d were discarded", emitted, produced, discardedIn)
+				}
+				if produced != consumed+discardedOut {
+					t.Errorf("the map produced %d items, the sink received %d and %d were discarded", produced, consumed, discardedOut)
+				}
+				// The map had filled its workers, its buffer and the sink.
+				want := 4 + 4 + 2
+				if ordered {
+					want++
+				}
+				if consumed != 1 || produced != want {
+					t.Errorf("the sink received %d items and the map produced %d, want 1 and %d", consumed, produced, want)
+				}
+			})
 		})
-	}
-}
-
-func TestSourceErrorStopsPipeline(t *testing.T) {
-	p := pipeline.New(context.Background(), pipeline.WithErrorPolicy(pipeline.CollectErrors))
-	src := pipeline.Source(p, "reader", func(_ context.Context, emit func(int) error) error {
-		if err := emit(1); err != nil {
-			return err
-		}
-		return errors.New("disk on fire")
-	})
-	pipeline.Sink(p, "sink", src, func(context.Context, int) error { return nil })
-	err := p.Wait()
-	if err == nil || err.Error() != "pipeline: source reader: disk on fire" {
-		t.Fatalf("Wait() = %v, want the source's error", err)
 	}
 }
 
 func TestStats(t *testing.T) {
-	p := pipeline.New(context.Background(), pipeline.WithErrorPolicy(pipeline.CollectErrors))
-	src := pipeline.FromSlice(p, "source", numbers(20))
-	slow := pipeline.Map(p, "slow", src, func(_ context.Context, v int) (int, error) {
-		time.Sleep(time.Millisecond)
-		if v == 3 {
-			return 0, errors.New("bad")
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		errBad := errors.New("bad")
+		p := pipeline.New(context.Background(), pipeline.WithErrorPolicy(pipeline.CollectErrors))
+		src := pipeline.FromSlice(p, "source", numbers(20))
+		slow := pipeline.Map(p, "slow", src, func(_ context.Context, v int) (int, error) {
+			time.Sleep(time.Millisecond)
+			if v == 3 {
+				return 0, errBad
+			}
+			return v, nil
+		})
+		pipeline.Sink(p, "sink", slow, func(context.Context, int) error { return nil })
+		if err := p.Wait(); !errors.Is(err, errBad) {
+			t.Fatalf("Wait() = %v, want the error of item 3", err)
 		}
-		return v, nil
+		// Time is the bubble's: the slow stage works 20 × 1 ms, and the
+		// sink spends all of it waiting.
+		want := []struct {
+			name            string
+			in, out, errors int64
+			busy, waitIn    time.Duration
+		}{
+			{name: "source", in: 20, out: 20},
+			{name: "slow", in: 20, out: 19, errors: 1, busy: 20 * time.Millisecond},
+			{name: "sink", in: 19, out: 19, waitIn: 20 * time.Millisecond},
+		}
+		stats := p.Stats()
+		if len(stats) != len(want) {
+			t.Fatalf("got %d stages, want %d", len(stats), len(want))
+		}
+		for i, w := range want {
+			s := stats[i]
+			if s.Name != w.name || s.In != w.in || s.Out != w.out || s.Errors != w.errors || !s.Done {
+				t.Errorf("stage %d = %+v, want %+v and done", i, s, w)
+			}
+			if w.busy > 0 && s.Busy != w.busy || w.waitIn > 0 && s.WaitIn != w.waitIn {
+				t.Errorf("stage %s busy %v and waited %v for input, want %v and %v", s.Name, s.Busy, s.WaitIn, w.busy, w.waitIn)
+			}
+		}
+		if got, want := pipeline.Bottleneck(stats), "slow was the bottleneck: 100% busy; source idle 100%"; got != want {
+			t.Errorf("Bottleneck() = %q, want %q", got, want)
+		}
 	})
-	pipeline.Sink(p, "sink", slow, func(context.Context, int) error { return nil })
-	if err := p.Wait(); err == nil {
-		t.Fatal("want the error of item 3")
-	}
-	stats := p.Stats()
-	if len(stats) != 3 {
-		t.Fatalf("got %d stages, want 3", len(stats))
-	}
-	want := []struct {
-		name            string
-		in, out, errors int64
-	}{
-		{"source", 20, 20, 0},
-		{"slow", 20, 19, 1},
-		{"sink", 19, 19, 0},
-	}
-	for i, w := range want {
-		s := stats[i]
-		if s.Name != w.name || s.In != w.in || s.Out != w.out || s.Errors != w.errors || !s.Done {
-			t.Errorf("stage %d = %+v, want %+v and done", i, s, w)
-		}
-	}
-	if stats[1].Busy < 20*time.Millisecond {
-		t.Errorf("slow stage busy %v, want at least the 20 sleeps", stats[1].Busy)
-	}
-	if stats[2].WaitIn <= stats[2].Busy {
-		t.Errorf("sink waited %v for input and was busy %v: want it starved by the slow stage", stats[2].WaitIn, stats[2].Busy)
-	}
-	if got := pipeline.Bottleneck(stats); !strings.HasPrefix(got, "slow was the bottleneck") {
-		t.Errorf("Bottleneck() = %q, want the slow stage named", got)
-	}
 }
 
 func TestBottleneckSentence(t *testing.T) {
+	t.Parallel()
 	stats := []pipeline.StageStats{
 		{Name: "fetch", Workers: 4, Busy: 376 * time.Millisecond, Elapsed: 100 * time.Millisecond},
 		{Name: "decode", Workers: 1, Busy: 20 * time.Millisecond, Elapsed: 100 * time.Millisecond},

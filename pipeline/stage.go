@@ -6,137 +6,19 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sourcegraph/conc"
 	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
-	"github.com/sourcegraph/conc/stream"
 )
-
-// StageOption configures one stage.
-type StageOption func(*stageConfig)
-
-type stageConfig struct {
-	workers int
-	buffer  int
-	ordered bool
-	discard any
-}
-
-// Workers sets how many items the stage processes at once (default 1).
-// A source always has one worker.
-func Workers(n int) StageOption {
-	return func(c *stageConfig) { c.workers = max(n, 1) }
-}
-
-// Buffer sets the capacity of the stage's output channel (default 0: each
-// send waits for the next stage to take the item).
-func Buffer(n int) StageOption {
-	return func(c *stageConfig) { c.buffer = max(n, 0) }
-}
-
-// Ordered makes a map stage emit its results in input order; by default it
-// emits them as they complete. An ordered stage holds at most 2×workers+1
-// items while a slow item blocks the ones behind it.
-func Ordered() StageOption {
-	return func(c *stageConfig) { c.ordered = true }
-}
-
-// Discard sets fn to release an item the stage produced that will never be
-// consumed because the pipeline was cancelled — for example to Release an
-// Arrow record. T must be the stage's output type.
-func Discard[T any](fn func(T)) StageOption {
-	return func(c *stageConfig) { c.discard = fn }
-}
-
-// Stream is the bounded channel between two stages, carrying items of type T.
-type Stream[T any] struct {
-	ch      chan T
-	discard func(T)
-}
-
-func newStream[T any](name string, cfg stageConfig) *Stream[T] {
-	s := &Stream[T]{ch: make(chan T, cfg.buffer), discard: func(T) {}}
-	if cfg.discard != nil {
-		fn, ok := cfg.discard.(func(T))
-		if !ok {
-			var zero T
-			panic(fmt.Sprintf("pipeline: Discard option of stage %q must be a func(%T), got %T", name, zero, cfg.discard))
-		}
-		s.discard = fn
-	}
-	return s
-}
-
-func configure(opts []StageOption) stageConfig {
-	cfg := stageConfig{workers: 1}
-	for _, opt := range opts {
-		opt(&cfg)
-	}
-	return cfg
-}
-
-// send passes item on, counting the time blocked; if ctx ends first the item
-// is discarded and send reports false.
-func (s *Stream[T]) send(ctx context.Context, c *counters, item T) bool {
-	select {
-	case s.ch <- item:
-		c.out.Add(1)
-		return true
-	default:
-	}
-	start := time.Now()
-	defer func() { c.waitOut.Add(int64(time.Since(start))) }()
-	select {
-	case s.ch <- item:
-		c.out.Add(1)
-		return true
-	case <-ctx.Done():
-		s.discard(item)
-		return false
-	}
-}
-
-// receive takes the next item, counting the time waited; it reports false
-// when the stream is closed or ctx ends.
-func (s *Stream[T]) receive(ctx context.Context, c *counters) (T, bool) {
-	select {
-	case item, ok := <-s.ch:
-		if ok {
-			c.in.Add(1)
-		}
-		return item, ok
-	default:
-	}
-	start := time.Now()
-	defer func() { c.waitIn.Add(int64(time.Since(start))) }()
-	select {
-	case item, ok := <-s.ch:
-		if ok {
-			c.in.Add(1)
-		}
-		return item, ok
-	case <-ctx.Done():
-		var zero T
-		return zero, false
-	}
-}
-
-// drain discards whatever is left in the stream after a cancellation, until
-// the producing stage closes it.
-func (s *Stream[T]) drain() {
-	for item := range s.ch {
-		s.discard(item)
-	}
-}
 
 // Source adds a stage that produces items by calling emit, on one goroutine.
 // emit blocks while the next stage is full and returns an error once the
 // pipeline is cancelled; generate should then return. An error returned by
 // generate stops the pipeline, whatever the policy.
-func Source[T any](p *Pipeline, name string, generate func(ctx context.Context, emit func(T) error) error, opts ...StageOption) *Stream[T] {
-	cfg := configure(opts)
-	out := newStream[T](name, cfg)
-	c := p.addStage(name, 1)
-	p.running.Go(func() {
+func Source[T any](p *Pipeline, name string, generate func(ctx context.Context, emit func(T) error) error, opts ...SourceOption) *Stream[T] {
+	cfg := configure(opts, SourceOption.applySource)
+	out := newStream[T](p, name, cfg.buffer)
+	p.addStage(name, 1, func(c *counters) {
 		defer c.finish()
 		defer close(out.ch)
 		emit := func(item T) error {
@@ -156,7 +38,7 @@ func Source[T any](p *Pipeline, name string, generate func(ctx context.Context, 
 }
 
 // FromSlice adds a source stage that emits items in order.
-func FromSlice[T any](p *Pipeline, name string, items []T, opts ...StageOption) *Stream[T] {
+func FromSlice[T any](p *Pipeline, name string, items []T, opts ...SourceOption) *Stream[T] {
 	return Source(p, name, func(_ context.Context, emit func(T) error) error {
 		for _, item := range items {
 			if err := emit(item); err != nil {
@@ -171,50 +53,68 @@ func FromSlice[T any](p *Pipeline, name string, items []T, opts ...StageOption) 
 // and passes the results on, as they complete or, with Ordered, in input
 // order. fn owns its input; when it returns an error its result is dropped
 // and the error is handled by the pipeline's policy.
-func Map[In, Out any](p *Pipeline, name string, in *Stream[In], fn func(context.Context, In) (Out, error), opts ...StageOption) *Stream[Out] {
-	cfg := configure(opts)
-	out := newStream[Out](name, cfg)
-	c := p.addStage(name, cfg.workers)
-	apply := func(item In) (Out, bool) { return call(p, c, name, in, item, fn) }
-	p.running.Go(func() {
+func Map[In, Out any](p *Pipeline, name string, in *Stream[In], fn func(context.Context, In) (Out, error), opts ...MapOption) *Stream[Out] {
+	cfg := configure(opts, MapOption.applyMap)
+	in.connect(p, name)
+	out := newStream[Out](p, name, cfg.buffer)
+	p.addStage(name, cfg.workers, func(c *counters) {
 		defer c.finish()
 		defer close(out.ch)
 		defer in.drain()
-		if cfg.ordered {
-			workers := stream.New().WithMaxGoroutines(cfg.workers)
+		apply := func(item In) (Out, bool) { return call(p, c, name, in, item, fn) }
+		workers := pool.New().WithMaxGoroutines(cfg.workers)
+		if !cfg.ordered {
 			for item, ok := in.receive(p.ctx, c); ok; item, ok = in.receive(p.ctx, c) {
-				workers.Go(func() stream.Callback {
-					result, ok := apply(item)
-					return func() {
-						if ok {
-							out.send(p.ctx, c, result)
-						}
+				workers.Go(func() {
+					if result, ok := apply(item); ok {
+						out.send(p.ctx, c, result)
 					}
 				})
 			}
 			workers.Wait()
 			return
 		}
-		workers := pool.New().WithMaxGoroutines(cfg.workers)
+		// Each item gets a slot, queued in input order, that its worker
+		// fills with the result or closes empty; one emitter sends the
+		// results slot by slot. The queue holds Workers slots, so at most
+		// that many items wait behind the oldest. (conc's stream does the
+		// same, but it shares its channels between streams through a
+		// sync.Pool, which testing/synctest forbids across bubbles.)
+		slots := make(chan chan Out, cfg.workers)
+		var emitter conc.WaitGroup
+		emitter.Go(func() {
+			var catcher panics.Catcher // a Discard that panics must not stall the queue
+			defer catcher.Repanic()
+			for slot := range slots {
+				if result, ok := <-slot; ok {
+					catcher.Try(func() { out.send(p.ctx, c, result) })
+				}
+			}
+		})
 		for item, ok := in.receive(p.ctx, c); ok; item, ok = in.receive(p.ctx, c) {
+			slot := make(chan Out, 1)
+			slots <- slot
 			workers.Go(func() {
 				if result, ok := apply(item); ok {
-					out.send(p.ctx, c, result)
+					slot <- result
 				}
+				close(slot)
 			})
 		}
 		workers.Wait()
+		close(slots)
+		emitter.Wait()
 	})
 	return out
 }
 
-// Sink adds the final stage: fn consumes every item of in on Workers
+// Sink adds a stage that ends a chain: fn consumes every item of in on Workers
 // goroutines. Its errors are handled by the pipeline's policy.
-func Sink[T any](p *Pipeline, name string, in *Stream[T], fn func(context.Context, T) error, opts ...StageOption) {
-	cfg := configure(opts)
-	c := p.addStage(name, cfg.workers)
+func Sink[T any](p *Pipeline, name string, in *Stream[T], fn func(context.Context, T) error, opts ...SinkOption) {
+	cfg := configure(opts, SinkOption.applySink)
+	in.connect(p, name)
 	consume := func(ctx context.Context, item T) (struct{}, error) { return struct{}{}, fn(ctx, item) }
-	p.running.Go(func() {
+	p.addStage(name, cfg.workers, func(c *counters) {
 		defer c.finish()
 		defer in.drain()
 		workers := pool.New().WithMaxGoroutines(cfg.workers)
@@ -245,28 +145,8 @@ func call[In, Out any](p *Pipeline, c *counters, stage string, in *Stream[In], i
 	c.busy.Add(int64(time.Since(start)))
 	if err != nil {
 		c.errors.Add(1)
-		p.fail(&ItemError{Stage: stage, Item: item, Err: err})
+		p.fail(&ItemError{Stage: stage, Err: err, item: item})
 		return result, false
 	}
 	return result, true
-}
-
-// PanicError is a panic raised by a stage function, caught and returned as
-// the item's error.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
-
-// catch runs fn and turns a panic into a *PanicError.
-func catch(fn func() error) error {
-	var err error
-	var catcher panics.Catcher
-	catcher.Try(func() { err = fn() })
-	if r := catcher.Recovered(); r != nil {
-		return &PanicError{Value: r.Value, Stack: r.Stack}
-	}
-	return err
 }

@@ -62,16 +62,12 @@ func Bottleneck(stats []StageStats) string {
 type counters struct {
 	name    string
 	workers int
-	start   time.Time
+	start   time.Time // set by Wait, under the pipeline's lock
 
 	in, out, errors       atomic.Int64
 	busy, waitIn, waitOut atomic.Int64 // nanoseconds
 	elapsed               atomic.Int64 // nanoseconds, set when done
 	done                  atomic.Bool
-}
-
-func newCounters(name string, workers int) *counters {
-	return &counters{name: name, workers: workers, start: time.Now()}
 }
 
 func (c *counters) finish() {
@@ -91,9 +87,10 @@ func (c *counters) snapshot() StageStats {
 		WaitOut: time.Duration(c.waitOut.Load()),
 		Done:    c.done.Load(),
 	}
-	if s.Done {
+	switch {
+	case s.Done:
 		s.Elapsed = time.Duration(c.elapsed.Load())
-	} else {
+	case !c.start.IsZero():
 		s.Elapsed = time.Since(c.start)
 	}
 	return s

@@ -175,7 +175,7 @@ type fetched struct {
 // happened. A positive timeout bounds each request; a positive cancelAfter
 // cancels the run once that many results are printed. It returns the
 // errors other than timeouts and cancellations.
-func (d *demo) part(ctx context.Context, title string, timeout time.Duration, cancelAfter int, opts ...pipeline.StageOption) error {
+func (d *demo) part(ctx context.Context, title string, timeout time.Duration, cancelAfter int, opts ...pipeline.MapOption) error {
 	fmt.Fprintf(d.w, "\n%s\n", title)
 	if err := d.back.settle(); err != nil {
 		return err
@@ -191,18 +191,19 @@ func (d *demo) part(ctx context.Context, title string, timeout time.Duration, ca
 	p := pipeline.New(ctx,
 		pipeline.WithErrorPolicy(pipeline.CollectErrors),
 		pipeline.WithErrorHandler(func(e *pipeline.ItemError) {
+			symbol, _ := pipeline.ItemOf[string](e) // only the fetch stage can fail
 			switch {
 			case isTimeout(e):
 				timedOut.Add(1)
-				out.line("%-5s  TIMED OUT: %v", e.Item, e.Err)
+				out.line("%-5s  TIMED OUT: %v", symbol, e.Err)
 			case errors.Is(e, context.Canceled):
 				dropped.Add(1)
-				out.line("%-5s  cancelled when its request ended (fasthttp cannot abort one)", e.Item)
+				out.line("%-5s  cancelled when its request ended (fasthttp cannot abort one)", symbol)
 			default:
 				mu.Lock()
 				unexpected = append(unexpected, e)
 				mu.Unlock()
-				out.line("%-5s  failed: %v", e.Item, e.Err)
+				out.line("%-5s  failed: %v", symbol, e.Err)
 			}
 		}))
 	syms := pipeline.FromSlice(p, "symbols", d.symbols)
@@ -217,14 +218,13 @@ func (d *demo) part(ctx context.Context, title string, timeout time.Duration, ca
 		s, err := d.client.Fetch(ctx, symbol, d.mem)
 		return fetched{Series: s, took: time.Since(begin), done: out.since()}, err
 	}
-	series := pipeline.Map(p, "fetch", syms, fetch, append(opts,
-		pipeline.Workers(d.workers),
-		// A series fetched just as the run is cancelled never reaches
-		// the sink: the pipeline hands it here to be released.
-		pipeline.Discard(func(f fetched) {
-			dropped.Add(1)
-			f.Record.Release()
-		}))...)
+	// A series fetched just as the run is cancelled never reaches the
+	// sink: the pipeline hands it here to be released.
+	release := func(f fetched) {
+		dropped.Add(1)
+		f.Record.Release()
+	}
+	series := pipeline.Map(p, "fetch", syms, fetch, append(opts, pipeline.Workers(d.workers))...).WithDiscard(release)
 	printed := 0 // one sink worker: no lock needed
 	pipeline.Sink(p, "print", series, func(_ context.Context, f fetched) error {
 		defer f.Record.Release()

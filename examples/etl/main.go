@@ -109,7 +109,7 @@ func run(ctx context.Context, w io.Writer, args []string, mem memory.Allocator) 
 	written := 0
 	// A symbol fails in one stage at most: the handler never blocks.
 	errs := make(chan *pipeline.ItemError, len(symbols))
-	release := pipeline.Discard(func(s sources.Series) { s.Record.Release() })
+	release := func(s sources.Series) { s.Record.Release() }
 	p := pipeline.New(ctx,
 		pipeline.WithErrorPolicy(pipeline.CollectErrors),
 		pipeline.WithErrorHandler(func(e *pipeline.ItemError) { errs <- e }))
@@ -117,7 +117,7 @@ func run(ctx context.Context, w io.Writer, args []string, mem memory.Allocator) 
 	names := pipeline.FromSlice(p, "symbols", symbols)
 	read := pipeline.Map(p, "read", names, func(ctx context.Context, symbol string) (sources.Series, error) {
 		return src.Fetch(ctx, symbol, mem)
-	}, pipeline.Workers(o.workers), release)
+	}, pipeline.Workers(o.workers)).WithDiscard(release)
 	featured := pipeline.Map(p, "transform", read, func(_ context.Context, s sources.Series) (sources.Series, error) {
 		defer s.Record.Release()
 		rec, err := features(s.Record, mem)
@@ -126,7 +126,7 @@ func run(ctx context.Context, w io.Writer, args []string, mem memory.Allocator) 
 		}
 		s.Record = rec
 		return s, nil
-	}, pipeline.Workers(o.workers), release)
+	}, pipeline.Workers(o.workers)).WithDiscard(release)
 	pipeline.Sink(p, "write", featured, func(_ context.Context, s sources.Series) error {
 		defer s.Record.Release()
 		sum, err := sink.Write(s, smaCol)

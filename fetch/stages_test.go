@@ -1,0 +1,131 @@
+package fetch_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/seed-c7c8f39b/loader/fetch"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/transform"
+)
+
+// countingSource is the sample source, counting its fetches.
+type countingSource struct {
+	sources.Sample
+	fetched atomic.Int64
+}
+
+func (c *countingSource) Fetch(ctx context.Context, sym string, mem memory.Allocator) (sources.Series, error) {
+	c.fetched.Add(1)
+	return c.Sample.Fetch(ctx, sym, mem)
+}
+
+// csvSink writes CSV: these tests are about the stages, not the encoders.
+func csvSink(t *testing.T) *sinks.Writer {
+	t.Helper()
+	w, err := sinks.New(sinks.Options{Dir: t.TempDir(), Format: sinks.FormatCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// TestQueueSizeBoundsWaitingSeries blocks the only writer on its first
+// series and counts the series fetched once every stage is stuck: beyond
+// the ones held by the stages' workers, exactly QueueSize wait.
+func TestQueueSizeBoundsWaitingSeries(t *testing.T) {
+	const concurrency = 2
+	identity := func(rec arrow.RecordBatch, _ memory.Allocator) (arrow.RecordBatch, error) {
+		rec.Retain()
+		return rec, nil
+	}
+	tests := []struct {
+		queue     int
+		transform transform.Func
+	}{
+		{queue: 1},
+		{queue: 6},
+		{queue: 1, transform: identity},
+		{queue: 6, transform: identity},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("queue=%d/transform=%v", tt.queue, tt.transform != nil), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				// Held besides the queue: a series in each fetch worker,
+				// blocked sending; one taken by write's dispatcher, waiting
+				// for the writer; one in the writer. A transform adds one
+				// in each of its workers and one taken by its dispatcher.
+				want := concurrency + tt.queue + 2
+				if tt.transform != nil {
+					want += runtime.GOMAXPROCS(0) + 1
+				}
+				symbols := make([]string, want+1)
+				for i := range symbols {
+					symbols[i] = fmt.Sprintf("S%02d", i)
+				}
+				src, sink := &countingSource{}, csvSink(t)
+				unblock := make(chan struct{})
+				done := make(chan error)
+				go func() {
+					_, err := fetch.Run(context.Background(), fetch.Config{
+						Symbols:      symbols,
+						Source:       src,
+						Transform:    tt.transform,
+						Sink:         sink,
+						Concurrency:  concurrency,
+						QueueSize:    tt.queue,
+						WriteWorkers: 1,
+						OnResult:     func(fetch.Result) { <-unblock },
+					})
+					done <- err
+				}()
+				synctest.Wait()
+				got := src.fetched.Load()
+				close(unblock)
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+				if got != int64(want) {
+					t.Fatalf("%d series fetched while the writer was blocked, want %d", got, want)
+				}
+				if n := src.fetched.Load(); n != int64(len(symbols)) {
+					t.Fatalf("%d of %d symbols fetched once unblocked", n, len(symbols))
+				}
+			})
+		})
+	}
+}
+
+// TestRunNamesSymbolsFailedAfterFetch checks that a series failing in a stage
+// after fetch is reported under its symbol.
+func TestRunNamesSymbolsFailedAfterFetch(t *testing.T) {
+	t.Parallel()
+	errTransform := errors.New("no good")
+	report, err := fetch.Run(context.Background(), fetch.Config{
+		Symbols: []string{"AAPL", "MSFT"},
+		Source:  sources.Sample{},
+		Transform: func(arrow.RecordBatch, memory.Allocator) (arrow.RecordBatch, error) {
+			return nil, errTransform
+		},
+		Sink: csvSink(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sym := range []string{"AAPL", "MSFT"} {
+		res := report.Results[i]
+		if res.Symbol != sym || res.Status != sinks.StatusFailed || !errors.Is(res.Err, errTransform) {
+			t.Errorf("result %d = %+v, want %s failed by the transform", i, res, sym)
+		}
+	}
+}
