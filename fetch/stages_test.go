@@ -15,18 +15,19 @@ import (
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
 // countingSource is the sample source, counting its fetches.
 type countingSource struct {
-	sources.Sample
+	sample.Source
 	fetched atomic.Int64
 }
 
 func (c *countingSource) Fetch(ctx context.Context, sym string, mem memory.Allocator) (sources.Series, error) {
 	c.fetched.Add(1)
-	return c.Sample.Fetch(ctx, sym, mem)
+	return c.Source.Fetch(ctx, sym, mem)
 }
 
 // csvSink writes CSV: these tests are about the stages, not the encoders.
@@ -113,7 +114,7 @@ func TestRunNamesSymbolsFailedAfterFetch(t *testing.T) {
 	errTransform := errors.New("no good")
 	report, err := fetch.Run(context.Background(), fetch.Config{
 		Symbols: []string{"AAPL", "MSFT"},
-		Source:  sources.Sample{},
+		Source:  sample.Source{},
 		Transform: func(arrow.RecordBatch, memory.Allocator) (arrow.RecordBatch, error) {
 			return nil, errTransform
 		},
