@@ -19,9 +19,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 )
 
@@ -52,7 +53,7 @@ func RenderDir(ctx context.Context, in, out string, opts Options) ([]string, err
 		opts.Mem = memory.NewGoAllocator()
 	}
 	opts.Style = opts.Style.withDefaults()
-	paths, err := datafiles.List(in)
+	paths, err := dataset.List(in)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +123,7 @@ func groups(paths []string) [][]string {
 	var out [][]string
 	byDir := map[string]int{}
 	for _, p := range paths {
-		if _, ok := datafiles.PartitionSymbol(p); ok {
+		if _, ok := dataset.PartitionSymbol(p); ok {
 			dir := filepath.Dir(p)
 			if i, ok := byDir[dir]; ok {
 				out[i] = append(out[i], p)

@@ -7,12 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 )
 
@@ -69,7 +70,7 @@ func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 		return nil, err
 	}
 	symbolCol, symErr := column(sources.ColSymbol)
-	fallback, ok := datafiles.PartitionSymbol(f.Path)
+	fallback, ok := dataset.PartitionSymbol(f.Path)
 	if !ok {
 		fallback = strings.TrimSuffix(filepath.Base(f.Path), filepath.Ext(f.Path))
 	}

@@ -1,32 +1,49 @@
-// Package fetch runs the fetch job: symbols flow from a source through
-// optional transforms into a sink, each stage on its own pool, connected by
-// bounded channels:
+// Package fetch runs the fetch job: symbols flow from a [sources.Source]
+// through an optional transform into a [Sink], each stage on its own pool,
+// connected by bounded channels:
 //
-//	symbols ──► fetch (Concurrency workers) ──► transform ──► write (one goroutine)
+//	symbols ──► fetch (Concurrency workers) ──► transform (GOMAXPROCS) ──► write (WriteWorkers)
 //
-// Every requested symbol ends in exactly one [Result], recorded in the output
-// directory's manifest as it happens: written to a complete file, failed
-// with its reason, or skipped because the run stopped before it started.
-// With Resume, symbols whose files an earlier run completed are kept.
+// A slow stage stalls the ones before it: at most QueueSize series wait for
+// the writers. Every requested symbol ends in exactly one [Result], recorded
+// in the dataset's manifest as it happens: written to a complete file,
+// failed with its reason, or skipped because the run stopped before it
+// started.
 package fetch
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"runtime"
 	"time"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/pipeline"
-	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
+
+// Sink is where a run's series go: the local files of package sinks, an
+// object store, or a user's own. Write is called from WriteWorkers
+// goroutines at once; Run calls exactly one of Close and Abort, after the
+// last Write has returned.
+type Sink interface {
+	// Write stores s and returns what it stored. The caller keeps
+	// ownership of s.Record. When Write returns nil the series is stored
+	// whole; on error nothing of it may remain under its final name.
+	Write(ctx context.Context, s sources.Series) (dataset.File, error)
+	// Close finishes what the run wrote (a file shared by every symbol is
+	// completed). An error loses every series written in the run.
+	Close() error
+	// Abort discards what is not finished: the run was cancelled.
+	Abort()
+}
 
 // Config describes one run. Symbols, Source and Sink are required.
 type Config struct {
@@ -34,29 +51,28 @@ type Config struct {
 	Source  sources.Source
 	// Transform, if set, runs on every series before it is written.
 	Transform transform.Func
-	// Sink writes the files. Run closes it when done, or aborts it
-	// (removing its temporary files) when ctx is cancelled.
-	Sink *sinks.Writer
-	// Manifest describes the run in the sink directory's manifest, which
-	// Run keeps up to date.
-	Manifest sinks.Run
-	// Resume keeps the symbols that the existing manifest lists as ok with
-	// their file intact, and fetches the rest.
-	Resume bool
+	// Sink stores the series. Run closes it when done, or aborts it when
+	// ctx is cancelled.
+	Sink Sink
+	// Manifest, if set, records every symbol's result as it happens. The
+	// symbols it already lists as carried over from an earlier run (see
+	// [dataset.Start]) are kept, not fetched.
+	Manifest *dataset.Manifest
 	// Concurrency is how many symbols are fetched at once (default 4).
 	Concurrency int
 	// QueueSize bounds the series waiting for the writers (default 8): a
 	// slow disk stalls fetching instead of filling memory.
 	QueueSize int
-	// WriteWorkers is how many files are written at once (default
+	// WriteWorkers is how many series are written at once (default
 	// GOMAXPROCS: encoding Parquet is CPU-bound).
 	WriteWorkers int
 	// Stop, when closed, ends the run gracefully: no new symbol starts,
 	// those in flight finish and are written, the rest are skipped.
 	// Cancelling Run's context instead aborts at once.
 	Stop <-chan struct{}
-	// IsFatal reports errors after which no other symbol can succeed (an
-	// invalid API key): the run stops at once and the rest are skipped.
+	// IsFatal reports errors after which no other symbol can succeed: the
+	// run stops at once and the rest are skipped. The default matches
+	// sources.ErrFatal (an API key the service refused, a used-up quota).
 	IsFatal func(error) bool
 	// OnResult, if set, is called with every result as it happens, from
 	// the pipeline's goroutines: it must be safe for concurrent use.
@@ -68,24 +84,13 @@ type Config struct {
 // Result is the outcome of one symbol.
 type Result struct {
 	Symbol   string
-	Status   sinks.Status
-	File     sinks.File // when Status is sinks.StatusOK
+	Status   dataset.Status
+	File     dataset.File // when Status is dataset.StatusOK
 	Attempts int
 	// Resumed marks a file kept from an earlier run.
 	Resumed bool
 	// Err is the reason of a failure or a skip.
 	Err error
-}
-
-// Report is what a run did.
-type Report struct {
-	// Results holds one result per requested symbol, in request order.
-	Results []Result
-	// Stages are the pipeline's counters, in stage order.
-	Stages  []pipeline.StageStats
-	Elapsed time.Duration
-	// Fatal is the error that stopped the run early, if any.
-	Fatal error
 }
 
 // ErrStopped is the reason of the symbols a stopped run never started.
@@ -103,19 +108,15 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	cfg = withDefaults(cfg)
 	start := time.Now()
 
-	r, err := newRun(cfg)
-	if err != nil {
-		cfg.Sink.Abort()
-		return Report{}, err
-	}
+	r := newRun(cfg)
 
 	ctx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
 	p := pipeline.New(ctx,
 		pipeline.WithErrorPolicy(pipeline.CollectErrors),
 		pipeline.WithErrorHandler(func(e *pipeline.ItemError) {
-			r.finish(Result{Symbol: symbolOf(e), Status: sinks.StatusFailed, Attempts: attemptsOf(e.Err), Err: e.Err})
-			if cfg.IsFatal != nil && cfg.IsFatal(e.Err) {
+			r.finish(Result{Symbol: symbolOf(e), Status: dataset.StatusFailed, Attempts: attemptsOf(e.Err), Err: e.Err})
+			if cfg.IsFatal(e.Err) {
 				r.setFatal(e.Err)
 				abort(e.Err)
 			}
@@ -160,13 +161,13 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			return s, nil
 		}, pipeline.Workers(runtime.GOMAXPROCS(0)), queue).WithDiscard(releaseSeries)
 	}
-	pipeline.Sink(p, "write", series, func(_ context.Context, s sources.Series) error {
+	pipeline.Sink(p, "write", series, func(ctx context.Context, s sources.Series) error {
 		defer s.Record.Release()
-		f, err := cfg.Sink.Write(s.Symbol, s.Record, s.Meta)
+		f, err := cfg.Sink.Write(ctx, s)
 		if err != nil {
 			return err
 		}
-		r.finish(Result{Symbol: s.Symbol, Status: sinks.StatusOK, File: f, Attempts: s.Attempts})
+		r.finish(Result{Symbol: s.Symbol, Status: dataset.StatusOK, File: f, Attempts: s.Attempts})
 		return nil
 	}, pipeline.Workers(cfg.WriteWorkers))
 
@@ -204,6 +205,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Stop == nil {
 		cfg.Stop = make(chan struct{})
 	}
+	if cfg.IsFatal == nil {
+		cfg.IsFatal = func(err error) bool { return errors.Is(err, sources.ErrFatal) }
+	}
 	return cfg
 }
 
@@ -237,6 +241,3 @@ func attemptsOf(err error) int {
 	}
 	return 1
 }
-
-// isNotExist tells a missing manifest (nothing to resume) from a broken one.
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -3,11 +3,14 @@ package fetch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
@@ -22,7 +25,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var errFatal = errors.New("invalid API key")
+// errFatal is what a source returns for a refused key: the default IsFatal
+// stops the run on it.
+var errFatal = fmt.Errorf("invalid API key: %w", sources.ErrFatal)
 
 // fakeSource serves the sample data, except for the symbols it is told to
 // fail, panic on or block on.
@@ -70,8 +75,19 @@ func newSink(t *testing.T, dir string) *sinks.Writer {
 	return w
 }
 
-func statuses(r fetch.Report) map[string]sinks.Status {
-	out := map[string]sinks.Status{}
+// newManifest starts the manifest of a run of symbols into dir, carrying
+// over what an earlier run finished when resume is set.
+func newManifest(t *testing.T, dir string, symbols []string, resume bool) *dataset.Manifest {
+	t.Helper()
+	m, err := dataset.Start(dir, dataset.Run{Format: dataset.FormatParquet, Layout: dataset.LayoutFiles}, symbols, resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func statuses(r fetch.Report) map[string]dataset.Status {
+	out := map[string]dataset.Status{}
 	for _, res := range r.Results {
 		out[res.Symbol] = res.Status
 	}
@@ -85,11 +101,13 @@ func TestRunAccountsForEverySymbol(t *testing.T) {
 	src := &fakeSource{fail: map[string]error{"BAD": errors.New("unknown symbol")}, panicOn: "BOOM"}
 	var mu sync.Mutex
 	seen := map[string]int{}
+	symbols := []string{"AAPL", "BAD", "MSFT", "BOOM", "IBM"}
 	report, err := fetch.Run(context.Background(), fetch.Config{
-		Symbols:     []string{"AAPL", "BAD", "MSFT", "BOOM", "IBM"},
+		Symbols:     symbols,
 		Source:      src,
 		Transform:   transform.Chain(transform.Returns(), transform.SMA(5)),
 		Sink:        newSink(t, dir),
+		Manifest:    newManifest(t, dir, symbols, false),
 		Concurrency: 3,
 		Allocator:   mem,
 		OnResult:    func(r fetch.Result) { mu.Lock(); seen[r.Symbol]++; mu.Unlock() },
@@ -97,7 +115,7 @@ func TestRunAccountsForEverySymbol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]sinks.Status{"AAPL": sinks.StatusOK, "BAD": sinks.StatusFailed, "MSFT": sinks.StatusOK, "BOOM": sinks.StatusFailed, "IBM": sinks.StatusOK}
+	want := map[string]dataset.Status{"AAPL": dataset.StatusOK, "BAD": dataset.StatusFailed, "MSFT": dataset.StatusOK, "BOOM": dataset.StatusFailed, "IBM": dataset.StatusOK}
 	got := statuses(report)
 	for sym, st := range want {
 		if got[sym] != st || seen[sym] != 1 {
@@ -115,7 +133,7 @@ func TestRunAccountsForEverySymbol(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "BAD.parquet")); !os.IsNotExist(err) {
 		t.Error("a failed symbol has a file")
 	}
-	m, err := sinks.LoadManifest(dir)
+	m, err := dataset.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +156,6 @@ func TestRunStopsOnFatalError(t *testing.T) {
 		Source:      &fakeSource{fail: map[string]error{"KEY": errFatal}},
 		Sink:        newSink(t, dir),
 		Concurrency: 1,
-		IsFatal:     func(err error) bool { return errors.Is(err, errFatal) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +164,7 @@ func TestRunStopsOnFatalError(t *testing.T) {
 		t.Fatalf("Fatal = %v, want the key error", report.Fatal)
 	}
 	got := statuses(report)
-	if got["KEY"] != sinks.StatusFailed || got["G"] != sinks.StatusSkipped {
+	if got["KEY"] != dataset.StatusFailed || got["G"] != dataset.StatusSkipped {
 		t.Fatalf("statuses %v: want KEY failed and the rest skipped", got)
 	}
 	if r := report.Results[len(symbols)-1]; !errors.Is(r.Err, errFatal) {
@@ -160,11 +177,12 @@ func TestRunGracefulStop(t *testing.T) {
 	stop := make(chan struct{})
 	src := &fakeSource{block: make(chan struct{}), started: make(chan struct{})}
 	done := make(chan fetch.Report)
+	sink := newSink(t, dir)
 	go func() {
 		report, _ := fetch.Run(context.Background(), fetch.Config{
 			Symbols:     []string{"BLOCK", "X1", "X2", "X3"},
 			Source:      src,
-			Sink:        newSink(t, dir),
+			Sink:        sink,
 			Concurrency: 1,
 			Stop:        stop,
 		})
@@ -175,10 +193,10 @@ func TestRunGracefulStop(t *testing.T) {
 	close(src.block)
 	report := <-done
 	got := statuses(report)
-	if got["BLOCK"] != sinks.StatusOK {
+	if got["BLOCK"] != dataset.StatusOK {
 		t.Fatalf("the symbol in flight was not finished: %v", got)
 	}
-	if got["X3"] != sinks.StatusSkipped || !errors.Is(report.Results[3].Err, fetch.ErrStopped) {
+	if got["X3"] != dataset.StatusSkipped || !errors.Is(report.Results[3].Err, fetch.ErrStopped) {
 		t.Fatalf("symbols after the stop: %v", got)
 	}
 }
@@ -188,8 +206,9 @@ func TestRunCancelAborts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	src := &fakeSource{block: make(chan struct{})}
 	done := make(chan error)
+	sink := newSink(t, dir)
 	go func() {
-		_, err := fetch.Run(ctx, fetch.Config{Symbols: []string{"BLOCK", "X"}, Source: src, Sink: newSink(t, dir)})
+		_, err := fetch.Run(ctx, fetch.Config{Symbols: []string{"BLOCK", "X"}, Source: src, Sink: sink})
 		done <- err
 	}()
 	cancel()
@@ -208,7 +227,7 @@ func TestRunResume(t *testing.T) {
 	dir := t.TempDir()
 	run := func(symbols []string, resume bool) (fetch.Report, *fakeSource) {
 		src := &fakeSource{}
-		report, err := fetch.Run(context.Background(), fetch.Config{Symbols: symbols, Source: src, Sink: newSink(t, dir), Resume: resume})
+		report, err := fetch.Run(context.Background(), fetch.Config{Symbols: symbols, Source: src, Sink: newSink(t, dir), Manifest: newManifest(t, dir, symbols, resume)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +245,7 @@ func TestRunResume(t *testing.T) {
 	if !report.Results[0].Resumed || report.Results[1].Resumed {
 		t.Fatalf("results %+v: want AAPL resumed and MSFT refetched", report.Results)
 	}
-	m, err := sinks.LoadManifest(dir)
+	m, err := dataset.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

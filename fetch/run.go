@@ -6,14 +6,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/dataset"
 )
 
 // run keeps the results of one Run and mirrors them into the manifest.
 type run struct {
-	cfg      Config
-	manifest *sinks.Manifest
-	todo     []string // symbols to fetch, in request order
+	cfg  Config
+	todo []string // symbols to fetch, in request order
 
 	mu       sync.Mutex
 	results  map[string]Result
@@ -21,54 +20,24 @@ type run struct {
 	saveErrs []error
 }
 
-func newRun(cfg Config) (*run, error) {
+func newRun(cfg Config) *run {
 	r := &run{cfg: cfg, results: make(map[string]Result, len(cfg.Symbols))}
-	dir := cfg.Sink.Options().Dir
-	var previous *sinks.Manifest
-	if cfg.Resume {
-		m, err := sinks.LoadManifest(dir)
-		if err != nil && !isNotExist(err) {
-			return nil, fmt.Errorf("fetch: resume: %w", err)
-		}
-		previous = m
-	}
-	// Decide what to keep before replacing the manifest, so that the new
-	// one carries the kept entries from its first save: a run killed at any
-	// moment leaves a manifest that still vouches for them.
-	var kept []sinks.Entry
 	for _, sym := range cfg.Symbols {
-		if e, ok := r.intact(previous, sym); ok {
-			kept = append(kept, e)
+		e, ok := cfg.Manifest.Entry(sym)
+		if !ok || !e.CarriedOver || e.Status != dataset.StatusOK {
+			r.todo = append(r.todo, sym)
 			continue
 		}
-		r.todo = append(r.todo, sym)
-	}
-	m, err := sinks.NewManifest(dir, cfg.Manifest, cfg.Symbols, kept...)
-	if err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
-	}
-	r.manifest = m
-	for _, e := range kept {
-		f := sinks.File{Path: e.File, Bytes: e.Bytes, Rows: e.Rows, SHA256: e.SHA256}
+		f := dataset.File{Path: e.File, Bytes: e.Bytes, Rows: e.Rows, SHA256: e.SHA256}
 		f.FirstDate, _ = time.Parse(time.DateOnly, e.FirstDate)
 		f.LastDate, _ = time.Parse(time.DateOnly, e.LastDate)
-		res := Result{Symbol: e.Symbol, Status: sinks.StatusOK, File: f, Attempts: e.Attempts, Resumed: true}
+		res := Result{Symbol: e.Symbol, Status: dataset.StatusOK, File: f, Attempts: e.Attempts, Resumed: true}
 		r.results[e.Symbol] = res
 		if cfg.OnResult != nil {
 			cfg.OnResult(res)
 		}
 	}
-	return r, nil
-}
-
-// intact returns sym's entry in the previous manifest if its file is the one
-// this run would write and is intact.
-func (r *run) intact(previous *sinks.Manifest, sym string) (sinks.Entry, bool) {
-	path, err := r.cfg.Sink.Path(sym)
-	if err != nil {
-		return sinks.Entry{}, false
-	}
-	return previous.Resumable(sym, path)
+	return r
 }
 
 // finish records the result of one symbol.
@@ -76,13 +45,14 @@ func (r *run) finish(res Result) {
 	r.mu.Lock()
 	r.results[res.Symbol] = res
 	r.mu.Unlock()
-	switch res.Status {
-	case sinks.StatusOK:
-		r.saved(r.manifest.RecordOK(res.Symbol, res.File, res.Attempts))
-	case sinks.StatusFailed:
-		r.saved(r.manifest.RecordFailure(res.Symbol, res.Attempts, res.Err))
-	case sinks.StatusSkipped:
-		r.saved(r.manifest.RecordSkip(res.Symbol, res.Err.Error()))
+	switch {
+	case r.cfg.Manifest == nil:
+	case res.Status == dataset.StatusOK:
+		r.saved(r.cfg.Manifest.RecordOK(res.Symbol, res.File, res.Attempts))
+	case res.Status == dataset.StatusFailed:
+		r.saved(r.cfg.Manifest.RecordFailure(res.Symbol, res.Attempts, res.Err))
+	case res.Status == dataset.StatusSkipped:
+		r.saved(r.cfg.Manifest.RecordSkip(res.Symbol, res.Err.Error()))
 	}
 	if r.cfg.OnResult != nil {
 		r.cfg.OnResult(res)
@@ -95,8 +65,8 @@ func (r *run) lose(err error) {
 	r.mu.Lock()
 	var lost []Result
 	for _, res := range r.results {
-		if res.Status == sinks.StatusOK && !res.Resumed {
-			lost = append(lost, Result{Symbol: res.Symbol, Status: sinks.StatusFailed, Attempts: res.Attempts, Err: err})
+		if res.Status == dataset.StatusOK && !res.Resumed {
+			lost = append(lost, Result{Symbol: res.Symbol, Status: dataset.StatusFailed, Attempts: res.Attempts, Err: err})
 		}
 	}
 	r.mu.Unlock()
@@ -139,10 +109,12 @@ func (r *run) close() (Report, error) {
 		_, done := r.results[sym]
 		r.mu.Unlock()
 		if !done {
-			r.finish(Result{Symbol: sym, Status: sinks.StatusSkipped, Err: reason})
+			r.finish(Result{Symbol: sym, Status: dataset.StatusSkipped, Err: reason})
 		}
 	}
-	r.saved(r.manifest.Finish(time.Now()))
+	if r.cfg.Manifest != nil {
+		r.saved(r.cfg.Manifest.Finish(time.Now()))
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -33,7 +35,7 @@ func (c *countingSource) Fetch(ctx context.Context, sym string, mem memory.Alloc
 // csvSink writes CSV: these tests are about the stages, not the encoders.
 func csvSink(t *testing.T) *sinks.Writer {
 	t.Helper()
-	w, err := sinks.New(sinks.Options{Dir: t.TempDir(), Format: sinks.FormatCSV})
+	w, err := sinks.New(sinks.Options{Dir: t.TempDir(), Format: dataset.FormatCSV})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +127,7 @@ func TestRunNamesSymbolsFailedAfterFetch(t *testing.T) {
 	}
 	for i, sym := range []string{"AAPL", "MSFT"} {
 		res := report.Results[i]
-		if res.Symbol != sym || res.Status != sinks.StatusFailed || !errors.Is(res.Err, errTransform) {
+		if res.Symbol != sym || res.Status != dataset.StatusFailed || !errors.Is(res.Err, errTransform) {
 			t.Errorf("result %d = %+v, want %s failed by the transform", i, res, sym)
 		}
 	}

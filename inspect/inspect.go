@@ -34,13 +34,14 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 )
 
@@ -57,7 +58,7 @@ func Path(ctx context.Context, w io.Writer, path string, mem memory.Allocator) e
 		_, err := file(ctx, w, path, path, mem)
 		return err
 	}
-	paths, err := datafiles.List(path)
+	paths, err := dataset.List(path)
 	if err != nil {
 		return fmt.Errorf("inspect: %w", err)
 	}
@@ -115,7 +116,7 @@ func file(ctx context.Context, w io.Writer, path, name string, mem memory.Alloca
 	fmt.Fprintf(tw, "  schema\t%s\n", strings.Join(fields, ", "))
 	fmt.Fprintf(tw, "  symbols\t%d\n", len(spans))
 	writeSpans(tw, "    ", spans)
-	if f.Format == datafiles.Parquet {
+	if f.Format == dataset.FormatParquet {
 		fmt.Fprintf(tw, "  row groups\t%d\n", len(f.RowGroups))
 		for i, g := range f.RowGroups {
 			fmt.Fprintf(tw, "    #%d\t%d rows\t%s\t%s compressed, %s uncompressed\n", i, g.Rows,
@@ -218,7 +219,7 @@ func symbolSpans(f *tablefile.File) (map[string]*span, error) {
 	if idx := f.Schema.FieldIndices(sources.ColDate); len(idx) > 0 {
 		dateCol = idx[0]
 	}
-	fallback, ok := datafiles.PartitionSymbol(f.Path)
+	fallback, ok := dataset.PartitionSymbol(f.Path)
 	if !ok {
 		fallback = strings.TrimSuffix(filepath.Base(f.Path), filepath.Ext(f.Path))
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -17,8 +19,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 )
 
 // Column names the reader gives a meaning to.
@@ -39,13 +39,13 @@ func findFiles(path string) ([]string, error) {
 	if !info.IsDir() {
 		return []string{path}, nil
 	}
-	all, err := datafiles.List(path)
+	all, err := dataset.List(path)
 	if err != nil {
 		return nil, fmt.Errorf("loader: %w", err)
 	}
 	var files []string
 	for _, f := range all {
-		if format, _ := datafiles.FormatOf(f); format != datafiles.CSV {
+		if format, _ := dataset.FormatOf(f); format != dataset.FormatCSV {
 			files = append(files, f)
 		}
 	}
@@ -70,7 +70,7 @@ func eachRecord(path string, data []byte, want func(column string) bool, mem mem
 		}
 	}()
 	r := bytes.NewReader(data)
-	if format, _ := datafiles.FormatOf(path); format == datafiles.Parquet {
+	if format, _ := dataset.FormatOf(path); format == dataset.FormatParquet {
 		pf, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 		if err != nil {
 			return err
@@ -133,10 +133,14 @@ func eachRecord(path string, data []byte, want func(column string) bool, mem mem
 // hiveSymbol returns X for a file under a "symbol=X" directory, else the
 // file's base name without extension.
 func hiveSymbol(path string) string {
-	if sym, ok := datafiles.PartitionSymbol(path); ok {
+	if sym, ok := dataset.PartitionSymbol(path); ok {
 		return sym
 	}
-	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	if sym, err := dataset.SymbolOf(base); err == nil {
+		return sym
+	}
+	return base
 }
 
 // ErrColumn is wrapped by the errors of Open for a file that lacks a

@@ -1,12 +1,16 @@
 package sinks_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,16 +23,16 @@ import (
 func TestFailedWriteLeavesNothing(t *testing.T) {
 	tests := []struct {
 		name   string
-		format sinks.Format
-		layout sinks.Layout
+		format dataset.Format
+		layout dataset.Layout
 		// block makes the write of AAPL fail.
 		block func(t *testing.T, dir string)
 	}{
-		{"rename onto a directory/parquet", sinks.FormatParquet, sinks.LayoutFiles, mkdir("AAPL.parquet")},
-		{"rename onto a directory/arrow", sinks.FormatArrow, sinks.LayoutFiles, mkdir("AAPL.arrow")},
-		{"rename onto a directory/csv", sinks.FormatCSV, sinks.LayoutFiles, mkdir("AAPL.csv")},
-		{"rename onto a directory/hive", sinks.FormatParquet, sinks.LayoutHive, mkdir("symbol=AAPL/part-0.parquet")},
-		{"partition is a file", sinks.FormatParquet, sinks.LayoutHive, touch("symbol=AAPL")},
+		{"rename onto a directory/parquet", dataset.FormatParquet, dataset.LayoutFiles, mkdir("AAPL.parquet")},
+		{"rename onto a directory/arrow", dataset.FormatArrow, dataset.LayoutFiles, mkdir("AAPL.arrow")},
+		{"rename onto a directory/csv", dataset.FormatCSV, dataset.LayoutFiles, mkdir("AAPL.csv")},
+		{"rename onto a directory/hive", dataset.FormatParquet, dataset.LayoutHive, mkdir("symbol=AAPL/part-0.parquet")},
+		{"partition is a file", dataset.FormatParquet, dataset.LayoutHive, touch("symbol=AAPL")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +46,7 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 			before := listFiles(t, dir)
 			rec := dailyBars(mem, "AAPL", 5)
 			defer rec.Release()
-			if _, err := w.Write("AAPL", rec, nil); err == nil || !strings.Contains(err.Error(), "AAPL") {
+			if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec}); err == nil || !strings.Contains(err.Error(), "AAPL") {
 				t.Fatalf("Write = %v, want an error naming AAPL", err)
 			}
 			if after := listFiles(t, dir); !slices.Equal(after, before) {
@@ -85,7 +89,7 @@ func TestUnsupportedTypeLeavesNothing(t *testing.T) {
 	defer col.Release()
 	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: "u", Type: col.DataType()}}, nil), []arrow.Array{col}, 1)
 	defer rec.Release()
-	if _, err := w.Write("AAPL", rec, nil); err == nil {
+	if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec}); err == nil {
 		t.Fatal("Write of a union column succeeded")
 	}
 	if got := listFiles(t, dir); len(got) != 0 {
@@ -96,21 +100,21 @@ func TestUnsupportedTypeLeavesNothing(t *testing.T) {
 func TestSingleRejectsOtherSchema(t *testing.T) {
 	mem := newMem(t)
 	dir := t.TempDir()
-	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: sinks.LayoutSingle})
+	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: dataset.LayoutSingle})
 	if err != nil {
 		t.Fatal(err)
 	}
 	good := dailyBars(mem, "AAPL", 4)
 	defer good.Release()
-	if _, err := w.Write("AAPL", good, nil); err != nil {
+	if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: good}); err != nil {
 		t.Fatal(err)
 	}
 	other := array.NewRecordBatch(arrow.NewSchema(good.Schema().Fields()[:2], nil), good.Columns()[:2], good.NumRows())
 	defer other.Release()
-	if _, err := w.Write("MSFT", other, nil); err == nil || !strings.Contains(err.Error(), "MSFT") {
+	if _, err := w.Write(context.Background(), sources.Series{Symbol: "MSFT", Record: other}); err == nil || !strings.Contains(err.Error(), "MSFT") {
 		t.Fatalf("Write with another schema = %v, want an error naming MSFT", err)
 	}
-	if _, err := w.Write("GOOGL", good, nil); err != nil {
+	if _, err := w.Write(context.Background(), sources.Series{Symbol: "GOOGL", Record: good}); err != nil {
 		t.Fatalf("Write after a rejected record: %v", err)
 	}
 	if err := w.Close(); err != nil {
@@ -119,7 +123,7 @@ func TestSingleRejectsOtherSchema(t *testing.T) {
 	if got := listFiles(t, dir); !slices.Equal(got, []string{"data.parquet"}) {
 		t.Fatalf("files = %v, want [data.parquet]", got)
 	}
-	tbl := readTable(t, mem, sinks.FormatParquet, filepath.Join(dir, "data.parquet"), barSchema)
+	tbl := readTable(t, mem, dataset.FormatParquet, filepath.Join(dir, "data.parquet"), sources.DailySchema(false))
 	defer tbl.Release()
 	if tbl.NumRows() != 8 {
 		t.Errorf("data.parquet has %d rows, want 8", tbl.NumRows())
@@ -127,7 +131,7 @@ func TestSingleRejectsOtherSchema(t *testing.T) {
 }
 
 func TestAbort(t *testing.T) {
-	for _, layout := range []sinks.Layout{sinks.LayoutFiles, sinks.LayoutSingle} {
+	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle} {
 		t.Run(string(layout), func(t *testing.T) {
 			mem := newMem(t)
 			dir := t.TempDir()
@@ -137,18 +141,18 @@ func TestAbort(t *testing.T) {
 			}
 			rec := dailyBars(mem, "AAPL", 4)
 			defer rec.Release()
-			if _, err := w.Write("AAPL", rec, nil); err != nil {
+			if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec}); err != nil {
 				t.Fatal(err)
 			}
 			kept := listFiles(t, dir) // a finalized file stays; a temporary goes
-			if layout == sinks.LayoutSingle {
+			if layout == dataset.LayoutSingle {
 				kept = nil
 			}
 			w.Abort()
 			if got := listFiles(t, dir); !slices.Equal(got, kept) {
 				t.Errorf("files after Abort = %v, want %v", got, kept)
 			}
-			if _, err := w.Write("MSFT", rec, nil); !errors.Is(err, sinks.ErrClosed) {
+			if _, err := w.Write(context.Background(), sources.Series{Symbol: "MSFT", Record: rec}); !errors.Is(err, sinks.ErrClosed) {
 				t.Errorf("Write after Abort = %v, want ErrClosed", err)
 			}
 			if err := w.Close(); err != nil {
@@ -163,7 +167,7 @@ func TestAbort(t *testing.T) {
 
 func TestWriteAfterClose(t *testing.T) {
 	mem := newMem(t)
-	for _, layout := range []sinks.Layout{sinks.LayoutFiles, sinks.LayoutSingle} {
+	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle} {
 		w, err := sinks.New(sinks.Options{Allocator: mem, Dir: t.TempDir(), Layout: layout})
 		if err != nil {
 			t.Fatal(err)
@@ -172,7 +176,7 @@ func TestWriteAfterClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := dailyBars(mem, "AAPL", 1)
-		if _, err := w.Write("AAPL", rec, nil); !errors.Is(err, sinks.ErrClosed) {
+		if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec}); !errors.Is(err, sinks.ErrClosed) {
 			t.Errorf("%s: Write after Close = %v, want ErrClosed", layout, err)
 		}
 		rec.Release()
@@ -230,7 +234,7 @@ func TestFinishedFilesAreReadableByAll(t *testing.T) {
 	}
 	rec := dailyBars(mem, "AAPL", 5)
 	defer rec.Release()
-	f, err := w.Write("AAPL", rec, nil)
+	f, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +245,7 @@ func TestFinishedFilesAreReadableByAll(t *testing.T) {
 	if st.Mode().Perm() != 0o644 {
 		t.Fatalf("mode %v, want -rw-r--r--", st.Mode().Perm())
 	}
-	m, err := sinks.NewManifest(w.Options().Dir, sinks.Run{}, []string{"AAPL"})
+	m, err := dataset.NewManifest(w.Options().Dir, dataset.Run{}, []string{"AAPL"})
 	if err != nil {
 		t.Fatal(err)
 	}

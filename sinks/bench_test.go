@@ -1,7 +1,11 @@
 package sinks_test
 
 import (
+	"context"
 	"testing"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -13,7 +17,7 @@ import (
 // (5200 rows) per operation, in the files layout, fsync and rename
 // included. MB/s counts the record's Arrow buffers.
 func BenchmarkWriteParquet(b *testing.B) {
-	for _, c := range []sinks.Compression{sinks.CompressionZstd, sinks.CompressionSnappy, sinks.CompressionNone} {
+	for _, c := range []dataset.Compression{dataset.CompressionZstd, dataset.CompressionSnappy, dataset.CompressionNone} {
 		b.Run(string(c), func(b *testing.B) {
 			rec := dailyBars(memory.DefaultAllocator, "AAPL", 5200)
 			defer rec.Release()
@@ -23,9 +27,9 @@ func BenchmarkWriteParquet(b *testing.B) {
 			}
 			b.SetBytes(recordBytes(rec))
 			b.ReportAllocs()
-			var f sinks.File
+			var f dataset.File
 			for b.Loop() {
-				if f, err = w.Write("AAPL", rec, nil); err != nil {
+				if f, err = w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec}); err != nil {
 					b.Fatal(err)
 				}
 			}

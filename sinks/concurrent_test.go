@@ -1,10 +1,14 @@
 package sinks_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/seed-c7c8f39b/loader/sinks"
 )
@@ -13,11 +17,11 @@ import (
 // Writer and checks that every row arrives.
 func TestConcurrentWrites(t *testing.T) {
 	const n = 16
-	for _, layout := range []sinks.Layout{sinks.LayoutFiles, sinks.LayoutSingle, sinks.LayoutHive} {
+	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle, dataset.LayoutHive} {
 		t.Run(string(layout), func(t *testing.T) {
 			mem := newMem(t)
 			dir := t.TempDir()
-			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: layout, Format: sinks.FormatArrow})
+			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: layout, Format: dataset.FormatArrow})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -27,7 +31,7 @@ func TestConcurrentWrites(t *testing.T) {
 					s := fmt.Sprintf("S%02d", i)
 					rec := dailyBars(mem, s, i+1)
 					defer rec.Release()
-					if _, err := w.Write(s, rec, nil); err != nil {
+					if _, err := w.Write(context.Background(), sources.Series{Symbol: s, Record: rec}); err != nil {
 						t.Error(err)
 					}
 				})
@@ -39,12 +43,12 @@ func TestConcurrentWrites(t *testing.T) {
 			files := listFiles(t, dir)
 			var rows int64
 			for _, f := range files {
-				tbl := readTable(t, mem, sinks.FormatArrow, filepath.Join(dir, f), nil)
+				tbl := readTable(t, mem, dataset.FormatArrow, filepath.Join(dir, f), nil)
 				rows += tbl.NumRows()
 				tbl.Release()
 			}
 			wantFiles := n
-			if layout == sinks.LayoutSingle {
+			if layout == dataset.LayoutSingle {
 				wantFiles = 1
 			}
 			if len(files) != wantFiles || rows != n*(n+1)/2 {
@@ -61,7 +65,7 @@ func TestAbortDuringWrites(t *testing.T) {
 	const n = 32
 	mem := newMem(t)
 	dir := t.TempDir()
-	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Compression: sinks.CompressionNone})
+	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Compression: dataset.CompressionNone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +79,7 @@ func TestAbortDuringWrites(t *testing.T) {
 			s := fmt.Sprintf("S%02d", i)
 			rec := dailyBars(mem, s, 200)
 			defer rec.Release()
-			f, err := w.Write(s, rec, nil)
+			f, err := w.Write(context.Background(), sources.Series{Symbol: s, Record: rec})
 			if err != nil {
 				return // aborted
 			}

@@ -4,6 +4,8 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/csv"
@@ -26,13 +28,13 @@ type encoder interface {
 // metadata becomes the file's metadata.
 func newEncoder(w io.Writer, schema *arrow.Schema, o Options) (encoder, error) {
 	switch o.Format {
-	case FormatArrow:
+	case dataset.FormatArrow:
 		fw, err := ipc.NewFileWriter(w, ipc.WithSchema(schema), ipc.WithAllocator(o.Allocator))
 		if err != nil {
 			return nil, err
 		}
 		return arrowEncoder{fw}, nil
-	case FormatCSV:
+	case dataset.FormatCSV:
 		cw := csv.NewWriter(w, schema,
 			csv.WithHeader(true),
 			csv.WithNullWriter(""),
@@ -60,10 +62,10 @@ func newEncoder(w io.Writer, schema *arrow.Schema, o Options) (encoder, error) {
 	}
 }
 
-var codecs = map[Compression]compress.Compression{
-	CompressionZstd:   compress.Codecs.Zstd,
-	CompressionSnappy: compress.Codecs.Snappy,
-	CompressionNone:   compress.Codecs.Uncompressed,
+var codecs = map[dataset.Compression]compress.Compression{
+	dataset.CompressionZstd:   compress.Codecs.Zstd,
+	dataset.CompressionSnappy: compress.Codecs.Snappy,
+	dataset.CompressionNone:   compress.Codecs.Uncompressed,
 }
 
 type parquetEncoder struct{ fw *pqarrow.FileWriter }

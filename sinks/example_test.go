@@ -1,10 +1,14 @@
 package sinks_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
 	"time"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -36,11 +40,11 @@ func ExampleWriter() {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 
-	w, err := sinks.New(sinks.Options{Dir: dir, Layout: sinks.LayoutHive})
+	w, err := sinks.New(sinks.Options{Dir: dir, Layout: dataset.LayoutHive})
 	if err != nil {
 		log.Fatal(err)
 	}
-	f, err := w.Write("AAPL", rec, map[string]string{"source": "sample"})
+	f, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec, Meta: map[string]string{"source": "sample"}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -49,49 +53,4 @@ func ExampleWriter() {
 	}
 	fmt.Println(f.Path, f.Rows, f.FirstDate.Format(time.DateOnly), f.LastDate.Format(time.DateOnly))
 	// Output: symbol=AAPL/part-0.parquet 2 2025-12-30 2025-12-31
-}
-
-func ExampleManifest() {
-	dir, err := os.MkdirTemp("", "sinks-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-
-	m, err := sinks.NewManifest(dir, sinks.Run{Started: time.Now(), Source: "sample"}, []string{"AAPL", "MSFT", "XXXX"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	m.RecordOK("AAPL", sinks.File{Path: "AAPL.parquet", Rows: 5217, Bytes: 109876, SHA256: "9f2c"}, 1)
-	m.RecordFailure("XXXX", 4, fmt.Errorf("fetch XXXX: unknown symbol"))
-	m.Finish(time.Now())
-
-	loaded, err := sinks.LoadManifest(dir)
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, e := range loaded.Entries() {
-		line := fmt.Sprintf("%s %s %d", e.Symbol, e.Status, e.Rows)
-		if e.Reason != "" {
-			line += " (" + e.Reason + ")"
-		}
-		fmt.Println(line)
-	}
-	fmt.Printf("%+v\n", loaded.Totals())
-	// Output:
-	// AAPL ok 5217
-	// MSFT pending 0
-	// XXXX failed 0 (fetch XXXX: unknown symbol)
-	// {Symbols:3 OK:1 Failed:1 Skipped:0 Pending:1 CarriedOver:0 Rows:5217 Bytes:109876}
-}
-
-func ExampleSafeName() {
-	for _, s := range []string{"BRK.B", "^GSPC", "../etc/passwd"} {
-		name, _ := sinks.SafeName(s)
-		fmt.Println(name)
-	}
-	// Output:
-	// BRK.B
-	// %5EGSPC
-	// %2E.%2Fetc%2Fpasswd
 }

@@ -14,21 +14,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"go.uber.org/goleak"
+
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// barSchema is the daily-bar schema of the sources package, restated so
-// that sinks does not depend on it.
-var barSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "symbol", Type: arrow.BinaryTypes.String},
-	{Name: "date", Type: arrow.FixedWidthTypes.Date32},
-	{Name: "open", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "high", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "low", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "close", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "volume", Type: arrow.PrimitiveTypes.Int64},
-}, nil)
 
 // firstDay is the date of every test series' first bar.
 var firstDay = time.Date(2024, time.January, 2, 0, 0, 0, 0, time.UTC)
@@ -37,7 +27,7 @@ var firstDay = time.Date(2024, time.January, 2, 0, 0, 0, 0, time.UTC)
 // day, with prices that do not have short decimal forms (so a lossy float
 // encoding would show).
 func dailyBars(mem memory.Allocator, symbol string, n int) arrow.RecordBatch {
-	b := array.NewRecordBuilder(mem, barSchema)
+	b := array.NewRecordBuilder(mem, sources.DailySchema(false))
 	defer b.Release()
 	seed := float64(len(symbol))
 	for i := range n {

@@ -9,6 +9,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sources"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/csv"
@@ -31,19 +34,19 @@ var symbolRows = []struct {
 
 func TestRoundTrip(t *testing.T) {
 	type variant struct {
-		format      sinks.Format
-		compression sinks.Compression
+		format      dataset.Format
+		compression dataset.Compression
 	}
 	variants := []variant{
-		{sinks.FormatParquet, sinks.CompressionZstd},
-		{sinks.FormatParquet, sinks.CompressionSnappy},
-		{sinks.FormatParquet, sinks.CompressionNone},
+		{dataset.FormatParquet, dataset.CompressionZstd},
+		{dataset.FormatParquet, dataset.CompressionSnappy},
+		{dataset.FormatParquet, dataset.CompressionNone},
 		// Compression applies to Parquet only.
-		{sinks.FormatArrow, ""},
-		{sinks.FormatCSV, ""},
+		{dataset.FormatArrow, ""},
+		{dataset.FormatCSV, ""},
 	}
 	for _, v := range variants {
-		for _, layout := range []sinks.Layout{sinks.LayoutFiles, sinks.LayoutSingle, sinks.LayoutHive} {
+		for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle, dataset.LayoutHive} {
 			t.Run(fmt.Sprintf("%s/%s/%s", v.format, layout, v.compression), func(t *testing.T) {
 				mem := newMem(t)
 				opts := sinks.Options{
@@ -71,11 +74,11 @@ func testRoundTrip(t *testing.T, mem memory.Allocator, opts sinks.Options) {
 			r.Release()
 		}
 	}()
-	var written []sinks.File
+	var written []dataset.File
 	for _, s := range symbolRows {
 		rec := dailyBars(mem, s.symbol, s.rows)
 		recs = append(recs, rec)
-		f, err := w.Write(s.symbol, rec, nil)
+		f, err := w.Write(context.Background(), sources.Series{Symbol: s.symbol, Record: rec})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +89,7 @@ func testRoundTrip(t *testing.T, mem memory.Allocator, opts sinks.Options) {
 		}
 		written = append(written, f)
 	}
-	if opts.Layout == sinks.LayoutSingle {
+	if opts.Layout == dataset.LayoutSingle {
 		if got := listFiles(t, opts.Dir); len(got) != 1 || got[0][0] != '.' {
 			t.Errorf("before Close, files = %v, want one temporary file", got)
 		}
@@ -100,7 +103,7 @@ func testRoundTrip(t *testing.T, mem memory.Allocator, opts sinks.Options) {
 		if !slices.Contains(want, f.Path) {
 			want = append(want, f.Path)
 		}
-		if opts.Layout != sinks.LayoutSingle {
+		if opts.Layout != dataset.LayoutSingle {
 			checkFileSum(t, opts.Dir, f)
 		}
 	}
@@ -109,28 +112,28 @@ func testRoundTrip(t *testing.T, mem memory.Allocator, opts sinks.Options) {
 		t.Fatalf("files = %v, want %v", got, want)
 	}
 
-	schema := barSchema
-	if opts.Layout == sinks.LayoutHive {
-		schema = arrow.NewSchema(barSchema.Fields()[1:], nil)
+	schema := sources.DailySchema(false)
+	if opts.Layout == dataset.LayoutHive {
+		schema = arrow.NewSchema(sources.DailySchema(false).Fields()[1:], nil)
 	}
-	if opts.Layout == sinks.LayoutSingle {
+	if opts.Layout == dataset.LayoutSingle {
 		got := readTable(t, mem, opts.Format, filepath.Join(opts.Dir, want[0]), schema)
 		defer got.Release()
 		compareTable(t, got, recs, false)
 	} else {
 		for i, f := range written {
 			got := readTable(t, mem, opts.Format, filepath.Join(opts.Dir, f.Path), schema)
-			compareTable(t, got, recs[i:i+1], opts.Layout == sinks.LayoutHive)
+			compareTable(t, got, recs[i:i+1], opts.Layout == dataset.LayoutHive)
 			got.Release()
 		}
 	}
-	if opts.Format == sinks.FormatParquet {
+	if opts.Format == dataset.FormatParquet {
 		checkParquetLayout(t, filepath.Join(opts.Dir, want[0]), opts)
 	}
 }
 
 // checkFileSum checks the size and hash Write reported against the file.
-func checkFileSum(t *testing.T, dir string, f sinks.File) {
+func checkFileSum(t *testing.T, dir string, f dataset.File) {
 	t.Helper()
 	p := filepath.Join(dir, f.Path)
 	st, err := os.Stat(p)
@@ -153,11 +156,11 @@ func checkParquetLayout(t *testing.T, path string, opts sinks.Options) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	want := map[sinks.Compression]compress.Compression{
-		"":                      compress.Codecs.Zstd,
-		sinks.CompressionZstd:   compress.Codecs.Zstd,
-		sinks.CompressionSnappy: compress.Codecs.Snappy,
-		sinks.CompressionNone:   compress.Codecs.Uncompressed,
+	want := map[dataset.Compression]compress.Compression{
+		"":                        compress.Codecs.Zstd,
+		dataset.CompressionZstd:   compress.Codecs.Zstd,
+		dataset.CompressionSnappy: compress.Codecs.Snappy,
+		dataset.CompressionNone:   compress.Codecs.Uncompressed,
 	}[opts.Compression]
 	for i := range r.NumRowGroups() {
 		rg := r.MetaData().RowGroup(i)
@@ -175,7 +178,7 @@ func checkParquetLayout(t *testing.T, path string, opts sinks.Options) {
 }
 
 // readTable reads a file back with Arrow's own reader for its format.
-func readTable(t *testing.T, mem memory.Allocator, format sinks.Format, path string, schema *arrow.Schema) arrow.Table {
+func readTable(t *testing.T, mem memory.Allocator, format dataset.Format, path string, schema *arrow.Schema) arrow.Table {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -189,13 +192,13 @@ func readTable(t *testing.T, mem memory.Allocator, format sinks.Format, path str
 		}
 	}()
 	switch format {
-	case sinks.FormatParquet:
+	case dataset.FormatParquet:
 		tbl, err := pqarrow.ReadTable(context.Background(), f, parquet.NewReaderProperties(mem), pqarrow.ArrowReadProperties{}, mem)
 		if err != nil {
 			t.Fatalf("read %s: %v", path, err)
 		}
 		return tbl
-	case sinks.FormatArrow:
+	case dataset.FormatArrow:
 		r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
 		if err != nil {
 			t.Fatalf("read %s: %v", path, err)
@@ -255,14 +258,14 @@ func TestMetadata(t *testing.T) {
 	perFile := map[string]string{"function": "TIME_SERIES_DAILY", "source": "alphavantage"}
 	tests := []struct {
 		name   string
-		format sinks.Format
-		layout sinks.Layout
+		format dataset.Format
+		layout dataset.Layout
 		want   map[string]string
 	}{
-		{"parquet files", sinks.FormatParquet, sinks.LayoutFiles, merged(run, perFile)},
-		{"arrow hive", sinks.FormatArrow, sinks.LayoutHive, merged(run, perFile)},
-		{"parquet single", sinks.FormatParquet, sinks.LayoutSingle, run},
-		{"arrow single", sinks.FormatArrow, sinks.LayoutSingle, run},
+		{"parquet files", dataset.FormatParquet, dataset.LayoutFiles, merged(run, perFile)},
+		{"arrow hive", dataset.FormatArrow, dataset.LayoutHive, merged(run, perFile)},
+		{"parquet single", dataset.FormatParquet, dataset.LayoutSingle, run},
+		{"arrow single", dataset.FormatArrow, dataset.LayoutSingle, run},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,7 +277,7 @@ func TestMetadata(t *testing.T) {
 			}
 			rec := dailyBars(mem, "AAPL", 3)
 			defer rec.Release()
-			f, err := w.Write("AAPL", rec, perFile)
+			f, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec, Meta: perFile})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -297,10 +300,10 @@ func merged(a, b map[string]string) map[string]string {
 
 // fileMetadata returns the file-level key-value metadata of a Parquet file
 // or the schema metadata of an Arrow file.
-func fileMetadata(t *testing.T, path string, format sinks.Format) map[string]string {
+func fileMetadata(t *testing.T, path string, format dataset.Format) map[string]string {
 	t.Helper()
 	got := make(map[string]string)
-	if format == sinks.FormatParquet {
+	if format == dataset.FormatParquet {
 		r, err := file.OpenParquetFile(path, false)
 		if err != nil {
 			t.Fatal(err)

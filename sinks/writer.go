@@ -1,48 +1,25 @@
 package sinks
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
-	"time"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/atomicfile"
+	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
-// Column names the Writer looks for in a record.
-const (
-	// hiveKey is the symbol column, which the hive layout moves from the
-	// file into the directory name (symbol=AAPL).
-	hiveKey = "symbol"
-	// dateColumn, when it is a date32 column, gives File its first and last
-	// date.
-	dateColumn = "date"
-)
-
 // ErrClosed is returned by Write after Close or Abort.
 var ErrClosed = errors.New("sinks: writer closed")
-
-// File describes a file a Writer finalized (or, in the single layout, the
-// part one symbol added to the shared file).
-type File struct {
-	// Path is relative to the output directory, with '/' separators.
-	Path string
-	// Bytes is the file size. In the single layout it is what this
-	// symbol's rows added to the shared file.
-	Bytes int64
-	// Rows is the number of rows written.
-	Rows int64
-	// FirstDate and LastDate are the smallest and largest value of the
-	// date column (UTC midnight), zero when there is none.
-	FirstDate, LastDate time.Time
-	// SHA256 is the hex SHA-256 of the file; empty in the single layout,
-	// whose file is not final until Close.
-	SHA256 string
-}
 
 // Writer writes records into files under a directory, each under a
 // temporary name first, so a reader never sees a partial file under a
@@ -53,7 +30,7 @@ type Writer struct {
 
 	mu     sync.Mutex
 	closed bool
-	temps  map[*atomicFile]struct{} // files being written, for Abort
+	temps  map[*atomicfile.File]struct{} // files being written, for Abort
 
 	singleMu  sync.Mutex
 	single    *appendFile // the single layout's file, from the first Write
@@ -62,7 +39,7 @@ type Writer struct {
 
 // appendFile is the single layout's file, open for the whole run.
 type appendFile struct {
-	out    *atomicFile
+	out    *atomicfile.File
 	enc    encoder
 	schema *arrow.Schema
 }
@@ -78,42 +55,33 @@ func New(opts Options) (*Writer, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("sinks: create output directory: %w", err)
 	}
-	if err := removeStaleTemps(opts.Dir); err != nil {
+	if err := atomicfile.RemoveStale(opts.Dir, isPartition); err != nil {
 		return nil, err
 	}
-	return &Writer{opts: opts, temps: make(map[*atomicFile]struct{})}, nil
+	return &Writer{opts: opts, temps: make(map[*atomicfile.File]struct{})}, nil
 }
 
 // Options returns the options of w, with defaults filled in.
 func (w *Writer) Options() Options { return w.opts }
 
-// Path returns the path, relative to the output directory and with '/'
-// separators, of the file that holds symbol: "AAPL.parquet",
-// "symbol=AAPL/part-0.parquet" or, in the single layout, "data.parquet".
-// It fails for a symbol [SafeName] rejects.
+// Path returns the path of the file that holds symbol, relative to the
+// output directory and with '/' separators: see [dataset.Layout.Path].
 func (w *Writer) Path(symbol string) (string, error) {
-	name, err := SafeName(symbol)
-	if err != nil {
-		return "", err
-	}
-	ext := w.opts.Format.Ext()
-	switch w.opts.Layout {
-	case LayoutSingle:
-		return "data." + ext, nil
-	case LayoutHive:
-		return hiveKey + "=" + name + "/part-0." + ext, nil
-	default:
-		return name + "." + ext, nil
-	}
+	return w.opts.Layout.Path(symbol, w.opts.Format)
 }
 
-// Write writes rec as symbol's data and returns what it wrote. The caller
-// keeps ownership of rec.
+// isPartition reports whether a directory name is a hive partition's.
+func isPartition(name string) bool {
+	return strings.HasPrefix(name, dataset.PartitionKey+"=")
+}
+
+// Write writes s.Record as s.Symbol's data and returns what it wrote. The
+// caller keeps ownership of the record. A Writer is a fetch.Sink.
 //
 // In the files and hive layouts the file is complete under its final name
 // when Write returns, replacing an earlier one; on error no file of this
-// call remains. Its metadata is Options.Metadata plus meta (meta wins on
-// a shared key).
+// call remains. Its metadata is Options.Metadata plus s.Meta (s.Meta wins
+// on a shared key).
 //
 // In the single layout rec is appended to the shared file, which Close
 // finalizes; every record must have the first record's schema, and the
@@ -121,93 +89,97 @@ func (w *Writer) Path(symbol string) (string, error) {
 // describe a shared file (the manifest keeps them). A record with another
 // schema fails without harming the file; a failed write of the file loses
 // it, and every later Write and Close reports that.
-func (w *Writer) Write(symbol string, rec arrow.RecordBatch, meta map[string]string) (File, error) {
+func (w *Writer) Write(ctx context.Context, s sources.Series) (dataset.File, error) {
+	symbol, rec, meta := s.Symbol, s.Record, s.Meta
+	if err := ctx.Err(); err != nil {
+		return dataset.File{}, fmt.Errorf("sinks: write %s: %w", symbol, err)
+	}
 	rel, err := w.Path(symbol)
 	if err != nil {
-		return File{}, err // SafeName's error names the symbol
+		return dataset.File{}, err // SafeName's error names the symbol
 	}
 	if w.isClosed() {
-		return File{}, ErrClosed
+		return dataset.File{}, ErrClosed
 	}
-	var f File
-	if w.opts.Layout == LayoutSingle {
+	var f dataset.File
+	if w.opts.Layout == dataset.LayoutSingle {
 		f, err = w.appendSingle(rel, rec)
 	} else {
 		f, err = w.writeWhole(rel, rec, meta)
 	}
 	if err != nil {
-		return File{}, fmt.Errorf("sinks: write %s to %s: %w", symbol, rel, err)
+		return dataset.File{}, fmt.Errorf("sinks: write %s to %s: %w", symbol, rel, err)
 	}
 	return f, nil
 }
 
-func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]string) (File, error) {
+func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]string) (dataset.File, error) {
 	final := filepath.Join(w.opts.Dir, filepath.FromSlash(rel))
 	if path.Dir(rel) != "." {
 		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-			return File{}, err
+			return dataset.File{}, err
 		}
 	}
-	if w.opts.Layout == LayoutHive {
-		rec = dropColumn(rec, hiveKey)
+	if w.opts.Layout == dataset.LayoutHive {
+		rec = dropColumn(rec, sources.ColSymbol)
 		defer rec.Release()
 	}
 	out, err := w.create(final)
 	if err != nil {
-		return File{}, err
+		return dataset.File{}, err
 	}
 	defer w.forget(out)
 	enc, err := newEncoder(out, withMetadata(rec.Schema(), w.opts.Metadata, meta), w.opts)
 	if err != nil {
-		out.discard()
-		return File{}, err
+		out.Discard()
+		return dataset.File{}, err
 	}
 	err = enc.write(rec)
 	if ferr := enc.finish(); err == nil {
 		err = ferr
 	}
 	if err != nil {
-		out.discard()
-		return File{}, err
+		out.Discard()
+		return dataset.File{}, err
 	}
-	if err := out.commit(); err != nil {
-		return File{}, err
+	if err := out.Commit(); err != nil {
+		return dataset.File{}, err
 	}
 	f := describe(rec)
-	f.Path, f.Bytes, f.SHA256 = rel, out.n, out.hexSum()
+	f.Path, f.Bytes, f.SHA256 = rel, out.Size(), out.HexSum()
 	return f, nil
 }
 
-func (w *Writer) appendSingle(rel string, rec arrow.RecordBatch) (File, error) {
+func (w *Writer) appendSingle(rel string, rec arrow.RecordBatch) (dataset.File, error) {
 	w.singleMu.Lock()
 	defer w.singleMu.Unlock()
 	if w.singleErr != nil {
-		return File{}, w.singleErr
+		return dataset.File{}, w.singleErr
 	}
 	if w.single == nil {
 		out, err := w.create(filepath.Join(w.opts.Dir, filepath.FromSlash(rel)))
 		if err != nil {
-			return File{}, err
+			return dataset.File{}, err
 		}
 		enc, err := newEncoder(out, withMetadata(rec.Schema(), w.opts.Metadata, nil), w.opts)
 		if err != nil {
-			out.discard()
+			out.Discard()
 			w.forget(out)
-			return File{}, err
+			return dataset.File{}, err
 		}
 		w.single = &appendFile{out: out, enc: enc, schema: rec.Schema()}
 	}
 	if !rec.Schema().Equal(w.single.schema) {
-		return File{}, fmt.Errorf("schema %v differs from the file's %v", rec.Schema(), w.single.schema)
+		return dataset.File{}, fmt.Errorf("schema %v differs from the file's %v", rec.Schema(), w.single.schema)
 	}
-	before := w.single.out.n
+	before := w.single.out.Size()
 	if err := w.single.enc.write(rec); err != nil {
 		w.singleErr = fmt.Errorf("%s lost: %w", rel, err)
 		w.dropSingle()
-		return File{}, err
+		return dataset.File{}, err
 	}
 	f := describe(rec)
-	f.Path, f.Bytes = rel, w.single.out.n-before
+	f.Path, f.Bytes = rel, w.single.out.Size()-before
 	return f, nil
 }
 
@@ -235,11 +207,11 @@ func (w *Writer) Close() error {
 	w.single = nil
 	defer w.forget(s.out)
 	if err := s.enc.finish(); err != nil {
-		s.out.discard()
-		return fmt.Errorf("sinks: close %s: %w", s.out.final, err)
+		s.out.Discard()
+		return fmt.Errorf("sinks: close %s: %w", s.out.Final(), err)
 	}
-	if err := s.out.commit(); err != nil {
-		return fmt.Errorf("sinks: close %s: %w", s.out.final, err)
+	if err := s.out.Commit(); err != nil {
+		return fmt.Errorf("sinks: close %s: %w", s.out.Final(), err)
 	}
 	return nil
 }
@@ -252,10 +224,10 @@ func (w *Writer) Abort() {
 	w.mu.Lock()
 	w.closed = true
 	temps := w.temps
-	w.temps = make(map[*atomicFile]struct{})
+	w.temps = make(map[*atomicfile.File]struct{})
 	w.mu.Unlock()
 	for a := range temps {
-		os.Remove(a.tempPath())
+		os.Remove(a.TempPath())
 	}
 	w.singleMu.Lock()
 	defer w.singleMu.Unlock()
@@ -267,20 +239,20 @@ func (w *Writer) Abort() {
 // dropSingle discards the single layout's file. singleMu must be held.
 func (w *Writer) dropSingle() {
 	w.single.enc.finish() // lets the encoder release what it holds; the file goes anyway
-	w.single.out.discard()
+	w.single.out.Discard()
 	w.forget(w.single.out)
 	w.single = nil
 }
 
 // create starts the atomic file whose final path is final and registers
 // it for Abort, unless w is closed.
-func (w *Writer) create(final string) (*atomicFile, error) {
+func (w *Writer) create(final string) (*atomicfile.File, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return nil, ErrClosed
 	}
-	a, err := createAtomic(final)
+	a, err := atomicfile.Create(final)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +260,7 @@ func (w *Writer) create(final string) (*atomicFile, error) {
 	return a, nil
 }
 
-func (w *Writer) forget(a *atomicFile) {
+func (w *Writer) forget(a *atomicfile.File) {
 	w.mu.Lock()
 	delete(w.temps, a)
 	w.mu.Unlock()
@@ -339,9 +311,9 @@ func dropColumn(rec arrow.RecordBatch, name string) arrow.RecordBatch {
 }
 
 // describe returns the rows and date range of rec.
-func describe(rec arrow.RecordBatch) File {
-	f := File{Rows: rec.NumRows()}
-	idx := rec.Schema().FieldIndices(dateColumn)
+func describe(rec arrow.RecordBatch) dataset.File {
+	f := dataset.File{Rows: rec.NumRows()}
+	idx := rec.Schema().FieldIndices(sources.ColDate)
 	if len(idx) == 0 {
 		return f
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MaxWindow is the largest window any built-in accepts: about 40 years of
@@ -167,4 +168,25 @@ func checkWindow(n, minimum int) error {
 		return fmt.Errorf("window must be at most %d", MaxWindow)
 	}
 	return nil
+}
+
+// Build returns the transforms of spec (see Parse) followed by the
+// DateRange of start and end, or nil when there is nothing to do. The
+// features are computed on the whole series before the range cuts it, so
+// the first rows of the range already have full windows.
+func Build(spec string, start, end time.Time) (Func, error) {
+	if !start.IsZero() && !end.IsZero() && start.After(end) {
+		return nil, fmt.Errorf("start %s is after end %s", dayString(start), dayString(end))
+	}
+	features, err := Parse(spec)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case start.IsZero() && end.IsZero() && strings.TrimSpace(spec) == "":
+		return nil, nil
+	case start.IsZero() && end.IsZero():
+		return features, nil
+	}
+	return Chain(features, DateRange(start, end)), nil
 }

@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
-	"github.com/seed-c7c8f39b/loader/sources/sample"
 	"github.com/seed-c7c8f39b/loader/symbols"
 
 	"github.com/spf13/cobra"
@@ -121,17 +121,17 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	if f.concurrency < 1 {
 		return usagef("--concurrency must be at least 1, got %d", f.concurrency)
 	}
-	format, err := sinks.ParseFormat(f.format)
+	format, err := dataset.ParseFormat(f.format)
 	if err != nil {
-		return usageError{err}
+		return usagef("--format: %w", err)
 	}
-	layout, err := sinks.ParseLayout(f.layout)
+	layout, err := dataset.ParseLayout(f.layout)
 	if err != nil {
-		return usageError{err}
+		return usagef("--layout: %w", err)
 	}
-	compression, err := sinks.ParseCompression(f.compression)
+	compression, err := dataset.ParseCompression(f.compression)
 	if err != nil {
-		return usageError{err}
+		return usagef("--compression: %w", err)
 	}
 	if f.resume && !layout.SupportsResume() {
 		return usagef("--resume does not work with --layout %s: its single file is rewritten whole by every run", layout)
@@ -153,6 +153,12 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	if err != nil {
 		return err
 	}
+	run := dataset.Run{Started: time.Now().UTC(), Source: source.Name(), Format: format, Layout: layout, Compression: compression, LoaderVersion: version}
+	manifest, err := dataset.Start(f.out, run, syms, f.resume)
+	if err != nil {
+		sink.Abort()
+		return err
+	}
 
 	ctx, stop := interruptible(context.WithoutCancel(cmd.Context()), f.grace)
 	defer stop.release()
@@ -162,11 +168,9 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 		Source:      source,
 		Transform:   transforms,
 		Sink:        sink,
-		Manifest:    sinks.Run{Started: time.Now().UTC(), Source: source.Name(), Format: format, Layout: layout, Compression: compression, LoaderVersion: version},
-		Resume:      f.resume,
+		Manifest:    manifest,
 		Concurrency: f.concurrency,
 		Stop:        stop.graceful,
-		IsFatal:     isFatal,
 		OnResult:    shown.record,
 	})
 	shown.stop()
@@ -186,24 +190,13 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 		return &exitError{code: exitFailure, err: report.Fatal}
 	case stop.interrupted():
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: finished the symbols in flight; run again with --resume to fetch the rest")}
-	case failures(report) > 0:
-		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d symbols failed", failures(report), len(report.Results))}
+	case report.Incomplete() > 0:
+		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d symbols failed", report.Incomplete(), len(report.Results))}
 	}
 	return nil
 }
 
-// failures counts the symbols that did not end in a file.
-func failures(r fetch.Report) int {
-	n := 0
-	for _, res := range r.Results {
-		if res.Status != sinks.StatusOK {
-			n++
-		}
-	}
-	return n
-}
-
-// parseTransforms builds the --start/--end filter followed by --transform.
+// parseTransforms builds --transform followed by the --start/--end range.
 func parseTransforms(f fetchFlags) (transform.Func, error) {
 	start, err := parseDate("--start", f.start)
 	if err != nil {
@@ -216,19 +209,11 @@ func parseTransforms(f fetchFlags) (transform.Func, error) {
 	if !start.IsZero() && !end.IsZero() && start.After(end) {
 		return nil, usagef("--start %s is after --end %s", f.start, f.end)
 	}
-	features, err := transform.Parse(f.transform)
+	fn, err := transform.Build(f.transform, start, end)
 	if err != nil {
 		return nil, usagef("--transform: %w", err)
 	}
-	switch {
-	case f.transform == "" && start.IsZero() && end.IsZero():
-		return nil, nil
-	case start.IsZero() && end.IsZero():
-		return features, nil
-	}
-	// Features are computed on the whole series, then cut to the range, so
-	// the first rows of the range have full windows.
-	return transform.Chain(features, transform.DateRange(start, end)), nil
+	return fn, nil
 }
 
 func parseDate(flag, value string) (time.Time, error) {
@@ -266,53 +251,38 @@ func requestedSymbols(f fetchFlags) ([]string, error) {
 	return symbols.Unique(all)
 }
 
-// newSource picks the source named by --source; auto means Alpha Vantage
-// when a key is configured and the synthetic sample data otherwise.
+// newSource opens the source named by --source, and says so on stderr when
+// auto falls back to the synthetic data.
 func newSource(cmd *cobra.Command, f fetchFlags) (sources.Source, error) {
+	switch f.source {
+	case fetch.SourceAuto, fetch.SourceSample, fetch.SourceAlphaVantage:
+	default:
+		return nil, usagef("--source %q: want auto, sample or alphavantage", f.source)
+	}
 	key := os.Getenv(f.apiKeyEnv)
-	name := f.source
-	if name == "auto" {
-		name = "sample"
-		if key != "" {
-			name = "alphavantage"
-		} else {
-			fmt.Fprintf(cmd.ErrOrStderr(), "loader: no API key in $%s: using built-in SYNTHETIC sample data (not real prices)\n", f.apiKeyEnv)
-		}
+	source, name, err := fetch.OpenSource(fetch.SourceConfig{
+		Name:        f.source,
+		APIKey:      key,
+		Adjusted:    f.adjusted,
+		BaseURL:     f.baseURL,
+		OutputSize:  f.outputSize,
+		DataType:    f.dataType,
+		Concurrency: f.concurrency,
+		Rate:        f.rate,
+		Timeout:     f.timeout,
+		Retries:     f.retries,
+		Logger:      slog.Default(),
+	})
+	switch {
+	case errors.Is(err, fetch.ErrNoAPIKey):
+		return nil, usagef("--source alphavantage needs an API key in $%s", f.apiKeyEnv)
+	case err != nil:
+		return nil, usageError{err}
 	}
-	switch name {
-	case "sample":
-		return sample.Source{Adjusted: f.adjusted}, nil
-	case "alphavantage":
-		if key == "" {
-			return nil, usagef("--source alphavantage needs an API key in $%s", f.apiKeyEnv)
-		}
-		rate := f.rate
-		if rate == 0 {
-			rate = math.Inf(1)
-		}
-		av, err := alphavantage.New(alphavantage.Config{
-			BaseURL:     f.baseURL,
-			APIKey:      key,
-			Adjusted:    f.adjusted,
-			OutputSize:  f.outputSize,
-			DataType:    f.dataType,
-			Concurrency: f.concurrency,
-			Rate:        rate,
-			Timeout:     f.timeout,
-			Retries:     retries(f.retries),
-			Logger:      slog.Default(),
-		})
-		if err != nil {
-			return nil, usageError{err}
-		}
-		return av, nil
+	if f.source == fetch.SourceAuto && name == fetch.SourceSample {
+		fmt.Fprintf(cmd.ErrOrStderr(), "loader: no API key in $%s: using built-in SYNTHETIC sample data (not real prices)\n", f.apiKeyEnv)
 	}
-	return nil, usagef("--source %q: want auto, sample or alphavantage", f.source)
-}
-
-// isFatal reports the errors after which every other request would fail too.
-func isFatal(err error) bool {
-	return errors.Is(err, alphavantage.ErrInvalidAPIKey) || errors.Is(err, alphavantage.ErrDailyLimit)
+	return source, nil
 }
 
 // stopper turns SIGINT and SIGTERM into a graceful stop, then an abort.
@@ -367,13 +337,4 @@ func (s *stopper) interrupted() bool {
 func (s *stopper) release() {
 	signal.Stop(s.sigs)
 	close(s.done)
-}
-
-// retries maps --retries to the client's setting, where 0 means the
-// default and a negative number none.
-func retries(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
 }

@@ -9,12 +9,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
 	"github.com/seed-c7c8f39b/loader/fetch"
-	"github.com/seed-c7c8f39b/loader/sinks"
 )
 
 // progressInterval is how often the plain (non-terminal) progress line is
@@ -64,7 +65,7 @@ func startProgress(w io.Writer, total int, quiet bool) *progress {
 func (p *progress) record(res fetch.Result) {
 	p.done.Add(1)
 	p.rows.Add(res.File.Rows)
-	if res.Status == sinks.StatusFailed {
+	if res.Status == dataset.StatusFailed {
 		p.failed.Add(1)
 	}
 	if res.Attempts > 1 {

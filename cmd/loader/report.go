@@ -9,9 +9,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/pipeline"
-	"github.com/seed-c7c8f39b/loader/sinks"
 )
 
 // runReport is the end-of-run report, printed as text and written by
@@ -25,16 +26,16 @@ type runReport struct {
 }
 
 type symbolReport struct {
-	Symbol    string       `json:"symbol"`
-	Status    sinks.Status `json:"status"`
-	Rows      int64        `json:"rows"`
-	FirstDate string       `json:"first_date,omitempty"`
-	LastDate  string       `json:"last_date,omitempty"`
-	File      string       `json:"file,omitempty"`
-	Bytes     int64        `json:"bytes"`
-	Attempts  int          `json:"attempts"`
-	Resumed   bool         `json:"resumed,omitempty"`
-	Reason    string       `json:"reason,omitempty"`
+	Symbol    string         `json:"symbol"`
+	Status    dataset.Status `json:"status"`
+	Rows      int64          `json:"rows"`
+	FirstDate string         `json:"first_date,omitempty"`
+	LastDate  string         `json:"last_date,omitempty"`
+	File      string         `json:"file,omitempty"`
+	Bytes     int64          `json:"bytes"`
+	Attempts  int            `json:"attempts"`
+	Resumed   bool           `json:"resumed,omitempty"`
+	Reason    string         `json:"reason,omitempty"`
 }
 
 type totals struct {
@@ -68,16 +69,16 @@ func newRunReport(r fetch.Report, dir string) runReport {
 		s := symbolReport{Symbol: res.Symbol, Status: res.Status, Attempts: res.Attempts, Resumed: res.Resumed}
 		rep.Totals.Symbols++
 		switch res.Status {
-		case sinks.StatusOK:
+		case dataset.StatusOK:
 			rep.Totals.OK++
 			s.Rows, s.Bytes = res.File.Rows, res.File.Bytes
 			s.FirstDate, s.LastDate = day(res.File.FirstDate), day(res.File.LastDate)
 			s.File = filepath.Join(dir, filepath.FromSlash(res.File.Path))
 			rep.Totals.Rows += s.Rows
 			rep.Totals.Bytes += s.Bytes
-		case sinks.StatusFailed:
+		case dataset.StatusFailed:
 			rep.Totals.Failed++
-		case sinks.StatusSkipped:
+		case dataset.StatusSkipped:
 			rep.Totals.Skipped++
 		}
 		if res.Err != nil {
@@ -106,7 +107,7 @@ func newRunReport(r fetch.Report, dir string) runReport {
 func (r runReport) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, s := range r.Symbols {
-		if s.Status == sinks.StatusOK {
+		if s.Status == dataset.StatusOK {
 			note := ""
 			if s.Resumed {
 				note = "  (kept from an earlier run)"

@@ -1,10 +1,11 @@
 // Command etl shows how a program embeds loader in its own ETL job: it
-// composes loader's pipeline engine with a source, a transform and a sink
+// runs loader's fetch job (fetch.Run) with a source, a transform and a sink
 // of its own —
 //
-//	symbols ──► read (csvDir, a sources.Source over DIR/SYMBOL.csv)
+//	symbols ──► fetch (csvDir, a sources.Source over DIR/SYMBOL.csv)
 //	        ──► transform (the user's dailyRange, chained with transform.SMA)
-//	        ──► write (Parquet through sinks.Writer, plus summary.jsonl)
+//	        ──► write (summarySink, a fetch.Sink: Parquet through
+//	                   sinks.Writer, plus summary.jsonl)
 //
 // — and prints what each stage did and which one limited the run.
 //
@@ -23,14 +24,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/seed-c7c8f39b/loader/sources"
-
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/pipeline"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
@@ -100,68 +100,35 @@ func run(ctx context.Context, w io.Writer, args []string, mem memory.Allocator) 
 	}
 	features := transform.Chain(dailyRange, transform.SMA(o.sma))
 	smaCol := fmt.Sprintf("sma_%d", o.sma)
-	sink, err := newSummarySink(o.out)
-	if err != nil {
-		return err
-	}
-
-	var mu sync.Mutex // guards written and w: the writers run at once
-	written := 0
-	// A symbol fails in one stage at most: the handler never blocks.
-	errs := make(chan *pipeline.ItemError, len(symbols))
-	release := func(s sources.Series) { s.Record.Release() }
-	p := pipeline.New(ctx,
-		pipeline.WithErrorPolicy(pipeline.CollectErrors),
-		pipeline.WithErrorHandler(func(e *pipeline.ItemError) { errs <- e }))
-
-	names := pipeline.FromSlice(p, "symbols", symbols)
-	read := pipeline.Map(p, "read", names, func(ctx context.Context, symbol string) (sources.Series, error) {
-		return src.Fetch(ctx, symbol, mem)
-	}, pipeline.Workers(o.workers)).WithDiscard(release)
-	featured := pipeline.Map(p, "transform", read, func(_ context.Context, s sources.Series) (sources.Series, error) {
-		defer s.Record.Release()
-		rec, err := features(s.Record, mem)
-		if err != nil {
-			return sources.Series{}, fmt.Errorf("transform %s: %w", s.Symbol, err)
-		}
-		s.Record = rec
-		return s, nil
-	}, pipeline.Workers(o.workers)).WithDiscard(release)
-	pipeline.Sink(p, "write", featured, func(_ context.Context, s sources.Series) error {
-		defer s.Record.Release()
-		sum, err := sink.Write(s, smaCol)
-		if err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		written++
+	sink, err := newSummarySink(o.out, smaCol, func(sum summary) {
 		fmt.Fprintf(w, "  %-5s %5d rows %s..%s  close %9s  %s %9s  mean range %5s%%  %s %d bytes\n",
 			sum.Symbol, sum.Rows, sum.First, sum.Last, format(sum.LastClose, 1), smaCol, format(sum.LastSMA, 1),
 			format(sum.MeanRange, 100), sum.File, sum.Bytes)
-		return nil
-	}, pipeline.Workers(o.writers))
-
-	runErr := p.Wait()
-	close(errs)
-	failed := 0
-	for e := range errs {
-		failed++
-		fmt.Fprintf(w, "  failed in stage %s: %v\n", e.Stage, e.Err)
+	})
+	if err != nil {
+		return err
 	}
-	closeSink := sink.Close
-	if ctx.Err() != nil {
-		closeSink = sink.Abort // leave no partial file behind
+	report, err := fetch.Run(ctx, fetch.Config{
+		Symbols:      symbols,
+		Source:       src,
+		Transform:    features,
+		Sink:         sink,
+		Concurrency:  o.workers,
+		WriteWorkers: o.writers,
+		Allocator:    mem,
+	})
+	for _, res := range report.Results {
+		if res.Status == dataset.StatusFailed {
+			fmt.Fprintf(w, "  failed: %v\n", res.Err)
+		}
 	}
-	closeErr := closeSink()
-	fmt.Fprintf(w, "\nwrote %d of %d symbols to %s\n\n", written, len(symbols), o.out)
-	printStats(w, p.Stats())
-	fmt.Fprintln(w, pipeline.Bottleneck(p.Stats()))
-
-	if failed > 0 && ctx.Err() == nil {
-		runErr = fmt.Errorf("%d of %d symbols failed", failed, len(symbols))
+	fmt.Fprintf(w, "\nwrote %d of %d symbols to %s\n\n", report.Totals().OK, len(symbols), o.out)
+	printStats(w, report.Stages)
+	fmt.Fprintln(w, pipeline.Bottleneck(report.Stages))
+	if err == nil && report.Incomplete() > 0 {
+		err = fmt.Errorf("%d of %d symbols failed", report.Incomplete(), len(symbols))
 	}
-	return errors.Join(runErr, closeErr)
+	return err
 }
 
 // printStats writes one row of counters per stage.

@@ -50,7 +50,7 @@ func TestRunOnSamples(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, report.String())
 		}
 	}
-	for _, stage := range []string{"symbols", "read", "transform", "write"} {
+	for _, stage := range []string{"symbols", "fetch", "transform", "write"} {
 		if !strings.Contains(report.String(), "  "+stage+"  ") {
 			t.Errorf("stats lack stage %s:\n%s", stage, report.String())
 		}
@@ -92,7 +92,7 @@ func TestRunReportsBadFiles(t *testing.T) {
 	if err == nil || err.Error() != "1 of 2 symbols failed" {
 		t.Fatalf("run = %v, want 1 of 2 symbols failed\n%s", err, report.String())
 	}
-	if want := `failed in stage read: read ` + filepath.Join(in, "BAD.csv") + `: line 2: column close:`; !strings.Contains(report.String(), want) {
+	if want := `failed: read ` + filepath.Join(in, "BAD.csv") + `: line 2: column close:`; !strings.Contains(report.String(), want) {
 		t.Errorf("report lacks %q:\n%s", want, report.String())
 	}
 	sums := readSummaries(t, filepath.Join(out, summaryFile))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,14 +21,17 @@ import (
 // summaryFile is the JSON-lines file summarySink keeps next to the data.
 const summaryFile = "summary.jsonl"
 
-// summarySink is the example's own sink: it writes each series as a
-// Parquet file through sinks.Writer and appends one JSON line describing it
-// to DIR/summary.jsonl. It is safe for concurrent use.
+// summarySink is the example's own fetch.Sink: it writes each series as a
+// Parquet file through sinks.Writer, appends one JSON line describing it to
+// DIR/summary.jsonl and hands the summary to its callback. It is safe for
+// concurrent use.
 type summarySink struct {
-	files *sinks.Writer
-	mu    sync.Mutex // one JSON line at a time
-	jsonl *os.File
-	enc   *json.Encoder
+	files   *sinks.Writer
+	smaCol  string
+	written func(summary) // called under mu
+	mu      sync.Mutex    // one JSON line and callback at a time
+	jsonl   *os.File
+	enc     *json.Encoder
 }
 
 // summary is one line of summary.jsonl. A value that every row leaves null
@@ -43,8 +48,10 @@ type summary struct {
 	Bytes     int64    `json:"bytes"`
 }
 
-// newSummarySink writes Parquet files and summary.jsonl into dir, creating it.
-func newSummarySink(dir string) (*summarySink, error) {
+// newSummarySink writes Parquet files and summary.jsonl into dir, creating
+// it, and calls written with every summary. The records it writes must
+// hold the smaCol and rangeColumn columns.
+func newSummarySink(dir, smaCol string, written func(summary)) (*summarySink, error) {
 	files, err := sinks.New(sinks.Options{Dir: dir, Metadata: map[string]string{"written_by": "examples/etl"}})
 	if err != nil {
 		return nil, err
@@ -54,16 +61,15 @@ func newSummarySink(dir string) (*summarySink, error) {
 		files.Abort()
 		return nil, err
 	}
-	return &summarySink{files: files, jsonl: jsonl, enc: json.NewEncoder(jsonl)}, nil
+	return &summarySink{files: files, smaCol: smaCol, written: written, jsonl: jsonl, enc: json.NewEncoder(jsonl)}, nil
 }
 
-// Write writes s, whose record must hold the smaCol and rangeColumn
-// columns, and returns its summary. The caller keeps ownership of
+// Write writes s and its summary line. The caller keeps ownership of
 // s.Record.
-func (k *summarySink) Write(s sources.Series, smaCol string) (summary, error) {
-	f, err := k.files.Write(s.Symbol, s.Record, s.Meta)
+func (k *summarySink) Write(ctx context.Context, s sources.Series) (dataset.File, error) {
+	f, err := k.files.Write(ctx, s)
 	if err != nil {
-		return summary{}, err
+		return dataset.File{}, err
 	}
 	sum := summary{
 		Symbol:    s.Symbol,
@@ -71,7 +77,7 @@ func (k *summarySink) Write(s sources.Series, smaCol string) (summary, error) {
 		First:     f.FirstDate.Format("2006-01-02"),
 		Last:      f.LastDate.Format("2006-01-02"),
 		LastClose: last(s.Record, sources.ColClose),
-		LastSMA:   last(s.Record, smaCol),
+		LastSMA:   last(s.Record, k.smaCol),
 		MeanRange: mean(s.Record, rangeColumn),
 		File:      f.Path,
 		Bytes:     f.Bytes,
@@ -79,9 +85,10 @@ func (k *summarySink) Write(s sources.Series, smaCol string) (summary, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err := k.enc.Encode(sum); err != nil {
-		return summary{}, fmt.Errorf("write %s summary: %w", s.Symbol, err)
+		return dataset.File{}, fmt.Errorf("write %s summary: %w", s.Symbol, err)
 	}
-	return sum, nil
+	k.written(sum)
+	return f, nil
 }
 
 // Close finishes the Parquet files and summary.jsonl.
@@ -91,9 +98,9 @@ func (k *summarySink) Close() error {
 
 // Abort removes the Parquet files being written, for a cancelled run; the
 // files already complete and their summary lines stay.
-func (k *summarySink) Abort() error {
+func (k *summarySink) Abort() {
 	k.files.Abort()
-	return k.jsonl.Close()
+	k.jsonl.Close()
 }
 
 // floats returns rec's float64 column name, or nil if there is none.

@@ -16,6 +16,8 @@ import (
 	"os"
 	"slices"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -25,14 +27,12 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 )
 
 // File is one data file read into memory.
 type File struct {
 	Path   string
-	Format datafiles.Format
+	Format dataset.Format
 	Schema *arrow.Schema
 	// Records hold every row, in file order. Their columns are chunked
 	// alike, so row i of a record is row i of each of its columns. Release
@@ -69,7 +69,7 @@ func (f *File) NumRows() int64 {
 // Read reads the data file at path with mem. Its errors name path. The
 // caller owns the returned File and must Release it.
 func Read(ctx context.Context, path string, mem memory.Allocator) (*File, error) {
-	format, ok := datafiles.FormatOf(path)
+	format, ok := dataset.FormatOf(path)
 	if !ok {
 		return nil, fmt.Errorf("read %s: not a .parquet, .arrow or .csv file", path)
 	}
@@ -81,11 +81,11 @@ func Read(ctx context.Context, path string, mem memory.Allocator) (*File, error)
 
 	var out *File
 	switch format {
-	case datafiles.Parquet:
+	case dataset.FormatParquet:
 		out, err = readParquet(ctx, f, mem)
-	case datafiles.Arrow:
+	case dataset.FormatArrow:
 		out, err = readArrow(f, mem)
-	case datafiles.CSV:
+	case dataset.FormatCSV:
 		out, err = readCSV(f, mem)
 	}
 	if err != nil {

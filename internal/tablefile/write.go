@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	arrowcsv "github.com/apache/arrow-go/v18/arrow/csv"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 )
 
 // Write writes rec to path in the format its extension names, with meta as
@@ -20,7 +20,7 @@ import (
 // files; `loader fetch` writes through the sinks package, which adds atomic
 // finalising and the manifest.
 func Write(path string, rec arrow.RecordBatch, meta map[string]string) (err error) {
-	format, ok := datafiles.FormatOf(path)
+	format, ok := dataset.FormatOf(path)
 	if !ok {
 		return fmt.Errorf("write %s: not a .parquet, .arrow or .csv file", path)
 	}
@@ -36,11 +36,11 @@ func Write(path string, rec arrow.RecordBatch, meta map[string]string) (err erro
 	md := arrow.MetadataFrom(meta)
 	schema := arrow.NewSchema(rec.Schema().Fields(), &md)
 	switch format {
-	case datafiles.Parquet:
+	case dataset.FormatParquet:
 		err = writeParquet(f, schema, rec)
-	case datafiles.Arrow:
+	case dataset.FormatArrow:
 		err = writeArrow(f, schema, rec)
-	case datafiles.CSV:
+	case dataset.FormatCSV:
 		w := arrowcsv.NewWriter(f, rec.Schema(), arrowcsv.WithHeader(true), arrowcsv.WithNullWriter(""))
 		if err = w.Write(rec); err == nil {
 			err = w.Flush()

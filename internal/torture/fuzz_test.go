@@ -19,7 +19,7 @@ var fuzzTargets = []struct{ pkg, target string }{
 	{"./sources/alphavantage", "FuzzParseWireDate"},
 	{"./sources/alphavantage", "FuzzRetryAfter"},
 	{"./transform", "FuzzParse"},
-	{"./sinks", "FuzzSafeName"},
+	{"./dataset", "FuzzFileName"},
 }
 
 // TestFuzzBriefly runs every fuzz target for 20,000 executions, a few

@@ -10,9 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/seed-c7c8f39b/loader/internal/datafiles"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 )
 
@@ -57,7 +58,7 @@ func checkNoSecret(t *testing.T, key string, outputs map[string][]byte, dir stri
 			return err
 		}
 		found(path, b)
-		if _, ok := datafiles.FormatOf(path); ok && !strings.HasPrefix(d.Name(), ".") {
+		if _, ok := dataset.FormatOf(path); ok && !strings.HasPrefix(d.Name(), ".") {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			f, err := tablefile.Read(context.Background(), path, mem)

@@ -1,4 +1,4 @@
-package sinks
+package dataset
 
 import (
 	"crypto/sha256"
@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/seed-c7c8f39b/loader/internal/atomicfile"
 )
 
 // ManifestName is the manifest's file name in the output directory.
@@ -23,7 +26,7 @@ const manifestVersion = 1
 const dateLayout = "2006-01-02"
 
 // ErrCorruptManifest marks a manifest file that is not valid manifest JSON.
-var ErrCorruptManifest = errors.New("sinks: corrupt manifest")
+var ErrCorruptManifest = errors.New("corrupt manifest")
 
 // Status is the state of one symbol in a manifest.
 type Status string
@@ -74,11 +77,29 @@ type Run struct {
 	// "TIME_SERIES_DAILY").
 	Source   string `json:"source,omitempty"`
 	Function string `json:"function,omitempty"`
-	// Format, Layout and Compression are the Writer's options.
+	// Format, Layout and Compression are those of the files.
 	Format        Format      `json:"format,omitempty"`
 	Layout        Layout      `json:"layout,omitempty"`
 	Compression   Compression `json:"compression,omitempty"`
 	LoaderVersion string      `json:"loader_version,omitempty"`
+}
+
+// File describes a data file a writer finished (or, in the single layout,
+// the part one symbol added to the shared file).
+type File struct {
+	// Path is relative to the output directory, with '/' separators.
+	Path string
+	// Bytes is the file size. In the single layout it is what this
+	// symbol's rows added to the shared file.
+	Bytes int64
+	// Rows is the number of rows written.
+	Rows int64
+	// FirstDate and LastDate are the smallest and largest value of the
+	// date column (UTC midnight), zero when there is none.
+	FirstDate, LastDate time.Time
+	// SHA256 is the hex SHA-256 of the file; empty in the single layout,
+	// whose file is not final until Close.
+	SHA256 string
 }
 
 // Totals sums a manifest's entries.
@@ -158,7 +179,7 @@ func LoadManifest(dir string) (*Manifest, error) {
 	p := filepath.Join(dir, ManifestName)
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return nil, fmt.Errorf("sinks: read manifest: %w", err)
+		return nil, fmt.Errorf("read manifest: %w", err)
 	}
 	var doc document
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -192,8 +213,11 @@ func (m *Manifest) Run() Run {
 	return m.run
 }
 
-// Entry returns the entry of symbol.
+// Entry returns the entry of symbol. A nil Manifest has none.
 func (m *Manifest) Entry(symbol string) (Entry, bool) {
+	if m == nil {
+		return Entry{}, false
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	i, ok := m.index[symbol]
@@ -269,6 +293,30 @@ func (m *Manifest) Flush() error {
 	}
 	m.saveMu.Unlock()
 	return m.save()
+}
+
+// Start begins the manifest of a run in dir that will write symbols in
+// layout and format. With resume, the symbols an earlier run's manifest
+// lists as ok whose files are intact (see Resumable) are carried over;
+// without an earlier manifest there is nothing to carry over.
+func Start(dir string, run Run, symbols []string, resume bool) (*Manifest, error) {
+	var kept []Entry
+	if resume {
+		prev, err := LoadManifest(dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		for _, sym := range symbols {
+			path, err := run.Layout.Path(sym, run.Format)
+			if err != nil {
+				continue
+			}
+			if e, ok := prev.Resumable(sym, path); ok {
+				kept = append(kept, e)
+			}
+		}
+	}
+	return NewManifest(dir, run, symbols, kept...)
 }
 
 // Resumable returns symbol's entry and true when a new run may keep it
@@ -365,18 +413,10 @@ func (m *Manifest) save() error {
 	}, "", "  ")
 	m.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("sinks: encode manifest: %w", err)
+		return fmt.Errorf("encode manifest: %w", err)
 	}
-	out, err := createAtomic(m.path)
-	if err == nil {
-		if _, err = out.Write(append(data, '\n')); err == nil {
-			err = out.commit()
-		} else {
-			out.discard()
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("sinks: save manifest %s: %w", m.path, err)
+	if err := atomicfile.WriteFile(m.path, append(data, '\n')); err != nil {
+		return fmt.Errorf("save manifest %s: %w", m.path, err)
 	}
 	m.saved = version
 	m.lastSave = time.Now()

@@ -1,16 +1,20 @@
-package sinks_test
+package dataset_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sources"
+
 	"github.com/seed-c7c8f39b/loader/sinks"
 )
 
-func TestSafeName(t *testing.T) {
+func TestFileName(t *testing.T) {
 	tests := []struct {
 		symbol, want string
 	}{
@@ -36,18 +40,18 @@ func TestSafeName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Quote(tt.symbol), func(t *testing.T) {
-			got, err := sinks.SafeName(tt.symbol)
+			got, err := dataset.FileName(tt.symbol)
 			if err != nil || got != tt.want {
-				t.Errorf("SafeName(%q) = %q, %v, want %q", tt.symbol, got, err, tt.want)
+				t.Errorf("FileName(%q) = %q, %v, want %q", tt.symbol, got, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestSafeNameRejects(t *testing.T) {
+func TestFileNameRejects(t *testing.T) {
 	for _, symbol := range []string{"", strings.Repeat("A", 201), strings.Repeat("/", 67)} {
-		if got, err := sinks.SafeName(symbol); err == nil {
-			t.Errorf("SafeName(%.20q...) = %q, want an error", symbol, got)
+		if got, err := dataset.FileName(symbol); err == nil {
+			t.Errorf("FileName(%.20q...) = %q, want an error", symbol, got)
 		}
 	}
 }
@@ -57,20 +61,20 @@ func TestSafeNameRejects(t *testing.T) {
 // level (or, for hive, two) down, under the name Path promised.
 func TestHostileSymbolsStayInDir(t *testing.T) {
 	hostile := []string{"../escape", "..", "/abs", `..\win`, "a/../../b", "nul\x00byte", "ctl\x1b[31m", ".tmp-1", "symbol=AAPL"}
-	for _, layout := range []sinks.Layout{sinks.LayoutFiles, sinks.LayoutHive} {
+	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutHive} {
 		t.Run(string(layout), func(t *testing.T) {
 			mem := newMem(t)
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "out")
-			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: layout, Format: sinks.FormatCSV})
+			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: layout, Format: dataset.FormatCSV})
 			if err != nil {
 				t.Fatal(err)
 			}
 			rec := dailyBars(mem, "X", 2)
 			defer rec.Release()
-			depth := map[sinks.Layout]int{sinks.LayoutFiles: 1, sinks.LayoutHive: 2}[layout]
+			depth := map[dataset.Layout]int{dataset.LayoutFiles: 1, dataset.LayoutHive: 2}[layout]
 			for _, s := range hostile {
-				f, err := w.Write(s, rec, nil)
+				f, err := w.Write(context.Background(), sources.Series{Symbol: s, Record: rec})
 				if err != nil {
 					t.Fatalf("Write(%q): %v", s, err)
 				}
@@ -91,44 +95,57 @@ func TestHostileSymbolsStayInDir(t *testing.T) {
 	}
 }
 
-// FuzzSafeName checks that a safe name is a single plain path element
-// that unescapes back to the symbol, so no two symbols share one.
-func FuzzSafeName(f *testing.F) {
-	for _, s := range []string{"AAPL", "..", "../x", "a/b", "\x00", ".x", "%41"} {
+// FuzzFileName checks that a file name is a single plain path element
+// that SymbolOf turns back into the symbol, so no two symbols share one,
+// and that SymbolOf accepts only names FileName makes.
+func FuzzFileName(f *testing.F) {
+	for _, s := range []string{"AAPL", "..", "../x", "a/b", "\x00", ".x", "%41", "%3d", "EURUSD%3DX"} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, symbol string) {
-		name, err := sinks.SafeName(symbol)
+	f.Fuzz(func(t *testing.T, in string) {
+		if sym, err := dataset.SymbolOf(in); err == nil {
+			if name, err := dataset.FileName(sym); err != nil || name != in {
+				t.Fatalf("SymbolOf(%q) = %q, whose FileName is %q, %v", in, sym, name, err)
+			}
+		}
+		name, err := dataset.FileName(in)
 		if err != nil {
 			return
 		}
 		if name == "." || name == ".." || strings.HasPrefix(name, ".") {
-			t.Fatalf("SafeName(%q) = %q", symbol, name)
+			t.Fatalf("FileName(%q) = %q", in, name)
 		}
 		for i := 0; i < len(name); i++ {
 			if c := name[i]; c < 0x21 || c > 0x7e || c == '/' || c == '\\' {
-				t.Fatalf("SafeName(%q) = %q holds byte %#x", symbol, name, c)
+				t.Fatalf("FileName(%q) = %q holds byte %#x", in, name, c)
 			}
 		}
-		if back := unescape(t, name); back != symbol {
-			t.Fatalf("SafeName(%q) = %q unescapes to %q", symbol, name, back)
+		if back, err := dataset.SymbolOf(name); err != nil || back != in {
+			t.Fatalf("FileName(%q) = %q, whose SymbolOf is %q, %v", in, name, back, err)
 		}
 	})
 }
 
-func unescape(t *testing.T, name string) string {
-	var b strings.Builder
-	for i := 0; i < len(name); i++ {
-		if name[i] != '%' {
-			b.WriteByte(name[i])
-			continue
-		}
-		c, err := strconv.ParseUint(name[i+1:i+3], 16, 8)
-		if err != nil {
-			t.Fatalf("%q: bad escape at %d", name, i)
-		}
-		b.WriteByte(byte(c))
-		i += 2
+func TestSymbolOf(t *testing.T) {
+	tests := []struct {
+		name, want string
+		ok         bool
+	}{
+		{"AAPL", "AAPL", true},
+		{"EURUSD%3DX", "EURUSD=X", true},
+		{"%5EGSPC", "^GSPC", true},
+		{"BRK.B", "BRK.B", true},
+		{"%2E.%2Fetc", "../etc", true},
+		{"EURUSD%3dX", "", false}, // FileName writes upper-case hex
+		{"%41", "", false},        // 'A' is never escaped
+		{"AB%3", "", false},
+		{"A=B", "", false},
+		{"", "", false},
 	}
-	return b.String()
+	for _, tt := range tests {
+		got, err := dataset.SymbolOf(tt.name)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("SymbolOf(%q) = %q, %v; want %q, ok %v", tt.name, got, err, tt.want, tt.ok)
+		}
+	}
 }

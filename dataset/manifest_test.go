@@ -1,6 +1,7 @@
-package sinks_test
+package dataset_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/seed-c7c8f39b/loader/sinks"
 )
@@ -25,7 +29,7 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 	for i := range symbols {
 		symbols[i] = fmt.Sprintf("S%02d", i)
 	}
-	m, err := sinks.NewManifest(dir, sinks.Run{Started: started, Source: "sample"}, symbols)
+	m, err := dataset.NewManifest(dir, dataset.Run{Started: started, Source: "sample"}, symbols)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +45,7 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := sinks.LoadManifest(dir); err != nil {
+			if _, err := dataset.LoadManifest(dir); err != nil {
 				t.Errorf("load during updates: %v", err)
 				return
 			}
@@ -54,7 +58,7 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 			var err error
 			switch i % 3 {
 			case 0:
-				err = m.RecordOK(s, sinks.File{Path: s + ".parquet", Rows: 10, Bytes: 100, SHA256: "ab",
+				err = m.RecordOK(s, dataset.File{Path: s + ".parquet", Rows: 10, Bytes: 100, SHA256: "ab",
 					FirstDate: firstDay, LastDate: firstDay.AddDate(0, 0, 9)}, 1)
 			case 1:
 				err = m.RecordFailure(s, 4, errors.New("HTTP 503"))
@@ -73,11 +77,11 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := sinks.LoadManifest(dir)
+	got, err := dataset.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sinks.Totals{Symbols: n, OK: 22, Failed: 21, Skipped: 21, Rows: 220, Bytes: 2200}
+	want := dataset.Totals{Symbols: n, OK: 22, Failed: 21, Skipped: 21, Rows: 220, Bytes: 2200}
 	if tot := got.Totals(); tot != want {
 		t.Errorf("totals = %+v, want %+v", tot, want)
 	}
@@ -89,23 +93,23 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 	if e, _ := got.Entry("S00"); e.FirstDate != "2024-01-02" || e.LastDate != "2024-01-11" || e.File != "S00.parquet" {
 		t.Errorf("S00 = %+v", e)
 	}
-	if e, _ := got.Entry("S01"); e.Status != sinks.StatusFailed || e.Reason != "HTTP 503" || e.Attempts != 4 {
+	if e, _ := got.Entry("S01"); e.Status != dataset.StatusFailed || e.Reason != "HTTP 503" || e.Attempts != 4 {
 		t.Errorf("S01 = %+v", e)
 	}
 	if run := got.Run(); run.Finished == nil || !run.Finished.Equal(started.Add(time.Minute)) || run.Source != "sample" {
 		t.Errorf("run = %+v", run)
 	}
-	if files := listFiles(t, dir); len(files) != 1 || files[0] != sinks.ManifestName {
+	if files := listFiles(t, dir); len(files) != 1 || files[0] != dataset.ManifestName {
 		t.Errorf("files = %v, want only the manifest", files)
 	}
 }
 
 func TestNewManifestSavesPending(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := sinks.NewManifest(dir, sinks.Run{Started: started}, []string{"AAPL", "MSFT"}); err != nil {
+	if _, err := dataset.NewManifest(dir, dataset.Run{Started: started}, []string{"AAPL", "MSFT"}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := sinks.LoadManifest(dir)
+	m, err := dataset.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,22 +125,22 @@ func TestLoadManifestErrors(t *testing.T) {
 		is      error
 	}{
 		{"missing", "", fs.ErrNotExist},
-		{"not json", "{not json", sinks.ErrCorruptManifest},
-		{"truncated", `{"manifest_version": 1, "symbols": [`, sinks.ErrCorruptManifest},
-		{"wrong version", `{"manifest_version": 7}`, sinks.ErrCorruptManifest},
-		{"entry without symbol", `{"manifest_version": 1, "symbols": [{"status": "ok"}]}`, sinks.ErrCorruptManifest},
-		{"unknown status", `{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "done"}]}`, sinks.ErrCorruptManifest},
+		{"not json", "{not json", dataset.ErrCorruptManifest},
+		{"truncated", `{"manifest_version": 1, "symbols": [`, dataset.ErrCorruptManifest},
+		{"wrong version", `{"manifest_version": 7}`, dataset.ErrCorruptManifest},
+		{"entry without symbol", `{"manifest_version": 1, "symbols": [{"status": "ok"}]}`, dataset.ErrCorruptManifest},
+		{"unknown status", `{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "done"}]}`, dataset.ErrCorruptManifest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if tt.content != "" {
-				if err := os.WriteFile(filepath.Join(dir, sinks.ManifestName), []byte(tt.content), 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(dir, dataset.ManifestName), []byte(tt.content), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
-			_, err := sinks.LoadManifest(dir)
-			if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), filepath.Join(dir, sinks.ManifestName)) {
+			_, err := dataset.LoadManifest(dir)
+			if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), filepath.Join(dir, dataset.ManifestName)) {
 				t.Errorf("LoadManifest = %v, want %v naming the file", err, tt.is)
 			}
 		})
@@ -151,15 +155,15 @@ func TestResumable(t *testing.T) {
 	tests := []struct {
 		name string
 		// spoil changes the finished run's directory or manifest.
-		spoil func(t *testing.T, dir string, m *sinks.Manifest)
+		spoil func(t *testing.T, dir string, m *dataset.Manifest)
 		path  string // the path the new run would write
 		want  bool
 	}{
 		{"intact", nil, "AAPL.parquet", true},
-		{"missing file", func(t *testing.T, dir string, _ *sinks.Manifest) {
+		{"missing file", func(t *testing.T, dir string, _ *dataset.Manifest) {
 			os.Remove(filepath.Join(dir, "AAPL.parquet"))
 		}, "AAPL.parquet", false},
-		{"changed byte", func(t *testing.T, dir string, _ *sinks.Manifest) {
+		{"changed byte", func(t *testing.T, dir string, _ *dataset.Manifest) {
 			p := filepath.Join(dir, "AAPL.parquet")
 			data, err := os.ReadFile(p)
 			if err != nil {
@@ -168,7 +172,7 @@ func TestResumable(t *testing.T) {
 			data[len(data)/2] ^= 1
 			os.WriteFile(p, data, 0o644)
 		}, "AAPL.parquet", false},
-		{"wrong size", func(t *testing.T, dir string, _ *sinks.Manifest) {
+		{"wrong size", func(t *testing.T, dir string, _ *dataset.Manifest) {
 			f, err := os.OpenFile(filepath.Join(dir, "AAPL.parquet"), os.O_APPEND|os.O_WRONLY, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -176,12 +180,12 @@ func TestResumable(t *testing.T) {
 			f.Write([]byte{0})
 			f.Close()
 		}, "AAPL.parquet", false},
-		{"replaced by a directory", func(t *testing.T, dir string, _ *sinks.Manifest) {
+		{"replaced by a directory", func(t *testing.T, dir string, _ *dataset.Manifest) {
 			p := filepath.Join(dir, "AAPL.parquet")
 			os.Remove(p)
 			os.Mkdir(p, 0o755)
 		}, "AAPL.parquet", false},
-		{"failed later", func(t *testing.T, _ string, m *sinks.Manifest) {
+		{"failed later", func(t *testing.T, _ string, m *dataset.Manifest) {
 			m.RecordFailure("AAPL", 1, errors.New("boom"))
 			if err := m.Flush(); err != nil {
 				t.Fatal(err)
@@ -197,11 +201,11 @@ func TestResumable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := sinks.NewManifest(dir, sinks.Run{Started: started}, []string{"AAPL"})
+			m, err := dataset.NewManifest(dir, dataset.Run{Started: started}, []string{"AAPL"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := w.Write("AAPL", rec, nil)
+			f, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +218,7 @@ func TestResumable(t *testing.T) {
 			if tt.spoil != nil {
 				tt.spoil(t, dir, m)
 			}
-			prev, err := sinks.LoadManifest(dir)
+			prev, err := dataset.LoadManifest(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,20 +236,20 @@ func TestResumable(t *testing.T) {
 func TestSingleLayoutIsNotResumable(t *testing.T) {
 	mem := newMem(t)
 	dir := t.TempDir()
-	if sinks.LayoutSingle.SupportsResume() || !sinks.LayoutHive.SupportsResume() || !sinks.LayoutFiles.SupportsResume() {
+	if dataset.LayoutSingle.SupportsResume() || !dataset.LayoutHive.SupportsResume() || !dataset.LayoutFiles.SupportsResume() {
 		t.Error("SupportsResume: want only the single layout to refuse")
 	}
-	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: sinks.LayoutSingle})
+	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: dataset.LayoutSingle})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := sinks.NewManifest(dir, sinks.Run{Started: started, Layout: sinks.LayoutSingle}, []string{"AAPL"})
+	m, err := dataset.NewManifest(dir, dataset.Run{Started: started, Layout: dataset.LayoutSingle}, []string{"AAPL"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := dailyBars(mem, "AAPL", 3)
 	defer rec.Release()
-	f, err := w.Write("AAPL", rec, nil)
+	f, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,22 +268,22 @@ func TestSingleLayoutIsNotResumable(t *testing.T) {
 // its files with those of a run that was never interrupted.
 func TestResumeEndsWithSameFiles(t *testing.T) {
 	symbols := []string{"AAPL", "GOOGL", "MSFT", "BRK.B", "IBM"}
-	for _, layout := range []sinks.Layout{sinks.LayoutFiles, sinks.LayoutHive} {
+	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutHive} {
 		t.Run(string(layout), func(t *testing.T) {
 			mem := newMem(t)
 			opts := sinks.Options{Allocator: mem, Layout: layout, Metadata: map[string]string{"source": "sample"}}
-			run := sinks.Run{Started: started, Layout: layout}
+			run := dataset.Run{Started: started, Layout: layout}
 
 			// fetch writes every symbol the previous manifest cannot vouch
 			// for; an interrupted run stops after stopAfter symbols.
-			fetch := func(dir string, prev *sinks.Manifest, stopAfter int) *sinks.Manifest {
+			fetch := func(dir string, prev *dataset.Manifest, stopAfter int) *dataset.Manifest {
 				opts.Dir = dir
 				w, err := sinks.New(opts)
 				if err != nil {
 					t.Fatal(err)
 				}
 				kept := map[string]bool{}
-				var keptEntries []sinks.Entry
+				var keptEntries []dataset.Entry
 				for _, s := range symbols {
 					p, err := w.Path(s)
 					if err != nil {
@@ -290,7 +294,7 @@ func TestResumeEndsWithSameFiles(t *testing.T) {
 						keptEntries = append(keptEntries, e)
 					}
 				}
-				m, err := sinks.NewManifest(dir, run, symbols, keptEntries...)
+				m, err := dataset.NewManifest(dir, run, symbols, keptEntries...)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -307,7 +311,7 @@ func TestResumeEndsWithSameFiles(t *testing.T) {
 						continue
 					}
 					rec := dailyBars(mem, s, 10+i)
-					f, err := w.Write(s, rec, nil)
+					f, err := w.Write(context.Background(), sources.Series{Symbol: s, Record: rec})
 					rec.Release()
 					if err != nil {
 						t.Fatal(err)
@@ -333,14 +337,14 @@ func TestResumeEndsWithSameFiles(t *testing.T) {
 			resumed := t.TempDir()
 			fetch(resumed, nil, 2)
 			// Spoil one finished file: resume must rewrite it.
-			spoilt, _ := sinks.SafeName("GOOGL")
-			if layout == sinks.LayoutHive {
+			spoilt, _ := dataset.FileName("GOOGL")
+			if layout == dataset.LayoutHive {
 				spoilt = "symbol=" + spoilt + "/part-0"
 			}
 			if err := os.WriteFile(filepath.Join(resumed, spoilt+".parquet"), []byte("junk"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			prev, err := sinks.LoadManifest(resumed)
+			prev, err := dataset.LoadManifest(resumed)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -361,7 +365,7 @@ func TestResumeEndsWithSameFiles(t *testing.T) {
 }
 
 func TestNilManifestVouchesForNothing(t *testing.T) {
-	var prev *sinks.Manifest
+	var prev *dataset.Manifest
 	if _, ok := prev.Resumable("AAPL", "AAPL.parquet"); ok {
 		t.Error("a nil manifest vouches for AAPL")
 	}
@@ -375,19 +379,19 @@ func TestLoadManifestV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, sinks.ManifestName), data, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, dataset.ManifestName), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := sinks.LoadManifest(dir)
+	m, err := dataset.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := m.Run()
-	if run.Source != "alphavantage" || run.Format != sinks.FormatParquet || run.Layout != sinks.LayoutFiles ||
+	if run.Source != "alphavantage" || run.Format != dataset.FormatParquet || run.Layout != dataset.LayoutFiles ||
 		run.LoaderVersion != "v0.1.0" || run.Finished == nil {
 		t.Errorf("run = %+v", run)
 	}
-	want := sinks.Totals{Symbols: 4, OK: 2, Failed: 1, Skipped: 1, CarriedOver: 1, Rows: 200, Bytes: 14250}
+	want := dataset.Totals{Symbols: 4, OK: 2, Failed: 1, Skipped: 1, CarriedOver: 1, Rows: 200, Bytes: 14250}
 	if got := m.Totals(); got != want {
 		t.Errorf("totals = %+v, want %+v", got, want)
 	}
@@ -397,7 +401,7 @@ func TestLoadManifestV1(t *testing.T) {
 	if err := m.Finish(*run.Finished); err != nil {
 		t.Fatal(err)
 	}
-	saved, err := os.ReadFile(filepath.Join(dir, sinks.ManifestName))
+	saved, err := os.ReadFile(filepath.Join(dir, dataset.ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,12 +423,12 @@ func FuzzLoadManifest(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, sinks.ManifestName), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, dataset.ManifestName), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		m, err := sinks.LoadManifest(dir)
+		m, err := dataset.LoadManifest(dir)
 		if err != nil {
-			if !errors.Is(err, sinks.ErrCorruptManifest) {
+			if !errors.Is(err, dataset.ErrCorruptManifest) {
 				t.Fatalf("LoadManifest = %v, want ErrCorruptManifest", err)
 			}
 			return
@@ -432,7 +436,7 @@ func FuzzLoadManifest(f *testing.F) {
 		if err := m.RecordSkip("ZZZZ", "fuzz"); err != nil {
 			t.Fatal(err)
 		}
-		back, err := sinks.LoadManifest(dir)
+		back, err := dataset.LoadManifest(dir)
 		if err != nil {
 			t.Fatalf("reload: %v", err)
 		}
@@ -451,7 +455,7 @@ func TestManifestCoalescesSaves(t *testing.T) {
 	for i := range symbols {
 		symbols[i] = fmt.Sprintf("S%04d", i)
 	}
-	m, err := sinks.NewManifest(dir, sinks.Run{}, symbols)
+	m, err := dataset.NewManifest(dir, dataset.Run{}, symbols)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +468,7 @@ func TestManifestCoalescesSaves(t *testing.T) {
 	// normally lands within SaveInterval.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		loaded, err := sinks.LoadManifest(dir)
+		loaded, err := dataset.LoadManifest(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -474,6 +478,6 @@ func TestManifestCoalescesSaves(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after 30s the manifest on disk has %+v", loaded.Totals())
 		}
-		time.Sleep(sinks.SaveInterval / 5)
+		time.Sleep(dataset.SaveInterval / 5)
 	}
 }

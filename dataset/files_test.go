@@ -1,4 +1,4 @@
-package datafiles_test
+package dataset_test
 
 import (
 	"os"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seed-c7c8f39b/loader/internal/datafiles"
+	"github.com/seed-c7c8f39b/loader/dataset"
 )
 
 func TestListSkipsManifestAndTempFiles(t *testing.T) {
@@ -25,7 +25,7 @@ func TestListSkipsManifestAndTempFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := datafiles.List(dir)
+	got, err := dataset.List(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestListSkipsManifestAndTempFiles(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("List = %q, want %q", got, want)
 	}
-	if _, err := datafiles.List(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, err := dataset.List(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("List of a missing dir: err = %v, want one naming it", err)
 	}
 }
@@ -50,9 +50,12 @@ func TestPartitionSymbol(t *testing.T) {
 		{"/x/year=2024/symbol=BRK.B/p.arrow", "BRK.B", true},
 		{"out/AAPL.parquet", "", false},
 		{"out/symbol=/p.parquet", "", false},
+		{"out/symbol=EURUSD%3DX/part-0.parquet", "EURUSD=X", true}, // escaped by FileName
+		{"out/symbol=%5EGSPC/part-0.parquet", "^GSPC", true},
+		{"out/symbol=A%2/part-0.parquet", "", false},
 	}
 	for _, tt := range tests {
-		got, ok := datafiles.PartitionSymbol(tt.path)
+		got, ok := dataset.PartitionSymbol(tt.path)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("PartitionSymbol(%q) = %q, %v; want %q, %v", tt.path, got, ok, tt.want, tt.ok)
 		}

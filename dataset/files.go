@@ -1,9 +1,4 @@
-// Package datafiles knows how the files loader fetch writes are laid out in
-// an output directory — one file per symbol (OUT/AAPL.parquet), hive
-// partitions (OUT/symbol=AAPL/part-0.parquet) or a single file — and which
-// names in it are data. It depends on nothing but the standard library, so
-// that every reader of those files can share it.
-package datafiles
+package dataset
 
 import (
 	"fmt"
@@ -13,32 +8,9 @@ import (
 	"strings"
 )
 
-// hiveKey is the partition key of the hive layout.
-const hiveKey = "symbol"
-
-// Format is the kind of a data file, named by its extension.
-type Format string
-
-// The formats `loader fetch` writes.
-const (
-	Parquet Format = "parquet"
-	Arrow   Format = "arrow"
-	CSV     Format = "csv"
-)
-
-// FormatOf returns the format of path from its extension, and false for a
-// file that is not a data file.
-func FormatOf(path string) (Format, bool) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".parquet", ".pq":
-		return Parquet, true
-	case ".arrow", ".ipc", ".feather":
-		return Arrow, true
-	case ".csv":
-		return CSV, true
-	}
-	return "", false
-}
+// PartitionKey is the partition key of the hive layout: its directories
+// are named PartitionKey=NAME, NAME the symbol's [FileName].
+const PartitionKey = "symbol"
 
 // IsSkipped reports whether a name in an output directory is not data: the
 // manifest and hidden or temporary files, whose names start with '.' or '_'.
@@ -73,11 +45,13 @@ func List(dir string) ([]string, error) {
 }
 
 // PartitionSymbol returns the symbol a path names through a hive partition
-// directory (".../symbol=AAPL/part-0.parquet"), and false if it has none.
+// directory (".../symbol=EURUSD%3DX/part-0.parquet" names "EURUSD=X"), and
+// false if it has none or its name is not a [FileName].
 func PartitionSymbol(path string) (string, bool) {
 	for _, part := range strings.Split(filepath.ToSlash(filepath.Dir(path)), "/") {
-		if v, ok := strings.CutPrefix(part, hiveKey+"="); ok && v != "" {
-			return v, true
+		if v, ok := strings.CutPrefix(part, PartitionKey+"="); ok && v != "" {
+			sym, err := SymbolOf(v)
+			return sym, err == nil
 		}
 	}
 	return "", false

@@ -1,0 +1,40 @@
+// Package dataset is what a dataset on disk is made of, as every writer and
+// reader of loader sees it: the formats of its files, the layouts that
+// place them (one file per symbol, hive partitions, one file), the file
+// name a symbol becomes and back, which names in the directory are data,
+// and the manifest that records every symbol's state.
+//
+// The layouts, for the symbols AAPL and MSFT in Parquet:
+//
+//	files (default)   OUT/AAPL.parquet
+//	                  OUT/MSFT.parquet
+//	single            OUT/data.parquet
+//	hive              OUT/symbol=AAPL/part-0.parquet  (without the symbol column)
+//	                  OUT/symbol=MSFT/part-0.parquet
+//
+// # The manifest
+//
+// OUT/_manifest.json records the run and every requested symbol:
+//
+//	{
+//	  "manifest_version": 1,
+//	  "started": "2026-01-02T03:04:05Z",
+//	  "finished": "2026-01-02T03:04:09Z",
+//	  "source": "sample",
+//	  "format": "parquet",
+//	  "layout": "files",
+//	  "totals": {"symbols": 2, "ok": 1, "failed": 1, "skipped": 0, "pending": 0,
+//	             "carried_over": 0, "rows": 5217, "bytes": 109876},
+//	  "symbols": [
+//	    {"symbol": "AAPL", "status": "ok", "rows": 5217, "first_date": "2006-01-02",
+//	     "last_date": "2025-12-31", "file": "AAPL.parquet", "bytes": 109876,
+//	     "sha256": "9f2c…", "attempts": 1},
+//	    {"symbol": "XXXX", "status": "failed", "rows": 0, "attempts": 4,
+//	     "reason": "fetch XXXX: unknown symbol"}
+//	  ]
+//	}
+//
+// [NewManifest] writes it at the start with every symbol pending; changes
+// replace it atomically within [SaveInterval], so a killed run leaves a
+// whole manifest at most that far behind its files.
+package dataset
