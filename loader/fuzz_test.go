@@ -1,23 +1,23 @@
 package loader_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/loader"
 	"github.com/seed-c7c8f39b/loader/loader/loadertest"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
-// smallFiles returns a 40-row sample series as Parquet and as Arrow IPC bytes.
+// smallFiles returns a 40-row sample series as Parquet and as Arrow IPC
+// bytes, as the writer of `loader fetch` writes them.
 func smallFiles(tb testing.TB) (pq, ar []byte) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(tb, 0)
@@ -25,31 +25,16 @@ func smallFiles(tb testing.TB) (pq, ar []byte) {
 	defer full.Release()
 	rec := full.NewSlice(0, 40)
 	defer rec.Release()
-
-	var pbuf bytes.Buffer
-	pw, err := pqarrow.NewFileWriter(rec.Schema(), &pbuf, parquet.NewWriterProperties(parquet.WithAllocator(mem)),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
-	if err != nil {
-		tb.Fatal(err)
+	file := func(format dataset.Format) []byte {
+		paths := loadertest.WriteSeries(tb, sinks.Options{Dir: tb.TempDir(), Format: format, Allocator: mem},
+			sources.Series{Symbol: "AAPL", Record: rec})
+		data, err := os.ReadFile(paths[0])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return data
 	}
-	if err := pw.Write(rec); err != nil {
-		tb.Fatal(err)
-	}
-	if err := pw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	var abuf bytes.Buffer
-	aw, err := ipc.NewFileWriter(&abuf, ipc.WithSchema(rec.Schema()), ipc.WithAllocator(mem))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := aw.Write(rec); err != nil {
-		tb.Fatal(err)
-	}
-	if err := aw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return pbuf.Bytes(), abuf.Bytes()
+	return file(dataset.FormatParquet), file(dataset.FormatArrow)
 }
 
 // FuzzOpen feeds Open damaged files: it must return an error or a dataset

@@ -1,32 +1,34 @@
-// Package loadertest writes the files `loader fetch` would write, from the
-// deterministic SYNTHETIC sample series, so that tests, benchmarks and
-// examples of package loader need no fetch and no network.
+// Package loadertest writes the files `loader fetch` would write, through
+// its writer (package sinks), from the deterministic SYNTHETIC sample
+// series, so that tests, benchmarks and examples of package loader need no
+// fetch and no network.
 package loadertest
 
 import (
-	"errors"
+	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // Layout is how WriteSample lays out files.
 type Layout string
 
-// The layouts: one Parquet or Arrow IPC file per symbol, hive partitions
-// DIR/symbol=X/part-0.parquet, or one Parquet file holding every symbol.
+// The layouts, as `loader fetch` writes them: one Parquet or Arrow IPC file
+// per symbol, hive partitions DIR/symbol=X/part-0.parquet, or one Parquet
+// file, DIR/data.parquet, holding every symbol.
 const (
 	Parquet  Layout = "parquet"
 	Arrow    Layout = "arrow"
@@ -98,89 +100,64 @@ func Write(dir string, layout Layout, symbols ...string) error {
 	return write(dir, layout, memory.DefaultAllocator, symbols)
 }
 
+// write writes through the writer `loader fetch` uses, so that the files are
+// the ones the DataLoader meets in practice.
 func write(dir string, layout Layout, mem memory.Allocator, symbols []string) error {
-	var recs []arrow.RecordBatch
-	for _, sym := range symbols {
-		recs = append(recs, Record(sym, mem))
-	}
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
+	opts := sinks.Options{Dir: dir, Format: dataset.FormatParquet, Allocator: mem}
 	switch layout {
-	case Parquet, Arrow:
-		for i, sym := range symbols {
-			if err := writeFile(filepath.Join(dir, sym+"."+string(layout)), mem, recs[i]); err != nil {
-				return err
-			}
-		}
+	case Parquet:
+		opts.Layout = dataset.LayoutFiles
+	case Arrow:
+		opts.Format, opts.Layout = dataset.FormatArrow, dataset.LayoutFiles
 	case Hive:
-		for i, sym := range symbols {
-			if err := writeFile(filepath.Join(dir, "symbol="+sym, "part-0.parquet"), mem, recs[i]); err != nil {
-				return err
-			}
-		}
+		opts.Layout = dataset.LayoutHive
 	case Combined:
-		return writeFile(filepath.Join(dir, "all.parquet"), mem, recs...)
+		opts.Layout = dataset.LayoutSingle
 	default:
 		return fmt.Errorf("loadertest: unknown layout %q", layout)
 	}
-	return nil
+	var series []sources.Series
+	for _, sym := range symbols {
+		rec := Record(sym, mem)
+		defer rec.Release()
+		series = append(series, sources.Series{Symbol: sym, Record: rec})
+	}
+	_, err := writeSeries(opts, series)
+	return err
 }
 
-func writeFile(path string, mem memory.Allocator, recs ...arrow.RecordBatch) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
+// WriteSeries writes series through a [sinks.Writer] with opts, as `loader
+// fetch` would, fails tb on any error, and returns the paths of the files
+// written, each once, in the order of series.
+func WriteSeries(tb testing.TB, opts sinks.Options, series ...sources.Series) []string {
+	tb.Helper()
+	paths, err := writeSeries(opts, series)
 	if err != nil {
-		return err
+		tb.Fatal(err)
 	}
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("loadertest: write %s: %w", path, err)
-		}
-	}()
-	schema := recs[0].Schema()
-	type recordWriter interface {
-		Write(arrow.RecordBatch) error
-		Close() error
-	}
-	var w recordWriter
-	if filepath.Ext(path) == ".arrow" {
-		iw, err := ipc.NewFileWriter(f, ipc.WithSchema(schema), ipc.WithAllocator(mem))
-		if err != nil {
-			f.Close()
-			return err
-		}
-		w = closeBoth{iw, f}
-	} else {
-		// pqarrow's writer closes f itself.
-		w, err = pqarrow.NewFileWriter(schema, f, parquet.NewWriterProperties(parquet.WithAllocator(mem)),
-			pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
-		if err != nil {
-			f.Close()
-			return err
-		}
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			w.Close()
-			return err
-		}
-	}
-	return w.Close()
+	return paths
 }
 
-// closeBoth closes an IPC writer, then its file.
-type closeBoth struct {
-	*ipc.FileWriter
-	f *os.File
-}
-
-func (c closeBoth) Close() error {
-	return errors.Join(c.FileWriter.Close(), c.f.Close())
+func writeSeries(opts sinks.Options, series []sources.Series) ([]string, error) {
+	w, err := sinks.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("loadertest: %w", err)
+	}
+	var paths []string
+	for _, s := range series {
+		f, err := w.Write(context.Background(), s)
+		if err != nil {
+			w.Abort()
+			return nil, fmt.Errorf("loadertest: %w", err)
+		}
+		if p := filepath.Join(opts.Dir, filepath.FromSlash(f.Path)); !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("loadertest: %w", err)
+	}
+	return paths, nil
 }
 
 // Python returns a Python 3 interpreter that can import every module in
