@@ -2,19 +2,15 @@ package charts
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/seed-c7c8f39b/loader/dataset"
-
-	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // Series is what a chart shows of one symbol: daily closes and volumes.
@@ -46,9 +42,9 @@ func (s *Series) between(start, end time.Time) (lo, hi int) {
 }
 
 // seriesOf splits f's rows by symbol into series, keeping rows whose date
-// and close are not null. The symbol comes from the symbol column or, when a hive-partitioned file
-// lacks it, from the partition directory; a file with neither is named by
-// its base name.
+// and close are not null. The symbol comes from the symbol column or, when
+// a file lacks it (as in the hive layout), from the file (see
+// tablefile.File.Symbol).
 func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 	column := func(name string) (int, error) {
 		idx := f.Schema.FieldIndices(name)
@@ -70,10 +66,6 @@ func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 		return nil, err
 	}
 	symbolCol, symErr := column(sources.ColSymbol)
-	fallback, ok := dataset.PartitionSymbol(f.Path)
-	if !ok {
-		fallback = strings.TrimSuffix(filepath.Base(f.Path), filepath.Ext(f.Path))
-	}
 	synthetic := strings.Contains(strings.ToLower(f.Meta["source"]), "sample")
 
 	out := map[string]*Series{}
@@ -100,7 +92,7 @@ func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 			if d.IsNull(i) || cl.IsNull(i) {
 				continue
 			}
-			name := fallback
+			name := f.Symbol
 			if sym != nil && sym.IsValid(i) {
 				name = sym.Value(i)
 			}

@@ -117,8 +117,12 @@ func file(ctx context.Context, w io.Writer, path, name string, mem memory.Alloca
 	fmt.Fprintf(tw, "  symbols\t%d\n", len(spans))
 	writeSpans(tw, "    ", spans)
 	if f.Format == dataset.FormatParquet {
-		fmt.Fprintf(tw, "  row groups\t%d\n", len(f.RowGroups))
-		for i, g := range f.RowGroups {
+		groups, err := f.RowGroups()
+		if err != nil {
+			return nil, fmt.Errorf("inspect: %w", err)
+		}
+		fmt.Fprintf(tw, "  row groups\t%d\n", len(groups))
+		for i, g := range groups {
 			fmt.Fprintf(tw, "    #%d\t%d rows\t%s\t%s compressed, %s uncompressed\n", i, g.Rows,
 				strings.Join(g.Compression, ","), bytes(g.CompressedBytes), bytes(g.UncompressedBytes))
 		}
@@ -208,9 +212,8 @@ func writeSpans(w io.Writer, indent string, spans map[string]*span) {
 	}
 }
 
-// symbolSpans counts f's rows and date range per symbol. The symbol comes
-// from the symbol column, else the hive partition directory, else the file
-// name.
+// symbolSpans counts f's rows and date range per symbol: the symbol
+// column's, else the file's (see tablefile.File.Symbol).
 func symbolSpans(f *tablefile.File) (map[string]*span, error) {
 	symbolCol, dateCol := -1, -1
 	if idx := f.Schema.FieldIndices(sources.ColSymbol); len(idx) > 0 {
@@ -218,10 +221,6 @@ func symbolSpans(f *tablefile.File) (map[string]*span, error) {
 	}
 	if idx := f.Schema.FieldIndices(sources.ColDate); len(idx) > 0 {
 		dateCol = idx[0]
-	}
-	fallback, ok := dataset.PartitionSymbol(f.Path)
-	if !ok {
-		fallback = strings.TrimSuffix(filepath.Base(f.Path), filepath.Ext(f.Path))
 	}
 	spans := map[string]*span{}
 	for _, rec := range f.Records {
@@ -240,7 +239,7 @@ func symbolSpans(f *tablefile.File) (map[string]*span, error) {
 			}
 		}
 		for i := range int(rec.NumRows()) {
-			name := fallback
+			name := f.Symbol
 			if sym != nil && sym.IsValid(i) {
 				name = sym.Value(i)
 			}

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,6 +18,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/sourcegraph/conc/pool"
+
+	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // LogReturn names the built-in column ln(close[t] / close[t-1]). A file
@@ -142,6 +146,7 @@ func Open(path string, cfg DatasetConfig) (*Dataset, error) {
 	slices.Sort(names)
 	names = slices.Compact(names)
 	acc := newAccumulator(names)
+	columns := acc.columns()
 	// Files are decoded in parallel, each into its own accumulator, and
 	// merged in file order so that the result does not depend on timing.
 	parts := make([]*accumulator, len(files))
@@ -155,11 +160,16 @@ func Open(path string, cfg DatasetConfig) (*Dataset, error) {
 				return fmt.Errorf("loader: %w", err)
 			}
 			digests[i], sizes[i] = sha256.Sum256(data), len(data)
+			file, err := tablefile.Decode(context.Background(), f, data, cfg.Allocator, columns...)
+			if err != nil {
+				return fmt.Errorf("loader: %w", err)
+			}
+			defer file.Release()
 			part := newAccumulator(names)
-			if err := eachRecord(f, data, part.wants, cfg.Allocator, func(rec arrow.RecordBatch) error {
-				return part.add(rec, hiveSymbol(f))
-			}); err != nil {
-				return fmt.Errorf("loader: read %s: %w", f, err)
+			for _, rec := range file.Records {
+				if err := part.add(rec, file.Symbol); err != nil {
+					return fmt.Errorf("loader: read %s: %w", f, err)
+				}
 			}
 			parts[i] = part
 			return nil
@@ -230,9 +240,9 @@ type raw struct {
 	derive int8
 }
 
-// wants reports whether add reads the column name.
-func (a *accumulator) wants(name string) bool {
-	return name == colDate || name == colSymbol || name == colClose || slices.Contains(a.names, name)
+// columns returns the columns add reads.
+func (a *accumulator) columns() []string {
+	return append([]string{sources.ColSymbol, sources.ColDate, sources.ColClose}, a.names...)
 }
 
 func newAccumulator(names []string) *accumulator {
@@ -247,9 +257,9 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 		}
 		return -1
 	}
-	dateIdx := index(colDate)
+	dateIdx := index(sources.ColDate)
 	if dateIdx < 0 {
-		return fmt.Errorf("%w %q: missing", ErrColumn, colDate)
+		return fmt.Errorf("%w %q: missing", ErrColumn, sources.ColDate)
 	}
 	dates, err := dateValues(nil, rec.Column(dateIdx))
 	if err != nil {
@@ -272,16 +282,16 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 	}
 	var closes []float64
 	if derive == 2 {
-		idx := index(colClose)
+		idx := index(sources.ColClose)
 		if idx < 0 {
-			return fmt.Errorf("%w %q: missing, and %s is computed from it", ErrColumn, colClose, LogReturn)
+			return fmt.Errorf("%w %q: missing, and %s is computed from it", ErrColumn, sources.ColClose, LogReturn)
 		}
-		if closes, err = floatValues(nil, rec.Column(idx), colClose); err != nil {
+		if closes, err = floatValues(nil, rec.Column(idx), sources.ColClose); err != nil {
 			return err
 		}
 	}
 
-	symIdx := index(colSymbol)
+	symIdx := index(sources.ColSymbol)
 	var symCol arrow.Array
 	if symIdx >= 0 {
 		symCol = rec.Column(symIdx)

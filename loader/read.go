@@ -1,31 +1,16 @@
 package loader
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-)
-
-// Column names the reader gives a meaning to.
-const (
-	colSymbol = "symbol"
-	colDate   = "date"
-	colClose  = "close"
 )
 
 // findFiles returns the data files under path, sorted: path itself if it is
@@ -37,6 +22,9 @@ func findFiles(path string) ([]string, error) {
 		return nil, fmt.Errorf("loader: %w", err)
 	}
 	if !info.IsDir() {
+		if format, ok := dataset.FormatOf(path); !ok || format == dataset.FormatCSV {
+			return nil, fmt.Errorf("loader: %s: not a .parquet or .arrow file", path)
+		}
 		return []string{path}, nil
 	}
 	all, err := dataset.List(path)
@@ -53,94 +41,6 @@ func findFiles(path string) ([]string, error) {
 		return nil, fmt.Errorf("loader: %s: no .parquet or .arrow files", path)
 	}
 	return files, nil
-}
-
-// eachRecord calls fn with every record batch of the file whose bytes are
-// data. The batch is only valid during the call. Of a Parquet file only the
-// columns for which want is true are decoded; an Arrow IPC file is mapped
-// whole, as its columns cost nothing to skip.
-//
-// Arrow's decoders panic on some damaged files (slice bounds read from the
-// file); that is turned into an error, so that one bad file fails Open
-// instead of the training process.
-func eachRecord(path string, data []byte, want func(column string) bool, mem memory.Allocator, fn func(arrow.RecordBatch) error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("damaged file: %v", r)
-		}
-	}()
-	r := bytes.NewReader(data)
-	if format, _ := dataset.FormatOf(path); format == dataset.FormatParquet {
-		pf, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
-		if err != nil {
-			return err
-		}
-		var cols, groups []int
-		for _, field := range fr.Manifest.Fields {
-			if field.IsLeaf() && want(field.Field.Name) {
-				cols = append(cols, field.ColIndex)
-			}
-		}
-		for i := range pf.NumRowGroups() {
-			groups = append(groups, i)
-		}
-		tbl, err := fr.ReadRowGroups(context.Background(), cols, groups)
-		if err != nil {
-			return err
-		}
-		defer tbl.Release()
-		tr := array.NewTableReader(tbl, 0)
-		defer tr.Release()
-		for tr.Next() {
-			if err := fn(tr.RecordBatch()); err != nil {
-				return err
-			}
-		}
-		return tr.Err()
-	}
-	if fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem)); err == nil {
-		defer fr.Close()
-		for i := range fr.NumRecords() {
-			rec, err := fr.RecordBatch(i)
-			if err != nil {
-				return err
-			}
-			if err := fn(rec); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// Not the IPC file format: try the stream format.
-	sr, err := ipc.NewReader(bytes.NewReader(data), ipc.WithAllocator(mem))
-	if err != nil {
-		return err
-	}
-	defer sr.Release()
-	for sr.Next() {
-		if err := fn(sr.RecordBatch()); err != nil {
-			return err
-		}
-	}
-	return sr.Err()
-}
-
-// hiveSymbol returns X for a file under a "symbol=X" directory, else the
-// file's base name without extension.
-func hiveSymbol(path string) string {
-	if sym, ok := dataset.PartitionSymbol(path); ok {
-		return sym
-	}
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	if sym, err := dataset.SymbolOf(base); err == nil {
-		return sym
-	}
-	return base
 }
 
 // ErrColumn is wrapped by the errors of Open for a file that lacks a
@@ -183,7 +83,7 @@ func floatValues(dst []float64, col arrow.Array, name string) ([]float64, error)
 // dateValues appends the days since 1970-01-01 of a date column to dst.
 func dateValues(dst []int32, col arrow.Array) ([]int32, error) {
 	if col.NullN() > 0 {
-		return dst, fmt.Errorf("%w %q: %d null dates", ErrColumn, colDate, col.NullN())
+		return dst, fmt.Errorf("%w %q: %d null dates", ErrColumn, sources.ColDate, col.NullN())
 	}
 	switch a := col.(type) {
 	case *array.Date32:
@@ -200,7 +100,7 @@ func dateValues(dst []int32, col arrow.Array) ([]int32, error) {
 			dst = append(dst, int32(v.ToTime(unit).Unix()/86_400))
 		}
 	default:
-		return dst, fmt.Errorf("%w %q: type %s is not a date", ErrColumn, colDate, col.DataType())
+		return dst, fmt.Errorf("%w %q: type %s is not a date", ErrColumn, sources.ColDate, col.DataType())
 	}
 	return dst, nil
 }

@@ -1,23 +1,27 @@
-// Package tablefile reads back the files `loader fetch` writes — Parquet,
-// Arrow IPC (file or stream format) and CSV — into Arrow tables, whole.
-// Package datafiles finds them in an output directory.
+// Package tablefile is the one reader of the files a dataset holds —
+// Parquet, Arrow IPC (file or stream format) and CSV, as `loader fetch`
+// writes them — into Arrow records. The DataLoader, `loader inspect` and the
+// chart renderer all read through it, so they agree on what a file holds and
+// which symbol its rows belong to; package dataset says where the files are.
 //
-// It serves the tools that look at written data (`loader inspect`, the chart
-// renderer); it reads whole files into memory, which suits daily series of a
-// few thousand rows per symbol.
+// A file is read whole into memory, which suits daily series of a few
+// thousand rows per symbol. Naming columns reads only those: the other
+// columns of a Parquet file are never decoded.
 package tablefile
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
-
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -25,7 +29,9 @@ import (
 	arrowcsv "github.com/apache/arrow-go/v18/arrow/csv"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -33,6 +39,12 @@ import (
 type File struct {
 	Path   string
 	Format dataset.Format
+	// Symbol is the symbol of the rows that have no symbol column, as in
+	// the hive layout: the partition's ("symbol=EURUSD%3DX" gives
+	// "EURUSD=X"), else the one whose [dataset.FileName] is the file's base
+	// name, else that base name as it is.
+	Symbol string
+	// Schema has the columns read, in file order.
 	Schema *arrow.Schema
 	// Records hold every row, in file order. Their columns are chunked
 	// alike, so row i of a record is row i of each of its columns. Release
@@ -41,8 +53,8 @@ type File struct {
 	// Meta is the file's key-value metadata: Parquet's footer key-values,
 	// or the Arrow IPC schema's metadata; empty for CSV.
 	Meta map[string]string
-	// RowGroups describes a Parquet file's row groups; nil otherwise.
-	RowGroups []RowGroup
+
+	parquet *metadata.FileMetaData // nil for the other formats
 }
 
 // RowGroup summarises one Parquet row group.
@@ -52,6 +64,32 @@ type RowGroup struct {
 	Compression []string
 	// CompressedBytes and UncompressedBytes add up its column chunks.
 	CompressedBytes, UncompressedBytes int64
+}
+
+// RowGroups describes the row groups of a Parquet file, with every column
+// whether read or not; it returns nil for the other formats.
+func (f *File) RowGroups() ([]RowGroup, error) {
+	if f.parquet == nil {
+		return nil, nil
+	}
+	var out []RowGroup
+	for i := range f.parquet.NumRowGroups() {
+		rg := f.parquet.RowGroup(i)
+		g := RowGroup{Rows: rg.NumRows()}
+		for c := range rg.NumColumns() {
+			col, err := rg.ColumnChunk(c)
+			if err != nil {
+				return nil, fmt.Errorf("%s: row group %d column %d: %w", f.Path, i, c, err)
+			}
+			if codec := col.Compression().String(); !slices.Contains(g.Compression, codec) {
+				g.Compression = append(g.Compression, codec)
+			}
+			g.CompressedBytes += col.TotalCompressedSize()
+			g.UncompressedBytes += col.TotalUncompressedSize()
+		}
+		out = append(out, g)
+	}
+	return out, nil
 }
 
 // Release frees the records.
@@ -66,75 +104,128 @@ func (f *File) NumRows() int64 {
 	return n
 }
 
-// Read reads the data file at path with mem. Its errors name path. The
-// caller owns the returned File and must Release it.
-func Read(ctx context.Context, path string, mem memory.Allocator) (*File, error) {
-	format, ok := dataset.FormatOf(path)
-	if !ok {
-		return nil, fmt.Errorf("read %s: not a .parquet, .arrow or .csv file", path)
-	}
+// Read reads the data file at path into memory from mem (nil means
+// memory.DefaultAllocator); see [Decode] for columns. Its errors name path. The caller owns the returned File and must Release it.
+func Read(ctx context.Context, path string, mem memory.Allocator, columns ...string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
+	return decode(ctx, path, f, mem, columns)
+}
 
-	var out *File
+// Decode reads the data file whose bytes are data; path gives its format by
+// its extension, its symbol, and the name its errors use. The records may
+// share memory with data, which must not change while they live.
+//
+// Without columns every column is read. With columns only the named ones
+// the file has are read, in file order; a missing one is no error. The
+// caller owns the returned File and must Release it.
+//
+// Arrow's decoders panic on some damaged files (slice bounds read from the
+// file); Decode turns that into an error, so that one bad file fails its
+// reader instead of the process.
+func Decode(ctx context.Context, path string, data []byte, mem memory.Allocator, columns ...string) (*File, error) {
+	return decode(ctx, path, bytes.NewReader(data), mem, columns)
+}
+
+// source is what the decoders read from: a file or the bytes of one.
+type source interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+}
+
+func decode(ctx context.Context, path string, r source, mem memory.Allocator, columns []string) (out *File, err error) {
+	format, ok := dataset.FormatOf(path)
+	if !ok {
+		return nil, fmt.Errorf("read %s: not a .parquet, .arrow or .csv file", path)
+	}
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("read %s: damaged file: %v", path, p)
+		}
+	}()
+	want := func(string) bool { return true }
+	if len(columns) > 0 {
+		want = func(name string) bool { return slices.Contains(columns, name) }
+	}
 	switch format {
 	case dataset.FormatParquet:
-		out, err = readParquet(ctx, f, mem)
+		out, err = readParquet(ctx, r, mem, want)
 	case dataset.FormatArrow:
-		out, err = readArrow(f, mem)
+		out, err = readArrow(r, mem)
 	case dataset.FormatCSV:
-		out, err = readCSV(f, mem)
+		out, err = readCSV(r, mem)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	out.Path, out.Format = path, format
+	if format != dataset.FormatParquet {
+		out.project(want)
+	}
+	for _, rec := range out.Records {
+		for i, col := range rec.Columns() {
+			if err := check(col); err != nil {
+				out.Release()
+				return nil, fmt.Errorf("read %s: damaged file: column %q: %w", path, rec.ColumnName(i), err)
+			}
+		}
+	}
+	out.Path, out.Format, out.Symbol = path, format, symbolOf(path)
 	return out, nil
 }
 
-func readParquet(ctx context.Context, f *os.File, mem memory.Allocator) (*File, error) {
-	pr, err := file.NewParquetReader(f)
+// symbolOf returns the symbol of the rows of the file at path that have no
+// symbol column: see File.Symbol.
+func symbolOf(path string) string {
+	if sym, ok := dataset.PartitionSymbol(path); ok {
+		return sym
+	}
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	if sym, err := dataset.SymbolOf(base); err == nil {
+		return sym
+	}
+	return base
+}
+
+func readParquet(ctx context.Context, r source, mem memory.Allocator, want func(string) bool) (*File, error) {
+	pr, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		return nil, err
 	}
 	defer pr.Close()
 	md := pr.MetaData()
-	out := &File{Meta: map[string]string{}}
-	kv := md.KeyValueMetadata()
-	for i, k := range kv.Keys() {
-		out.Meta[k] = kv.Values()[i]
+	out := &File{Meta: map[string]string{}, parquet: md}
+	for _, kv := range md.KeyValueMetadata() {
+		out.Meta[kv.GetKey()] = kv.GetValue()
 	}
-	for i := range md.NumRowGroups() {
-		rg := md.RowGroup(i)
-		g := RowGroup{Rows: rg.NumRows()}
-		for c := range rg.NumColumns() {
-			col, err := rg.ColumnChunk(c)
-			if err != nil {
-				return nil, fmt.Errorf("row group %d column %d: %w", i, c, err)
-			}
-			if codec := col.Compression().String(); !slices.Contains(g.Compression, codec) {
-				g.Compression = append(g.Compression, codec)
-			}
-			g.CompressedBytes += col.TotalCompressedSize()
-			g.UncompressedBytes += col.TotalUncompressedSize()
-		}
-		out.RowGroups = append(out.RowGroups, g)
+	groups := make([]int, md.NumRowGroups())
+	for i := range groups {
+		groups[i] = i
 	}
 	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{}, mem)
 	if err != nil {
 		return nil, err
 	}
-	tbl, err := fr.ReadTable(ctx)
+	var cols []int
+	for _, field := range fr.Manifest.Fields {
+		if want(field.Field.Name) {
+			cols = appendLeaves(cols, field)
+		}
+	}
+	tbl, err := fr.ReadRowGroups(ctx, cols, groups)
 	if err != nil {
 		return nil, err
 	}
 	defer tbl.Release()
 	// Parquet columns may be chunked differently; the table reader slices
 	// them into records whose columns line up.
-	tr := array.NewTableReader(tbl, -1)
+	tr := array.NewTableReader(tbl, 0)
 	defer tr.Release()
 	for tr.Next() {
 		rec := tr.RecordBatch()
@@ -149,10 +240,21 @@ func readParquet(ctx context.Context, f *os.File, mem memory.Allocator) (*File, 
 	return out, nil
 }
 
+// appendLeaves appends the Parquet column indices that make up field.
+func appendLeaves(cols []int, field pqarrow.SchemaField) []int {
+	if field.IsLeaf() {
+		return append(cols, field.ColIndex)
+	}
+	for _, child := range field.Children {
+		cols = appendLeaves(cols, child)
+	}
+	return cols
+}
+
 // readArrow reads the IPC file format and, failing that, the stream format,
 // since both are commonly saved as .arrow.
-func readArrow(f *os.File, mem memory.Allocator) (*File, error) {
-	if fr, err := ipc.NewFileReader(f, ipc.WithAllocator(mem)); err == nil {
+func readArrow(r source, mem memory.Allocator) (*File, error) {
+	if fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem)); err == nil {
 		defer fr.Close()
 		recs := make([]arrow.RecordBatch, 0, fr.NumRecords())
 		defer func() { releaseAll(recs) }()
@@ -166,10 +268,10 @@ func readArrow(f *os.File, mem memory.Allocator) (*File, error) {
 		}
 		return recordsFile(fr.Schema(), &recs), nil
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	sr, err := ipc.NewReader(f, ipc.WithAllocator(mem))
+	sr, err := ipc.NewReader(r, ipc.WithAllocator(mem))
 	if err != nil {
 		return nil, fmt.Errorf("neither an Arrow IPC file nor stream: %w", err)
 	}
@@ -200,6 +302,56 @@ func recordsFile(schema *arrow.Schema, recs *[]arrow.RecordBatch) *File {
 	return f
 }
 
+// project drops the columns want does not select from f's schema and
+// records, for the formats whose decoders read every column anyway.
+func (f *File) project(want func(string) bool) {
+	var keep []int
+	var fields []arrow.Field
+	for i, field := range f.Schema.Fields() {
+		if want(field.Name) {
+			keep = append(keep, i)
+			fields = append(fields, field)
+		}
+	}
+	if len(keep) == f.Schema.NumFields() {
+		return
+	}
+	md := f.Schema.Metadata()
+	f.Schema = arrow.NewSchema(fields, &md)
+	for i, rec := range f.Records {
+		cols := make([]arrow.Array, len(keep))
+		for j, k := range keep {
+			cols[j] = rec.Column(k)
+		}
+		f.Records[i] = array.NewRecordBatch(f.Schema, cols, rec.NumRows())
+		rec.Release()
+	}
+}
+
+// check fails for an array whose buffers do not fit its length, on which
+// Arrow's accessors would index out of range: a damaged file can decode
+// into one, and its readers should not have to guard every access.
+func check(arr arrow.Array) error {
+	d := arr.Data()
+	if bufs := d.Buffers(); len(bufs) > 0 && bufs[0] != nil && bufs[0].Len()*8 < d.Offset()+d.Len() {
+		return fmt.Errorf("validity bitmap of %d bytes for %d rows", bufs[0].Len(), d.Offset()+d.Len())
+	}
+	if v, ok := arr.(interface{ ValidateFull() error }); ok {
+		if err := v.ValidateFull(); err != nil {
+			return err
+		}
+	}
+	for _, cd := range d.Children() {
+		child := array.MakeFromData(cd)
+		err := check(child)
+		child.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func releaseAll(recs []arrow.RecordBatch) {
 	for _, r := range recs {
 		r.Release()
@@ -209,8 +361,8 @@ func releaseAll(recs []arrow.RecordBatch) {
 // readCSV reads a CSV file with a header. The daily columns get their
 // schema types; any other column (a transform's output) is read as float64,
 // with empty fields as nulls.
-func readCSV(f *os.File, mem memory.Allocator) (*File, error) {
-	header, err := csv.NewReader(f).Read()
+func readCSV(r source, mem memory.Allocator) (*File, error) {
+	header, err := csv.NewReader(r).Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("empty CSV file: no header")
 	}
@@ -226,20 +378,20 @@ func readCSV(f *os.File, mem memory.Allocator) (*File, error) {
 		}
 	}
 	schema := arrow.NewSchema(fields, nil)
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	r := arrowcsv.NewReader(f, schema, arrowcsv.WithHeader(true), arrowcsv.WithAllocator(mem),
+	cr := arrowcsv.NewReader(r, schema, arrowcsv.WithHeader(true), arrowcsv.WithAllocator(mem),
 		arrowcsv.WithChunk(4096), arrowcsv.WithNullReader(true, ""))
-	defer r.Release()
+	defer cr.Release()
 	var recs []arrow.RecordBatch
 	defer func() { releaseAll(recs) }()
-	for r.Next() {
-		rec := r.RecordBatch()
+	for cr.Next() {
+		rec := cr.RecordBatch()
 		rec.Retain()
 		recs = append(recs, rec)
 	}
-	if err := r.Err(); err != nil {
+	if err := cr.Err(); err != nil {
 		return nil, err
 	}
 	return recordsFile(schema, &recs), nil

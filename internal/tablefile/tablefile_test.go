@@ -2,11 +2,18 @@ package tablefile_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/loader/loadertest"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -16,33 +23,44 @@ import (
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 )
 
-func TestWriteReadRoundTrip(t *testing.T) {
-	meta := map[string]string{"source": "sample (synthetic data)"}
+var sampleMeta = map[string]string{"source": "sample (synthetic data)"}
+
+// writeBars writes symbol's adjusted sample series as `loader fetch` would
+// and returns the file's path and the record, which the caller releases.
+func writeBars(t *testing.T, symbol string, format dataset.Format, layout dataset.Layout, mem memory.Allocator) (string, arrow.RecordBatch) {
+	t.Helper()
+	rec := sample.Bars(symbol, true, mem)
+	paths := loadertest.WriteSeries(t, sinks.Options{Dir: t.TempDir(), Format: format, Layout: layout, Metadata: sampleMeta, Allocator: mem},
+		sources.Series{Symbol: symbol, Record: rec})
+	return paths[0], rec
+}
+
+func TestReadWhatTheWriterWrites(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
-		name     string
-		file     string
+		format   dataset.Format
 		wantMeta bool
 		wantRG   int
 	}{
-		{"parquet", "AAPL.parquet", true, 1},
-		{"arrow", "AAPL.arrow", true, 0},
-		{"csv", "AAPL.csv", false, 0},
+		{dataset.FormatParquet, true, 1},
+		{dataset.FormatArrow, true, 0},
+		{dataset.FormatCSV, false, 0},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(string(tt.format), func(t *testing.T) {
+			t.Parallel()
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			rec := sample.Bars("AAPL", true, mem)
+			path, rec := writeBars(t, "AAPL", tt.format, dataset.LayoutFiles, mem)
 			defer rec.Release()
-			path := filepath.Join(t.TempDir(), tt.file)
-			if err := tablefile.Write(path, rec, meta); err != nil {
-				t.Fatal(err)
-			}
 			f, err := tablefile.Read(context.Background(), path, mem)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer f.Release()
+			if f.Format != tt.format || f.Symbol != "AAPL" || f.Path != path {
+				t.Errorf("format, symbol, path = %s, %q, %s; want %s, AAPL, %s", f.Format, f.Symbol, f.Path, tt.format, path)
+			}
 			if f.NumRows() != rec.NumRows() {
 				t.Errorf("rows = %d, want %d", f.NumRows(), rec.NumRows())
 			}
@@ -52,21 +70,120 @@ func TestWriteReadRoundTrip(t *testing.T) {
 					t.Errorf("field %d = %s %s, want %s %s", i, got.Name, got.Type, field.Name, field.Type)
 				}
 			}
-			if got, want := f.Records[0].Column(5).(*array.Float64).Value(100),
-				rec.Column(5).(*array.Float64).Value(100); got != want {
+			closeAt := func(r arrow.RecordBatch) float64 {
+				return r.Column(r.Schema().FieldIndices(sources.ColClose)[0]).(*array.Float64).Value(100)
+			}
+			if got, want := closeAt(f.Records[0]), closeAt(rec); got != want {
 				t.Errorf("close[100] = %v, want %v", got, want)
 			}
 			if got := f.Meta["source"] != ""; got != tt.wantMeta {
 				t.Errorf("metadata source present = %v, want %v (meta %v)", got, tt.wantMeta, f.Meta)
 			}
-			if len(f.RowGroups) != tt.wantRG {
-				t.Errorf("row groups = %d, want %d", len(f.RowGroups), tt.wantRG)
+			groups, err := f.RowGroups()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(groups) != tt.wantRG {
+				t.Errorf("row groups = %d, want %d", len(groups), tt.wantRG)
 			}
 		})
 	}
 }
 
+// TestColumns checks that naming columns reads those the file has, in file
+// order, and the same rows, in every format.
+func TestColumns(t *testing.T) {
+	t.Parallel()
+	for _, format := range []dataset.Format{dataset.FormatParquet, dataset.FormatArrow, dataset.FormatCSV} {
+		t.Run(string(format), func(t *testing.T) {
+			t.Parallel()
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			path, rec := writeBars(t, "MSFT", format, dataset.LayoutFiles, mem)
+			defer rec.Release()
+			f, err := tablefile.Read(context.Background(), path, mem, sources.ColClose, "no_such_column", sources.ColDate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Release()
+			var names []string
+			for _, field := range f.Schema.Fields() {
+				names = append(names, field.Name)
+			}
+			if want := []string{sources.ColDate, sources.ColClose}; !slices.Equal(names, want) {
+				t.Fatalf("columns %q, want %q", names, want)
+			}
+			if f.NumRows() != rec.NumRows() {
+				t.Errorf("rows = %d, want %d", f.NumRows(), rec.NumRows())
+			}
+			for _, r := range f.Records {
+				if r.NumCols() != 2 || !r.Schema().Equal(f.Schema) {
+					t.Errorf("record schema %s, want %s", r.Schema(), f.Schema)
+				}
+			}
+		})
+	}
+}
+
+// TestDecodeIsRead checks that decoding a file's bytes gives what reading
+// the file gives.
+func TestDecodeIsRead(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	path, rec := writeBars(t, "IBM", dataset.FormatParquet, dataset.LayoutHive, mem)
+	rec.Release()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := tablefile.Read(context.Background(), path, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer read.Release()
+	decoded, err := tablefile.Decode(context.Background(), path, data, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer decoded.Release()
+	if !decoded.Schema.Equal(read.Schema) || decoded.Symbol != "IBM" || decoded.NumRows() != read.NumRows() {
+		t.Fatalf("decoded %s, %q, %d rows; read %s, %q, %d rows",
+			decoded.Schema, decoded.Symbol, decoded.NumRows(), read.Schema, read.Symbol, read.NumRows())
+	}
+	for i := range read.Records {
+		if !array.RecordEqual(decoded.Records[i], read.Records[i]) {
+			t.Errorf("record %d differs", i)
+		}
+	}
+}
+
+// TestSymbolOfEscapedNames checks that the files of symbols that are not
+// file names, in the layouts that name files after symbols, give the
+// symbol back, not its escaped name.
+func TestSymbolOfEscapedNames(t *testing.T) {
+	t.Parallel()
+	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutHive} {
+		for _, symbol := range []string{"EURUSD=X", "^GSPC", "BRK.B"} {
+			t.Run(string(layout)+"/"+symbol, func(t *testing.T) {
+				t.Parallel()
+				path, rec := writeBars(t, symbol, dataset.FormatParquet, layout, memory.NewGoAllocator())
+				rec.Release()
+				f, err := tablefile.Read(context.Background(), path, memory.NewGoAllocator())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Release()
+				if f.Symbol != symbol {
+					t.Errorf("%s: Symbol = %q, want %q", path, f.Symbol, symbol)
+				}
+			})
+		}
+	}
+}
+
 func TestReadErrorsNameThePath(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	corrupt := filepath.Join(dir, "BAD.parquet")
 	if err := os.WriteFile(corrupt, []byte("not parquet at all"), 0o644); err != nil {
@@ -80,15 +197,19 @@ func TestReadErrorsNameThePath(t *testing.T) {
 	if err := os.WriteFile(badCSV, []byte("symbol,date,close\nX,notadate,1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct{ name, path string }{
-		{"missing", filepath.Join(dir, "MISSING.parquet")},
-		{"corrupt parquet", corrupt},
-		{"corrupt arrow", badArrow},
-		{"bad csv value", badCSV},
-		{"not a data file", filepath.Join(dir, "notes.txt")},
+	tests := []struct {
+		name, path string
+		is         error
+	}{
+		{"missing", filepath.Join(dir, "MISSING.parquet"), fs.ErrNotExist},
+		{"corrupt parquet", corrupt, nil},
+		{"corrupt arrow", badArrow, nil},
+		{"bad csv value", badCSV, nil},
+		{"not a data file", filepath.Join(dir, "notes.txt"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			f, err := tablefile.Read(context.Background(), tt.path, mem)
@@ -99,6 +220,9 @@ func TestReadErrorsNameThePath(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.path) {
 				t.Errorf("error %q does not name %s", err, tt.path)
 			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %q is not %v", err, tt.is)
+			}
 		})
 	}
 }
@@ -108,15 +232,10 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte("symbol,date,close,sma_20\nAAPL,2024-01-02,1.5,\n"))
 	f.Add([]byte(""))
 	f.Add([]byte("a,b\n1\n"))
-	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(dir, "fuzz.csv")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		file, err := tablefile.Read(context.Background(), path, mem)
+		file, err := tablefile.Decode(context.Background(), "fuzz.csv", data, mem)
 		if err != nil {
 			return
 		}
