@@ -24,7 +24,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/seed-c7c8f39b/loader/charts"
-	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/loader/loadertest"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 func TestMain(m *testing.M) {
@@ -33,24 +36,33 @@ func TestMain(m *testing.M) {
 
 var sampleMeta = map[string]string{"source": "sample (synthetic data)"}
 
-// writeSamples writes one sample file per symbol into dir as name(symbol).
-func writeSamples(t *testing.T, dir string, name func(string) string, symbols ...string) {
+// write writes recs (released here) into dir through the writer `loader
+// fetch` uses, in format and layout, and returns the paths written.
+func write(t *testing.T, dir string, format dataset.Format, layout dataset.Layout, recs ...arrow.RecordBatch) []string {
 	t.Helper()
-	for _, sym := range symbols {
-		rec := sample.Bars(sym, false, memory.NewGoAllocator())
-		path := filepath.Join(dir, name(sym))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		err := tablefile.Write(path, rec, sampleMeta)
-		rec.Release()
-		if err != nil {
-			t.Fatal(err)
-		}
+	var series []sources.Series
+	for _, rec := range recs {
+		defer rec.Release()
+		sym := rec.Column(0).(*array.String).Value(0)
+		series = append(series, sources.Series{Symbol: sym, Record: rec})
 	}
+	return loadertest.WriteSeries(t, sinks.Options{Dir: dir, Format: format, Layout: layout, Metadata: sampleMeta}, series...)
 }
 
-func parquetName(sym string) string { return sym + ".parquet" }
+// bars returns symbol's sample series; the caller releases it.
+func bars(symbol string) arrow.RecordBatch {
+	return sample.Bars(symbol, false, memory.NewGoAllocator())
+}
+
+// writeSamples writes one sample file per symbol into dir in format.
+func writeSamples(t *testing.T, dir string, format dataset.Format, symbols ...string) {
+	t.Helper()
+	var recs []arrow.RecordBatch
+	for _, sym := range symbols {
+		recs = append(recs, bars(sym))
+	}
+	write(t, dir, format, dataset.LayoutFiles, recs...)
+}
 
 func baseNames(paths []string) []string {
 	out := make([]string, len(paths))
@@ -62,7 +74,7 @@ func baseNames(paths []string) []string {
 
 func TestRenderDirSequentialAndParallelAgree(t *testing.T) {
 	in := t.TempDir()
-	writeSamples(t, in, parquetName, "AAPL", "MSFT", "IBM")
+	writeSamples(t, in, dataset.FormatParquet, "AAPL", "MSFT", "IBM")
 	var sets [][]string
 	for _, runner := range []charts.Runner{charts.Sequential{}, charts.Parallel{Workers: 3}} {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -138,7 +150,7 @@ func inkStats(img image.Image) (colours, ink int) {
 
 func TestRenderDirSVGIsXML(t *testing.T) {
 	in, out := t.TempDir(), t.TempDir()
-	writeSamples(t, in, parquetName, "AAPL")
+	writeSamples(t, in, dataset.FormatParquet, "AAPL")
 	paths, err := charts.RenderDir(context.Background(), in, out, charts.Options{Style: charts.Style{Format: charts.SVG}})
 	if err != nil {
 		t.Fatal(err)
@@ -174,54 +186,19 @@ func TestRenderDirSVGIsXML(t *testing.T) {
 	}
 }
 
-// singleFile writes every symbol's rows into one file, as the single-file
-// layout does.
-func singleFile(t *testing.T, path string, symbols ...string) {
+// hive writes each symbol's rows in the hive layout as two partition files,
+// the newer rows first, so the renderer must merge and sort them.
+func hive(t *testing.T, dir string, symbols ...string) {
 	t.Helper()
-	mem := memory.NewGoAllocator()
-	var recs []arrow.RecordBatch
 	for _, sym := range symbols {
-		rec := sample.Bars(sym, false, mem)
+		rec := bars(sym)
 		defer rec.Release()
-		recs = append(recs, rec)
-	}
-	schema := recs[0].Schema()
-	cols := make([]arrow.Array, schema.NumFields())
-	var rows int64
-	for i := range cols {
-		parts := make([]arrow.Array, len(recs))
-		for j, r := range recs {
-			parts[j] = r.Column(i)
-		}
-		col, err := array.Concatenate(parts, mem)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer col.Release()
-		cols[i] = col
-		rows = int64(col.Len())
-	}
-	rec := array.NewRecordBatch(schema, cols, rows)
-	defer rec.Release()
-	if err := tablefile.Write(path, rec, sampleMeta); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// hive writes sym's rows as two partition files, the newer rows first, so
-// the renderer must merge and sort them.
-func hive(t *testing.T, dir, sym string) {
-	t.Helper()
-	rec := sample.Bars(sym, false, memory.NewGoAllocator())
-	defer rec.Release()
-	part := filepath.Join(dir, "symbol="+sym)
-	if err := os.MkdirAll(part, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range []arrow.RecordBatch{rec.NewSlice(3000, rec.NumRows()), rec.NewSlice(0, 3000)} {
-		err := tablefile.Write(filepath.Join(part, "part-"+string(rune('0'+i))+".parquet"), r, sampleMeta)
-		r.Release()
-		if err != nil {
+		write(t, dir, dataset.FormatParquet, dataset.LayoutHive, rec.NewSlice(3000, rec.NumRows()))
+		// The writer makes one part per partition; the second, as other
+		// tools add them, holds the older rows.
+		older := write(t, t.TempDir(), dataset.FormatParquet, dataset.LayoutHive, rec.NewSlice(0, 3000))[0]
+		partition := filepath.Base(filepath.Dir(older))
+		if err := os.Rename(older, filepath.Join(dir, partition, "part-1.parquet")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -234,20 +211,19 @@ func TestRenderDirLayouts(t *testing.T) {
 		want  []string
 	}{
 		{"arrow files", func(t *testing.T, dir string) {
-			writeSamples(t, dir, func(s string) string { return s + ".arrow" }, "AAPL", "IBM")
+			writeSamples(t, dir, dataset.FormatArrow, "AAPL", "IBM")
 		}, []string{"AAPL.png", "IBM.png"}},
 		{"csv files", func(t *testing.T, dir string) {
-			writeSamples(t, dir, func(s string) string { return s + ".csv" }, "AAPL", "IBM")
+			writeSamples(t, dir, dataset.FormatCSV, "AAPL", "IBM")
 		}, []string{"AAPL.png", "IBM.png"}},
 		{"hive partitions", func(t *testing.T, dir string) {
-			hive(t, dir, "AAPL")
-			hive(t, dir, "MSFT")
+			hive(t, dir, "AAPL", "MSFT")
 		}, []string{"AAPL.png", "MSFT.png"}},
 		{"single file", func(t *testing.T, dir string) {
-			singleFile(t, filepath.Join(dir, "prices.parquet"), "AAPL", "IBM", "TSLA")
+			write(t, dir, dataset.FormatParquet, dataset.LayoutSingle, bars("AAPL"), bars("IBM"), bars("TSLA"))
 		}, []string{"AAPL.png", "IBM.png", "TSLA.png"}},
 		{"manifest and temp files skipped", func(t *testing.T, dir string) {
-			writeSamples(t, dir, parquetName, "AAPL")
+			writeSamples(t, dir, dataset.FormatParquet, "AAPL")
 			os.WriteFile(filepath.Join(dir, "_manifest.json"), []byte("{}"), 0o644)
 			os.WriteFile(filepath.Join(dir, ".IBM.parquet.tmp-1"), []byte("partial"), 0o644)
 		}, []string{"AAPL.png"}},
@@ -275,7 +251,7 @@ func TestRenderDirLayouts(t *testing.T) {
 
 func TestRenderDirSelection(t *testing.T) {
 	in := t.TempDir()
-	writeSamples(t, in, parquetName, "AAPL", "MSFT", "IBM")
+	writeSamples(t, in, dataset.FormatParquet, "AAPL", "MSFT", "IBM")
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	tests := []struct {
 		name    string
@@ -307,7 +283,7 @@ func TestRenderDirSelection(t *testing.T) {
 
 func TestRenderDirNamesTheBadFile(t *testing.T) {
 	in, out := t.TempDir(), t.TempDir()
-	writeSamples(t, in, parquetName, "AAPL")
+	writeSamples(t, in, dataset.FormatParquet, "AAPL")
 	bad := filepath.Join(in, "BAD.parquet")
 	if err := os.WriteFile(bad, []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
@@ -354,5 +330,40 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := charts.ParseFormat("gif"); err == nil {
 		t.Error("ParseFormat(gif) succeeded")
+	}
+}
+
+// TestRenderDirHiveSymbols is the regression test of hive partitions named
+// with escapes: symbol=EURUSD%3DX holds EURUSD=X, and its chart is titled
+// so.
+func TestRenderDirHiveSymbols(t *testing.T) {
+	t.Parallel()
+	in, out := t.TempDir(), t.TempDir()
+	write(t, in, dataset.FormatParquet, dataset.LayoutHive, bars("EURUSD=X"), bars("^GSPC"))
+	for _, part := range []string{"symbol=EURUSD%3DX", "symbol=%5EGSPC"} {
+		if _, err := os.Stat(filepath.Join(in, part, "part-0.parquet")); err != nil {
+			t.Fatalf("the writer made no %s: %v", part, err)
+		}
+	}
+	paths, err := charts.RenderDir(context.Background(), in, out,
+		charts.Options{Symbols: []string{"EURUSD=X", "^GSPC"}, Style: charts.Style{Format: charts.SVG, Width: 400, Height: 300}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"EURUSD_X.svg": "EURUSD=X", "_GSPC.svg": "^GSPC"}
+	if got := baseNames(paths); !slices.Equal(got, []string{"EURUSD_X.svg", "_GSPC.svg"}) {
+		t.Fatalf("files = %q, want the charts of %v", got, want)
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if title := want[filepath.Base(p)] + " — daily close"; !bytes.Contains(data, []byte(title)) {
+			t.Errorf("%s: no title %q", p, title)
+		}
+		if bytes.Contains(data, []byte("%3D")) || bytes.Contains(data, []byte("%5E")) {
+			t.Errorf("%s: an escaped file name shows", p)
+		}
 	}
 }

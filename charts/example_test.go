@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/seed-c7c8f39b/loader/sources/sample"
-
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/charts"
-	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
 )
 
 // RenderDir charts every file in a directory of fetched data; here two
@@ -23,16 +23,20 @@ func ExampleRenderDir() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+	w, err := sinks.New(sinks.Options{Dir: filepath.Join(dir, "data")})
+	if err != nil {
 		log.Fatal(err)
 	}
 	for _, symbol := range []string{"AAPL", "MSFT"} {
 		rec := sample.Bars(symbol, false, memory.NewGoAllocator())
-		err := tablefile.Write(filepath.Join(dir, "data", symbol+".parquet"), rec, nil)
+		_, err := w.Write(context.Background(), sources.Series{Symbol: symbol, Record: rec})
 		rec.Release()
 		if err != nil {
 			log.Fatal(err)
 		}
+	}
+	if err := w.Close(); err != nil {
+		log.Fatal(err)
 	}
 
 	paths, err := charts.RenderDir(context.Background(), filepath.Join(dir, "data"), filepath.Join(dir, "charts"),

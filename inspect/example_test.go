@@ -4,14 +4,14 @@ import (
 	"context"
 	"log"
 	"os"
-	"path/filepath"
-
-	"github.com/seed-c7c8f39b/loader/sources/sample"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/inspect"
-	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
 )
 
 func ExamplePath() {
@@ -24,8 +24,14 @@ func ExamplePath() {
 	defer full.Release()
 	rec := full.NewSlice(0, 3)
 	defer rec.Release()
-	path := filepath.Join(dir, "IBM.csv")
-	if err := tablefile.Write(path, rec, nil); err != nil {
+	w, err := sinks.New(sinks.Options{Dir: dir, Format: dataset.FormatCSV})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := w.Write(context.Background(), sources.Series{Symbol: "IBM", Record: rec}); err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
 		log.Fatal(err)
 	}
 

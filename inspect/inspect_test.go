@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,8 +16,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/inspect"
-	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/loader/loadertest"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -52,38 +56,17 @@ func bars(t *testing.T, symbol string, from, to int64, withSMA bool) arrow.Recor
 	return array.NewRecordBatch(schema, append(rec.Columns(), sma), rec.NumRows())
 }
 
-func write(t *testing.T, path string, rec arrow.RecordBatch) {
+// write writes recs (released here) into dir through the writer `loader
+// fetch` uses, in format and layout, and returns the paths written.
+func write(t *testing.T, dir string, format dataset.Format, layout dataset.Layout, recs ...arrow.RecordBatch) []string {
 	t.Helper()
-	defer rec.Release()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
+	var series []sources.Series
+	for _, rec := range recs {
+		defer rec.Release()
+		sym := rec.Column(0).(*array.String).Value(0)
+		series = append(series, sources.Series{Symbol: sym, Record: rec})
 	}
-	if err := tablefile.Write(path, rec, sampleMeta); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// concat joins records of one schema into one, for the single-file layout.
-func concat(t *testing.T, recs ...arrow.RecordBatch) arrow.RecordBatch {
-	t.Helper()
-	mem := memory.NewGoAllocator()
-	cols := make([]arrow.Array, recs[0].NumCols())
-	for i := range cols {
-		var parts []arrow.Array
-		for _, r := range recs {
-			parts = append(parts, r.Column(i))
-		}
-		col, err := array.Concatenate(parts, mem)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer col.Release()
-		cols[i] = col
-	}
-	for _, r := range recs {
-		defer r.Release()
-	}
-	return array.NewRecordBatch(recs[0].Schema(), cols, int64(cols[0].Len()))
+	return loadertest.WriteSeries(t, sinks.Options{Dir: dir, Format: format, Layout: layout, Metadata: sampleMeta}, series...)
 }
 
 func TestPathGolden(t *testing.T) {
@@ -92,35 +75,32 @@ func TestPathGolden(t *testing.T) {
 		setup func(t *testing.T, dir string) string // returns the path to inspect
 	}{
 		{"parquet_file", func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, "AAPL.parquet")
-			write(t, p, bars(t, "AAPL", 0, 8, true))
-			return p
+			return write(t, dir, dataset.FormatParquet, dataset.LayoutFiles, bars(t, "AAPL", 0, 8, true))[0]
 		}},
 		{"arrow_file", func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, "MSFT.arrow")
-			write(t, p, bars(t, "MSFT", 0, 5, false))
-			return p
+			return write(t, dir, dataset.FormatArrow, dataset.LayoutFiles, bars(t, "MSFT", 0, 5, false))[0]
 		}},
 		{"csv_file", func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, "IBM.csv")
-			write(t, p, bars(t, "IBM", 100, 106, true))
-			return p
+			return write(t, dir, dataset.FormatCSV, dataset.LayoutFiles, bars(t, "IBM", 100, 106, true))[0]
 		}},
 		{"dir_per_symbol", func(t *testing.T, dir string) string {
-			write(t, filepath.Join(dir, "AAPL.parquet"), bars(t, "AAPL", 0, 4, false))
-			write(t, filepath.Join(dir, "MSFT.parquet"), bars(t, "MSFT", 10, 13, false))
+			write(t, dir, dataset.FormatParquet, dataset.LayoutFiles, bars(t, "AAPL", 0, 4, false), bars(t, "MSFT", 10, 13, false))
 			os.WriteFile(filepath.Join(dir, "_manifest.json"), []byte(`{"symbols":{}}`), 0o644)
 			os.WriteFile(filepath.Join(dir, ".IBM.parquet.tmp-42"), []byte("half written"), 0o644)
 			return dir
 		}},
 		{"dir_hive", func(t *testing.T, dir string) string {
-			write(t, filepath.Join(dir, "symbol=AAPL", "part-0.parquet"), bars(t, "AAPL", 0, 3, false))
-			write(t, filepath.Join(dir, "symbol=AAPL", "part-1.parquet"), bars(t, "AAPL", 3, 5, false))
-			write(t, filepath.Join(dir, "symbol=GOOG", "part-0.parquet"), bars(t, "GOOG", 0, 2, false))
+			write(t, dir, dataset.FormatParquet, dataset.LayoutHive, bars(t, "AAPL", 0, 3, false), bars(t, "GOOG", 0, 2, false))
+			// The writer makes one part per partition; a second part, as
+			// other tools add them, holds more of AAPL's rows.
+			more := write(t, t.TempDir(), dataset.FormatParquet, dataset.LayoutHive, bars(t, "AAPL", 3, 5, false))[0]
+			if err := os.Rename(more, filepath.Join(dir, "symbol=AAPL", "part-1.parquet")); err != nil {
+				t.Fatal(err)
+			}
 			return dir
 		}},
 		{"dir_single_file", func(t *testing.T, dir string) string {
-			write(t, filepath.Join(dir, "prices.parquet"), concat(t, bars(t, "AAPL", 0, 3, false), bars(t, "TSLA", 0, 4, false)))
+			write(t, dir, dataset.FormatParquet, dataset.LayoutSingle, bars(t, "AAPL", 0, 3, false), bars(t, "TSLA", 0, 4, false))
 			return dir
 		}},
 	}
@@ -182,5 +162,41 @@ func TestPathErrorsNameThePath(t *testing.T) {
 				t.Errorf("err = %q, want it to name %s and say %q", err, tt.path, tt.want)
 			}
 		})
+	}
+}
+
+// TestPathHiveSymbols is the regression test of hive partitions named with
+// escapes: symbol=EURUSD%3DX holds EURUSD=X, and the report says so.
+func TestPathHiveSymbols(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write(t, dir, dataset.FormatParquet, dataset.LayoutHive, bars(t, "EURUSD=X", 0, 3, false), bars(t, "^GSPC", 0, 2, false))
+	for _, part := range []string{"symbol=EURUSD%3DX", "symbol=%5EGSPC"} {
+		if _, err := os.Stat(filepath.Join(dir, part, "part-0.parquet")); err != nil {
+			t.Fatalf("the writer made no %s: %v", part, err)
+		}
+	}
+	var out bytes.Buffer
+	if err := inspect.Path(context.Background(), &out, dir, memory.NewGoAllocator()); err != nil {
+		t.Fatal(err)
+	}
+	// Each file's block, in file name order (%5EGSPC first), lists its
+	// symbol under "symbols"; the total lists them all, by symbol.
+	var listed []string
+	lines := strings.Split(out.String(), "\n")
+	for i, line := range lines {
+		if strings.HasPrefix(line, "  symbols ") && i+1 < len(lines) {
+			listed = append(listed, strings.Fields(lines[i+1])[0])
+		}
+		if strings.HasPrefix(line, "total:") {
+			for _, l := range lines[i+1:] {
+				if f := strings.Fields(l); len(f) > 0 {
+					listed = append(listed, f[0])
+				}
+			}
+		}
+	}
+	if want := []string{"^GSPC", "EURUSD=X", "EURUSD=X", "^GSPC"}; !slices.Equal(listed, want) {
+		t.Errorf("symbols listed %q, want %q; report:\n%s", listed, want, out.String())
 	}
 }

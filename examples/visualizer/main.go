@@ -23,12 +23,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/seed-c7c8f39b/loader/sources/sample"
-
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/charts"
-	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
 )
 
 func main() {
@@ -85,7 +85,7 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 	}
 	defer os.RemoveAll(dir)
 	in := filepath.Join(dir, "data")
-	if err := writeSamples(in, c.tickers); err != nil {
+	if err := writeSamples(ctx, in, c.tickers); err != nil {
 		return err
 	}
 
@@ -131,23 +131,25 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 }
 
 // writeSamples writes the sample series of tickers T000, T001, ... as
-// Parquet files into dir, tagged as sample data the way `loader fetch`
-// tags them.
-func writeSamples(dir string, tickers int) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// Parquet files into dir with the writer of `loader fetch`, tagged as sample
+// data the way it tags them.
+func writeSamples(ctx context.Context, dir string, tickers int) error {
+	w, err := sinks.New(sinks.Options{Dir: dir, Metadata: map[string]string{"source": "sample (synthetic data)"}})
+	if err != nil {
 		return err
 	}
 	mem := memory.NewGoAllocator()
 	for i := range tickers {
 		symbol := fmt.Sprintf("T%03d", i)
 		rec := sample.Bars(symbol, false, mem)
-		err := tablefile.Write(filepath.Join(dir, symbol+".parquet"), rec, map[string]string{"source": "sample (synthetic data)"})
+		_, err := w.Write(ctx, sources.Series{Symbol: symbol, Record: rec})
 		rec.Release()
 		if err != nil {
+			w.Abort()
 			return err
 		}
 	}
-	return nil
+	return w.Close()
 }
 
 // timed runs f and returns how long it took.
