@@ -525,3 +525,28 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestHiveSymbols is the regression test of hive partitions named with
+// escapes: symbol=EURUSD%3DX holds EURUSD=X, and the dataset and its batches
+// say so.
+func TestHiveSymbols(t *testing.T) {
+	t.Parallel()
+	want := []string{"EURUSD=X", "^GSPC"}
+	ds, dir := openSample(t, loadertest.Hive, loader.DatasetConfig{}, want...)
+	for _, part := range []string{"symbol=EURUSD%3DX", "symbol=%5EGSPC"} {
+		if _, err := os.Stat(filepath.Join(dir, part, "part-0.parquet")); err != nil {
+			t.Fatalf("the writer made no %s: %v", part, err)
+		}
+	}
+	if got := ds.Symbols(); !slices.Equal(got, want) {
+		t.Errorf("Symbols() = %q, want %q", got, want)
+	}
+	_, keys, _ := epoch(t, newLoader(t, ds, loader.Config{Window: 8, BatchSize: 512}))
+	seen := map[string]bool{}
+	for _, k := range keys {
+		seen[k.symbol] = true
+	}
+	if len(seen) != len(want) || !seen[want[0]] || !seen[want[1]] {
+		t.Errorf("batches hold the symbols %v, want %q", seen, want)
+	}
+}
