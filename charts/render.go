@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // Format is an image format a chart can be rendered in.
@@ -165,7 +167,7 @@ func pricePlot(s *Series, lo, hi int, style Style, panel vg.Length) (*plot.Plot,
 	p.Title.Text = title(s, lo, hi)
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.Title.Padding = vg.Points(8)
-	p.Y.Label.Text = "close"
+	p.Y.Label.Text = sources.ColClose
 	p.Y.Tick.Marker = priceTicks{}
 	p.Y.Tick.Label.Font.Size = vg.Points(10)
 	p.X.Tick.Marker = dateTicks{}
@@ -182,7 +184,7 @@ func pricePlot(s *Series, lo, hi int, style Style, panel vg.Length) (*plot.Plot,
 	line.Color, line.Width = closeColor, vg.Points(1)
 	low, high := slices.Min(s.Close[lo:hi]), slices.Max(s.Close[lo:hi])
 	p.Add(line)
-	p.Legend.Add("close", line)
+	p.Legend.Add(sources.ColClose, line)
 	for i, window := range style.MovingAverages {
 		// ma[j] averages the window days ending at row j+window-1.
 		ma := movingAverage(s.Close, window)
@@ -206,7 +208,7 @@ func pricePlot(s *Series, lo, hi int, style Style, panel vg.Length) (*plot.Plot,
 
 func volumePlot(s *Series, lo, hi int, style Style, panel vg.Length) (*plot.Plot, error) {
 	p := plot.New()
-	p.Y.Label.Text = "volume"
+	p.Y.Label.Text = sources.ColVolume
 	p.Y.Tick.Marker = volumeTicks{}
 	p.Y.Tick.Label.Font.Size = vg.Points(10)
 	p.X.Tick.Marker = dateTicks{}

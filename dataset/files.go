@@ -6,11 +6,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // PartitionKey is the partition key of the hive layout: its directories
-// are named PartitionKey=NAME, NAME the symbol's [FileName].
-const PartitionKey = "symbol"
+// are named PartitionKey=NAME, NAME the symbol's [FileName]. It is the
+// symbol column's name, as readers of hive datasets make the key a column.
+const PartitionKey = sources.ColSymbol
 
 // IsSkipped reports whether a name in an output directory is not data: the
 // manifest and hidden or temporary files, whose names start with '.' or '_'.

@@ -21,12 +21,14 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/transform"
 )
 
-// LogReturn names the built-in column ln(close[t] / close[t-1]). A file
-// that has no column of this name gets it computed from its close column;
-// its first row is null.
-const LogReturn = "log_return"
+// LogReturn names the built-in column ln(close[t] / close[t-1]), the column
+// of transform.LogReturns. A file that has no column of this name gets it
+// computed from its close column, as that transform computes it; its first
+// row is null.
+const LogReturn = transform.LogReturnColumn
 
 // DatasetConfig chooses what a Dataset loads and how it is cut into splits.
 type DatasetConfig struct {
@@ -369,7 +371,7 @@ func (r *raw) build(sym string, names []string, cfg DatasetConfig) (series, erro
 		if name == LogReturn && r.derive == 2 {
 			out[0] = math.NaN()
 			for i := 1; i < n; i++ {
-				out[i] = math.Log(r.close[order[i]] / r.close[order[i-1]])
+				out[i], _ = transform.LogReturn(r.close[order[i-1]], r.close[order[i]])
 			}
 			return out
 		}

@@ -13,8 +13,8 @@
 // A [Loader] iterates a split of a Dataset in batches:
 //
 //	ds, err := loader.Open("data", loader.DatasetConfig{
-//		Features: []string{"log_return", "volume"},
-//		Target:   "log_return",
+//		Features: []string{loader.LogReturn, "volume"},
+//		Target:   loader.LogReturn,
 //		TrainEnd: time.Date(2020, 12, 31, 0, 0, 0, 0, time.UTC),
 //	})
 //	l, err := loader.New(ds, loader.Config{Split: loader.Train, Window: 32, BatchSize: 256, Shuffle: true, Seed: 1})

@@ -1,8 +1,12 @@
 package transform
 
-import "fmt"
+import (
+	"fmt"
 
-// SMA appends the column "sma_N": the mean of PriceColumn over the n rows
+	"github.com/seed-c7c8f39b/loader/sources"
+)
+
+// SMA appends the column "sma_N": the mean of the close ([sources.ColClose]) over the n rows
 // ending at each row. Rows before the n-th, and rows whose window holds a
 // null, are null. n must be in [1, MaxWindow].
 func SMA(n int) Func {
@@ -10,13 +14,13 @@ func SMA(n int) Func {
 	if err := checkWindow(n, 1); err != nil {
 		return failing(spec, err)
 	}
-	return derive(spec, PriceColumn, fmt.Sprintf("sma_%d", n), func(x series, y *floatColumn) {
+	return derive(spec, sources.ColClose, fmt.Sprintf("sma_%d", n), func(x series, y *floatColumn) {
 		rolling(x, n, func(i int, m moments) { y.set(i, m.mean) })
 	})
 }
 
 // EMA appends the column "ema_N": the exponential moving average of
-// PriceColumn with alpha = 2/(n+1),
+// the close with alpha = 2/(n+1),
 //
 //	ema[t] = alpha*close[t] + (1-alpha)*ema[t-1],
 //
@@ -32,7 +36,7 @@ func EMA(n int) Func {
 		return failing(spec, err)
 	}
 	alpha := 2 / float64(n+1)
-	return derive(spec, PriceColumn, fmt.Sprintf("ema_%d", n), func(x series, y *floatColumn) {
+	return derive(spec, sources.ColClose, fmt.Sprintf("ema_%d", n), func(x series, y *floatColumn) {
 		var ema float64
 		seen := 0 // valid prices so far
 		for i, v := range x.vals {

@@ -8,9 +8,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
-// DateRange keeps the rows whose DateColumn lies in [start, end], both
+// DateRange keeps the rows whose date ([sources.ColDate]) lies in [start, end], both
 // inclusive. A zero start or end leaves that side open. Only the calendar
 // dates of start and end count, each read in its own location.
 //
@@ -25,16 +27,16 @@ func DateRange(start, end time.Time) Func {
 		if !start.IsZero() && !end.IsZero() && first > last {
 			return nil, fmt.Errorf("%s: start is after end", spec)
 		}
-		col, err := column(rec, DateColumn)
+		col, err := column(rec, sources.ColDate)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", spec, err)
 		}
 		dates, ok := col.(*array.Date32)
 		if !ok {
-			return nil, fmt.Errorf("%s: column %q is %s, not date32", spec, DateColumn, col.DataType())
+			return nil, fmt.Errorf("%s: column %q is %s, not date32", spec, sources.ColDate, col.DataType())
 		}
 		if dates.NullN() > 0 {
-			return nil, fmt.Errorf("%s: column %q has %d null rows", spec, DateColumn, dates.NullN())
+			return nil, fmt.Errorf("%s: column %q has %d null rows", spec, sources.ColDate, dates.NullN())
 		}
 		ds := dates.Date32Values()
 		lo, hi := 0, len(ds)

@@ -1,9 +1,13 @@
 package transform
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/seed-c7c8f39b/loader/sources"
+)
 
 // Volatility appends the column "volatility_N": the sample standard
-// deviation (ddof=1) of the log returns of PriceColumn (as [LogReturns]
+// deviation (ddof=1) of the log returns of the close (as [LogReturns]
 // defines them) over the n returns ending at each row. The first return is
 // at row 1, so row n is the first non-null one; a window holding a null
 // return is null. It is not annualised. n must be in [2, MaxWindow].
@@ -12,7 +16,7 @@ func Volatility(n int) Func {
 	if err := checkWindow(n, 2); err != nil {
 		return failing(spec, err)
 	}
-	return derive(spec, PriceColumn, fmt.Sprintf("volatility_%d", n), func(x series, y *floatColumn) {
+	return derive(spec, sources.ColClose, fmt.Sprintf("volatility_%d", n), func(x series, y *floatColumn) {
 		r := newFloatColumn(y.mem, len(x.vals))
 		defer r.release()
 		logReturns(x, r)

@@ -19,7 +19,7 @@
 // describes every name it knows.
 //
 // Every built-in works on one symbol's series: a record whose rows are sorted
-// ascending by [DateColumn] with no duplicate dates, as every source
+// ascending by its date column (sources.ColDate) with no duplicate dates, as every source
 // guarantees. Feature columns are appended as nullable float64 columns; a row
 // whose window is not yet full holds a null, never a zero, and a series
 // shorter than a window yields a column of nulls, not an error. Each

@@ -80,3 +80,16 @@ func Example() {
 	// 2025-12-30 300.1985  -0.0056 300.8016   0.0134
 	// 2025-12-31 298.4070  -0.0060 300.1698   0.0118
 }
+
+// LogReturn is the kernel of LogReturns and of the DataLoader's built-in
+// log_return feature, for code that has the prices as plain numbers.
+func ExampleLogReturn() {
+	for _, p := range [][2]float64{{100, 101}, {100, 100}, {0, 101}} {
+		r, ok := transform.LogReturn(p[0], p[1])
+		fmt.Printf("%v -> %v: %.6f %t\n", p[0], p[1], r, ok)
+	}
+	// Output:
+	// 100 -> 101: 0.009950 true
+	// 100 -> 100: 0.000000 true
+	// 0 -> 101: NaN false
+}

@@ -1,9 +1,13 @@
 package transform
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/seed-c7c8f39b/loader/sources"
+)
 
 // RSI appends the column "rsi_N": Wilder's relative strength index of
-// PriceColumn, in [0, 100].
+// the close, in [0, 100].
 //
 // Each row's change close[t]-close[t-1] is a gain (or a loss, as a positive
 // number). The first average gain and loss are the simple averages of the
@@ -19,7 +23,7 @@ func RSI(n int) Func {
 	if err := checkWindow(n, 1); err != nil {
 		return failing(spec, err)
 	}
-	return derive(spec, PriceColumn, fmt.Sprintf("rsi_%d", n), func(x series, y *floatColumn) {
+	return derive(spec, sources.ColClose, fmt.Sprintf("rsi_%d", n), func(x series, y *floatColumn) {
 		var (
 			gain, loss float64
 			prev       float64

@@ -10,18 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Columns the built-in transforms read. They match the column names of
-// sources.DailySchema; this package does not import sources so that it stays
-// usable on any record with these two columns.
-const (
-	// PriceColumn is the float64 price that Returns, LogReturns, SMA, EMA,
-	// Volatility and RSI are computed from.
-	PriceColumn = "close"
-	// DateColumn is the date32 column that DateRange filters on and by
-	// which rows are sorted.
-	DateColumn = "date"
-)
-
 // Func transforms one symbol's record.
 //
 // A Func neither releases nor modifies rec. On success it returns a record

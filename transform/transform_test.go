@@ -165,13 +165,6 @@ func TestChain(t *testing.T) {
 // elsewhere.
 var errAny = errors.New("any error")
 
-func TestColumnNamesMatchSources(t *testing.T) {
-	if transform.PriceColumn != sources.ColClose || transform.DateColumn != sources.ColDate {
-		t.Fatalf("PriceColumn, DateColumn = %q, %q; sources uses %q, %q",
-			transform.PriceColumn, transform.DateColumn, sources.ColClose, sources.ColDate)
-	}
-}
-
 func TestAppendColumn(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -73,7 +73,7 @@ func (c csvDir) Fetch(_ context.Context, symbol string, mem memory.Allocator) (s
 
 // csvColumns are the columns a file must have, in the order of the bar
 // fields.
-var csvColumns = []string{"date", "open", "high", "low", "close", "volume"}
+var csvColumns = []string{sources.ColDate, sources.ColOpen, sources.ColHigh, sources.ColLow, sources.ColClose, sources.ColVolume}
 
 type bar struct {
 	date                   arrow.Date32
