@@ -228,7 +228,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestFinishedFilesAreReadableByAll(t *testing.T) {
 	mem := newMem(t)
-	w, err := sinks.New(sinks.Options{Dir: t.TempDir(), Allocator: mem})
+	dir := t.TempDir()
+	w, err := sinks.New(sinks.Options{Dir: dir, Allocator: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,14 +239,14 @@ func TestFinishedFilesAreReadableByAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(filepath.Join(w.Options().Dir, f.Path))
+	st, err := os.Stat(filepath.Join(dir, f.Path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Mode().Perm() != 0o644 {
 		t.Fatalf("mode %v, want -rw-r--r--", st.Mode().Perm())
 	}
-	m, err := dataset.NewManifest(w.Options().Dir, dataset.Run{}, []string{"AAPL"})
+	m, err := dataset.NewManifest(dir, dataset.Run{}, []string{"AAPL"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@
 //
 // Its files leave the symbol column out, as Spark and pyarrow write
 // partitions themselves, so every reader sees exactly one symbol column,
-// taken from the directory name. dataset.File names come from [dataset.FileName],
+// taken from the directory name. File names come from [dataset.FileName],
 // which escapes anything that could leave the directory.
 //
 // Parquet and Arrow files carry Options.Metadata, plus the series' own

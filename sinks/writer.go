@@ -61,9 +61,6 @@ func New(opts Options) (*Writer, error) {
 	return &Writer{opts: opts, temps: make(map[*atomicfile.File]struct{})}, nil
 }
 
-// Options returns the options of w, with defaults filled in.
-func (w *Writer) Options() Options { return w.opts }
-
 // Path returns the path of the file that holds symbol, relative to the
 // output directory and with '/' separators: see [dataset.Layout.Path].
 func (w *Writer) Path(symbol string) (string, error) {
