@@ -2,10 +2,10 @@
 // writes: the close with its moving averages above, the volume below, on a
 // shared date axis, as PNG or SVG.
 //
-// RenderDir finds the files in a directory (any layout tablefile reads),
-// makes one task per file (per partition directory for hive layouts), and
-// hands the tasks to a Runner: Sequential, or Parallel on a conc pool with a
-// worker limit. Each task reads its file and renders its symbols, so both
+// RenderDir finds the files in a directory (in any layout of package
+// dataset), makes one task per file (per partition directory for hive
+// layouts), and hands the tasks to a Runner: Sequential, or Parallel on a
+// conc pool with a worker limit. Each task reads its file and renders its symbols, so both
 // the reading and the drawing spread over the workers.
 package charts
 

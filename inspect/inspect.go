@@ -2,7 +2,7 @@
 // `loader inspect`: format, schema, rows, the date range of every symbol,
 // Parquet row groups and compression, key-value metadata, and the first and
 // last rows. It reads Parquet, Arrow IPC and CSV files and whole output
-// directories in any layout the tablefile package finds.
+// directories in any layout of package dataset.
 //
 // A report on one file looks like this (abridged):
 //
