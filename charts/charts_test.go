@@ -73,6 +73,7 @@ func baseNames(paths []string) []string {
 }
 
 func TestRenderDirSequentialAndParallelAgree(t *testing.T) {
+	t.Parallel()
 	in := t.TempDir()
 	writeSamples(t, in, dataset.FormatParquet, "AAPL", "MSFT", "IBM")
 	var sets [][]string
@@ -149,6 +150,7 @@ func inkStats(img image.Image) (colours, ink int) {
 }
 
 func TestRenderDirSVGIsXML(t *testing.T) {
+	t.Parallel()
 	in, out := t.TempDir(), t.TempDir()
 	writeSamples(t, in, dataset.FormatParquet, "AAPL")
 	paths, err := charts.RenderDir(context.Background(), in, out, charts.Options{Style: charts.Style{Format: charts.SVG}})
@@ -205,6 +207,7 @@ func hive(t *testing.T, dir string, symbols ...string) {
 }
 
 func TestRenderDirLayouts(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		write func(t *testing.T, dir string)
@@ -250,6 +253,7 @@ func TestRenderDirLayouts(t *testing.T) {
 }
 
 func TestRenderDirSelection(t *testing.T) {
+	t.Parallel()
 	in := t.TempDir()
 	writeSamples(t, in, dataset.FormatParquet, "AAPL", "MSFT", "IBM")
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
@@ -282,6 +286,7 @@ func TestRenderDirSelection(t *testing.T) {
 }
 
 func TestRenderDirNamesTheBadFile(t *testing.T) {
+	t.Parallel()
 	in, out := t.TempDir(), t.TempDir()
 	writeSamples(t, in, dataset.FormatParquet, "AAPL")
 	bad := filepath.Join(in, "BAD.parquet")
@@ -301,6 +306,7 @@ func TestRenderDirNamesTheBadFile(t *testing.T) {
 }
 
 func TestRenderRejectsEmptySeries(t *testing.T) {
+	t.Parallel()
 	err := charts.Render(io.Discard, &charts.Series{Symbol: "AAPL"}, charts.Style{})
 	if err == nil || !strings.Contains(err.Error(), "AAPL") {
 		t.Errorf("err = %v, want one naming AAPL", err)
@@ -308,6 +314,7 @@ func TestRenderRejectsEmptySeries(t *testing.T) {
 }
 
 func TestFileName(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ symbol, want string }{
 		{"AAPL", "AAPL.png"},
 		{"BRK.B", "BRK.B.png"},
@@ -323,6 +330,7 @@ func TestFileName(t *testing.T) {
 }
 
 func TestParseFormat(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"png", "SVG"} {
 		if _, err := charts.ParseFormat(s); err != nil {
 			t.Errorf("ParseFormat(%q): %v", s, err)

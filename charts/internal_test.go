@@ -7,6 +7,7 @@ import (
 )
 
 func TestMovingAverage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		xs     []float64
 		window int
@@ -33,6 +34,7 @@ func date(s string) time.Time {
 }
 
 func TestDateTicks(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, from, to string
 		want           []string
@@ -58,6 +60,7 @@ func TestDateTicks(t *testing.T) {
 }
 
 func TestHumanize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		n    float64
 		want string
@@ -72,6 +75,7 @@ func TestHumanize(t *testing.T) {
 }
 
 func TestBetween(t *testing.T) {
+	t.Parallel()
 	s := &Series{Dates: []time.Time{date("2024-01-02"), date("2024-01-03"), date("2024-01-05")}}
 	tests := []struct {
 		start, end time.Time
@@ -91,6 +95,7 @@ func TestBetween(t *testing.T) {
 }
 
 func TestDecimate(t *testing.T) {
+	t.Parallel()
 	xs := []float64{0, 1, 2, 3, 4, 5, 6, 7}
 	ys := []float64{5, 9, 1, 4, 4, 2, 8, 3}
 	tests := []struct {
@@ -110,6 +115,7 @@ func TestDecimate(t *testing.T) {
 }
 
 func TestPeaks(t *testing.T) {
+	t.Parallel()
 	xs := []float64{0, 1, 2, 3, 4, 5}
 	ys := []float64{5, 9, 1, 4, 4, 2}
 	gotX, gotY := peaks(xs, ys, 3)

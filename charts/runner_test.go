@@ -13,6 +13,7 @@ import (
 )
 
 func TestRunners(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		runner      charts.Runner
@@ -58,6 +59,7 @@ func TestRunners(t *testing.T) {
 }
 
 func TestRunnersStopWhenCancelled(t *testing.T) {
+	t.Parallel()
 	for _, runner := range []charts.Runner{charts.Sequential{}, charts.Parallel{Workers: 2}} {
 		t.Run(fmt.Sprintf("%T", runner), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())

@@ -11,6 +11,7 @@ import (
 )
 
 func TestListSkipsManifestAndTempFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, name := range []string{
 		"AAPL.parquet", "MSFT.arrow", "IBM.csv", "_manifest.json", ".GOOG.parquet.tmp-123",
@@ -42,6 +43,7 @@ func TestListSkipsManifestAndTempFiles(t *testing.T) {
 }
 
 func TestPartitionSymbol(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		path, want string
 		ok         bool

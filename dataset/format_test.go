@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseNames(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		parse   func(string) (string, error)

@@ -23,6 +23,7 @@ import (
 var started = time.Date(2026, time.January, 2, 3, 4, 5, 0, time.UTC)
 
 func TestManifestConcurrentUpdates(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const n = 64
 	symbols := make([]string, n)
@@ -105,6 +106,7 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 }
 
 func TestNewManifestSavesPending(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if _, err := dataset.NewManifest(dir, dataset.Run{Started: started}, []string{"AAPL", "MSFT"}); err != nil {
 		t.Fatal(err)
@@ -119,6 +121,7 @@ func TestNewManifestSavesPending(t *testing.T) {
 }
 
 func TestLoadManifestErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		content string // "" for no file
@@ -148,6 +151,7 @@ func TestLoadManifestErrors(t *testing.T) {
 }
 
 func TestResumable(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	rec := dailyBars(mem, "AAPL", 20)
 	defer rec.Release()
@@ -234,6 +238,7 @@ func TestResumable(t *testing.T) {
 }
 
 func TestSingleLayoutIsNotResumable(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	dir := t.TempDir()
 	if dataset.LayoutSingle.SupportsResume() || !dataset.LayoutHive.SupportsResume() || !dataset.LayoutFiles.SupportsResume() {
@@ -267,6 +272,7 @@ func TestSingleLayoutIsNotResumable(t *testing.T) {
 // TestResumeEndsWithSameFiles interrupts a run, resumes it, and compares
 // its files with those of a run that was never interrupted.
 func TestResumeEndsWithSameFiles(t *testing.T) {
+	t.Parallel()
 	symbols := []string{"AAPL", "GOOGL", "MSFT", "BRK.B", "IBM"}
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutHive} {
 		t.Run(string(layout), func(t *testing.T) {
@@ -365,6 +371,7 @@ func TestResumeEndsWithSameFiles(t *testing.T) {
 }
 
 func TestNilManifestVouchesForNothing(t *testing.T) {
+	t.Parallel()
 	var prev *dataset.Manifest
 	if _, ok := prev.Resumable("AAPL", "AAPL.parquet"); ok {
 		t.Error("a nil manifest vouches for AAPL")
@@ -374,6 +381,7 @@ func TestNilManifestVouchesForNothing(t *testing.T) {
 // TestLoadManifestV1 reads a manifest of the first version, as written by
 // an earlier run, and saves it back unchanged.
 func TestLoadManifestV1(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data, err := os.ReadFile("testdata/manifest_v1.json")
 	if err != nil {

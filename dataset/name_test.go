@@ -15,6 +15,7 @@ import (
 )
 
 func TestFileName(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		symbol, want string
 	}{
@@ -49,6 +50,7 @@ func TestFileName(t *testing.T) {
 }
 
 func TestFileNameRejects(t *testing.T) {
+	t.Parallel()
 	for _, symbol := range []string{"", strings.Repeat("A", 201), strings.Repeat("/", 67)} {
 		if got, err := dataset.FileName(symbol); err == nil {
 			t.Errorf("FileName(%.20q...) = %q, want an error", symbol, got)
@@ -60,6 +62,7 @@ func TestFileNameRejects(t *testing.T) {
 // layout and checks that each lands inside the output directory, one
 // level (or, for hive, two) down, under the name Path promised.
 func TestHostileSymbolsStayInDir(t *testing.T) {
+	t.Parallel()
 	hostile := []string{"../escape", "..", "/abs", `..\win`, "a/../../b", "nul\x00byte", "ctl\x1b[31m", ".tmp-1", "symbol=AAPL"}
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutHive} {
 		t.Run(string(layout), func(t *testing.T) {
@@ -127,6 +130,7 @@ func FuzzFileName(f *testing.F) {
 }
 
 func TestSymbolOf(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, want string
 		ok         bool

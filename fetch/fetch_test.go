@@ -95,6 +95,7 @@ func statuses(r fetch.Report) map[string]dataset.Status {
 }
 
 func TestRunAccountsForEverySymbol(t *testing.T) {
+	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
@@ -149,6 +150,7 @@ func TestRunAccountsForEverySymbol(t *testing.T) {
 }
 
 func TestRunStopsOnFatalError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	symbols := []string{"A", "KEY", "B", "C", "D", "E", "F", "G"}
 	report, err := fetch.Run(context.Background(), fetch.Config{
@@ -173,6 +175,7 @@ func TestRunStopsOnFatalError(t *testing.T) {
 }
 
 func TestRunGracefulStop(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	stop := make(chan struct{})
 	src := &fakeSource{block: make(chan struct{}), started: make(chan struct{})}
@@ -202,6 +205,7 @@ func TestRunGracefulStop(t *testing.T) {
 }
 
 func TestRunCancelAborts(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	src := &fakeSource{block: make(chan struct{})}
@@ -224,6 +228,7 @@ func TestRunCancelAborts(t *testing.T) {
 }
 
 func TestRunResume(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	run := func(symbols []string, resume bool) (fetch.Report, *fakeSource) {
 		src := &fakeSource{}

@@ -70,6 +70,7 @@ func write(t *testing.T, dir string, format dataset.Format, layout dataset.Layou
 }
 
 func TestPathGolden(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, dir string) string // returns the path to inspect
@@ -133,6 +134,7 @@ func TestPathGolden(t *testing.T) {
 }
 
 func TestPathErrorsNameThePath(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	corrupt := filepath.Join(dir, "BAD.parquet")
 	if err := os.WriteFile(corrupt, []byte("PAR1 but not really"), 0o644); err != nil {

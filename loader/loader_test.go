@@ -85,6 +85,7 @@ func digest(b *loader.Batch) string {
 }
 
 func TestWorkersNeverChangeBatches(t *testing.T) {
+	t.Parallel()
 	ds, _ := openSample(t, loadertest.Parquet, loader.DatasetConfig{Features: []string{"close", "volume", loader.LogReturn}}, symbols...)
 	var want [][]string
 	for _, workers := range []int{1, 2, 8} {
@@ -117,6 +118,7 @@ func TestWorkersNeverChangeBatches(t *testing.T) {
 }
 
 func TestSeedDecidesOrder(t *testing.T) {
+	t.Parallel()
 	ds, _ := openSample(t, loadertest.Parquet, loader.DatasetConfig{}, symbols...)
 	run := func(shuffle bool, seed uint64) []string {
 		d, _, _ := epoch(t, newLoader(t, ds, loader.Config{BatchSize: 64, Shuffle: shuffle, Seed: seed}))
@@ -142,6 +144,7 @@ func TestSeedDecidesOrder(t *testing.T) {
 }
 
 func TestShardsAreDisjointCompleteAndEqual(t *testing.T) {
+	t.Parallel()
 	ds, _ := openSample(t, loadertest.Parquet, loader.DatasetConfig{}, symbols...)
 	_, allKeys, _ := epoch(t, newLoader(t, ds, loader.Config{BatchSize: 1000, Stride: 7}))
 	for _, world := range []int{1, 2, 3, 4, 7} {
@@ -203,6 +206,7 @@ func TestShardFromEnvironment(t *testing.T) {
 // it was cut from: a window is Window consecutive rows of one symbol and
 // its label the target Horizon rows after it.
 func TestWindowsMatchRows(t *testing.T) {
+	t.Parallel()
 	const window, horizon = 10, 3
 	bars := map[string][]sources.Bar{}
 	for _, s := range symbols {
@@ -257,6 +261,7 @@ func TestWindowsMatchRows(t *testing.T) {
 // TestNullsAreSkipped: the first rows of transform columns are null, and
 // no window may touch them.
 func TestNullsAreSkipped(t *testing.T) {
+	t.Parallel()
 	const window, stride = 8, 1
 	rows := len(sample.Series("AAPL"))
 	tests := []struct {
@@ -283,6 +288,7 @@ func TestNullsAreSkipped(t *testing.T) {
 }
 
 func TestSplitsDoNotLeak(t *testing.T) {
+	t.Parallel()
 	const window, horizon, embargo = 20, 2, 5
 	trainEnd := time.Date(2015, 12, 31, 0, 0, 0, 0, time.UTC)
 	valEnd := time.Date(2020, 12, 31, 0, 0, 0, 0, time.UTC)
@@ -322,6 +328,7 @@ func TestSplitsDoNotLeak(t *testing.T) {
 }
 
 func TestNormalizeUsesTrainingStatistics(t *testing.T) {
+	t.Parallel()
 	trainEnd := time.Date(2015, 12, 31, 0, 0, 0, 0, time.UTC)
 	ds, _ := openSample(t, loadertest.Parquet, loader.DatasetConfig{Features: []string{"close"}, TrainEnd: trainEnd, Normalize: true}, "MSFT")
 	l := newLoader(t, ds, loader.Config{Split: loader.Train, Window: 1, Horizon: 1, BatchSize: 100000})
@@ -345,6 +352,7 @@ func TestNormalizeUsesTrainingStatistics(t *testing.T) {
 }
 
 func TestResumeYieldsTheRemainingBatches(t *testing.T) {
+	t.Parallel()
 	ds, _ := openSample(t, loadertest.Parquet, loader.DatasetConfig{}, symbols...)
 	cfg := loader.Config{Window: 8, BatchSize: 500, Shuffle: true, Seed: 5, Workers: 3, Prefetch: 4, Rank: 1, WorldSize: 2}
 	ref := newLoader(t, ds, cfg)
@@ -398,6 +406,7 @@ func TestResumeYieldsTheRemainingBatches(t *testing.T) {
 }
 
 func TestRestoreRefuses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	loadertest.WriteSample(t, dir, loadertest.Parquet, "AAPL", "MSFT")
 	ds, err := loader.Open(dir, loader.DatasetConfig{})
@@ -439,6 +448,7 @@ func TestRestoreRefuses(t *testing.T) {
 }
 
 func TestMemoryIsBoundedByPrefetch(t *testing.T) {
+	t.Parallel()
 	ds, _ := openSample(t, loadertest.Parquet, loader.DatasetConfig{}, symbols...)
 	for _, prefetch := range []int{1, 2, 5} {
 		t.Run(fmt.Sprintf("prefetch=%d", prefetch), func(t *testing.T) {
@@ -478,6 +488,7 @@ func TestStopMidEpoch(t *testing.T) {
 }
 
 func TestBadConfig(t *testing.T) {
+	t.Parallel()
 	ds, _ := openSample(t, loadertest.Parquet, loader.DatasetConfig{}, "AAPL")
 	tests := []struct {
 		name string

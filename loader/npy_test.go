@@ -11,6 +11,7 @@ import (
 )
 
 func TestNPYWriterHeader(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		shape []int

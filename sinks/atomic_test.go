@@ -21,6 +21,7 @@ import (
 // TestFailedWriteLeavesNothing makes the last or first step of a write
 // fail and checks that neither a final-named file nor a temporary remains.
 func TestFailedWriteLeavesNothing(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		format dataset.Format
@@ -73,6 +74,7 @@ func touch(rel string) func(*testing.T, string) {
 }
 
 func TestUnsupportedTypeLeavesNothing(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	dir := t.TempDir()
 	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir})
@@ -98,6 +100,7 @@ func TestUnsupportedTypeLeavesNothing(t *testing.T) {
 }
 
 func TestSingleRejectsOtherSchema(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	dir := t.TempDir()
 	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: dataset.LayoutSingle})
@@ -131,6 +134,7 @@ func TestSingleRejectsOtherSchema(t *testing.T) {
 }
 
 func TestAbort(t *testing.T) {
+	t.Parallel()
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle} {
 		t.Run(string(layout), func(t *testing.T) {
 			mem := newMem(t)
@@ -166,6 +170,7 @@ func TestAbort(t *testing.T) {
 }
 
 func TestWriteAfterClose(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle} {
 		w, err := sinks.New(sinks.Options{Allocator: mem, Dir: t.TempDir(), Layout: layout})
@@ -184,6 +189,7 @@ func TestWriteAfterClose(t *testing.T) {
 }
 
 func TestNewRemovesStaleTemps(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	stale := []string{".AAPL.parquet.tmp-123", "symbol=MSFT/.part-0.parquet.tmp-9", "._manifest.json.tmp-4"}
 	keep := []string{".hidden", "AAPL.parquet", "notes.tmp-1", "other/.x.tmp-1", "symbol=MSFT/part-0.parquet"}
@@ -206,6 +212,7 @@ func TestNewRemovesStaleTemps(t *testing.T) {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts sinks.Options
@@ -227,6 +234,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 }
 
 func TestFinishedFilesAreReadableByAll(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	dir := t.TempDir()
 	w, err := sinks.New(sinks.Options{Dir: dir, Allocator: mem})

@@ -16,6 +16,7 @@ import (
 // TestConcurrentWrites writes many symbols from many goroutines into one
 // Writer and checks that every row arrives.
 func TestConcurrentWrites(t *testing.T) {
+	t.Parallel()
 	const n = 16
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle, dataset.LayoutHive} {
 		t.Run(string(layout), func(t *testing.T) {
@@ -62,6 +63,7 @@ func TestConcurrentWrites(t *testing.T) {
 // no temporary file remains and that every file under a final name is one
 // a Write reported complete.
 func TestAbortDuringWrites(t *testing.T) {
+	t.Parallel()
 	const n = 32
 	mem := newMem(t)
 	dir := t.TempDir()

@@ -33,6 +33,7 @@ var symbolRows = []struct {
 }{{"AAPL", 30}, {"BRK.B", 1}, {"MSFT", 250}}
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	type variant struct {
 		format      dataset.Format
 		compression dataset.Compression
@@ -254,6 +255,7 @@ func compareTable(t *testing.T, got arrow.Table, recs []arrow.RecordBatch, dropS
 }
 
 func TestMetadata(t *testing.T) {
+	t.Parallel()
 	run := map[string]string{"source": "sample", "loader_version": "v0.1.0", "fetch_time": "2026-01-02T03:04:05Z"}
 	perFile := map[string]string{"function": "TIME_SERIES_DAILY", "source": "alphavantage"}
 	tests := []struct {

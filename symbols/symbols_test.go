@@ -11,6 +11,7 @@ import (
 )
 
 func TestParse(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		list    string
 		want    []string
@@ -47,6 +48,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestReadSymbols(t *testing.T) {
+	t.Parallel()
 	in := "# my universe\naapl\n\n  msft  # software\nAAPL\n"
 	got, err := symbols.Read(strings.NewReader(in), "u.txt")
 	if err != nil || !slices.Equal(got, []string{"AAPL", "MSFT", "AAPL"}) {
@@ -59,6 +61,7 @@ func TestReadSymbols(t *testing.T) {
 }
 
 func TestShardPartitions(t *testing.T) {
+	t.Parallel()
 	universe := make([]string, 1000)
 	for i := range universe {
 		universe[i] = fmt.Sprintf("S%04d", i)
@@ -90,6 +93,7 @@ func TestShardPartitions(t *testing.T) {
 }
 
 func TestParseShard(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		k, n int

@@ -13,6 +13,7 @@ import (
 
 // TestBuiltins checks every built-in against values worked out by hand.
 func TestBuiltins(t *testing.T) {
+	t.Parallel()
 	e := math.Exp
 	sqrt := math.Sqrt
 	tests := []struct {
@@ -146,6 +147,7 @@ func TestBuiltins(t *testing.T) {
 
 // TestApplyErrors checks the errors that only applying a Func can find.
 func TestApplyErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		f    transform.Func
@@ -185,6 +187,7 @@ func TestApplyErrors(t *testing.T) {
 // TestMissingPriceColumn checks the price-based built-ins on a record
 // without a close column.
 func TestMissingPriceColumn(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		f    transform.Func
 		want string

@@ -13,6 +13,7 @@ import (
 )
 
 func TestDateRange(t *testing.T) {
+	t.Parallel()
 	jan := func(d int) time.Time { return time.Date(2024, time.January, d, 0, 0, 0, 0, time.UTC) }
 	newYork, err := time.LoadLocation("America/New_York")
 	if err != nil {
@@ -77,6 +78,7 @@ func TestDateRange(t *testing.T) {
 // record — a slice with an offset into its input's buffers — see only the
 // kept rows.
 func TestDateRangeThenFeatures(t *testing.T) {
+	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	in := newRecord(mem, []float64{1, 2, null, 4, 5, 6, 7, 8, 9, 10})
@@ -96,6 +98,7 @@ func TestDateRangeThenFeatures(t *testing.T) {
 }
 
 func TestDateRangeErrors(t *testing.T) {
+	t.Parallel()
 	jan := func(d int) time.Time { return time.Date(2024, time.January, d, 0, 0, 0, 0, time.UTC) }
 	tests := []struct {
 		name       string

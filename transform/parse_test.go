@@ -12,6 +12,7 @@ import (
 )
 
 func TestParse(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		spec    string
 		columns []string // appended, in order
@@ -55,6 +56,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	const known = "(known: returns, log_returns, sma:N, ema:N, volatility:N, rsi:N, zscore:COL:N)"
 	tests := []struct {
 		spec, want string
@@ -101,6 +103,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	help := transform.Help()
 	for _, usage := range []string{"returns", "log_returns", "sma:N", "ema:N", "volatility:N", "rsi:N", "zscore:COL:N"} {
 		// Every usage Help shows must parse once N and COL are filled in.

@@ -108,6 +108,7 @@ func logReturnsReference(x []float64) []float64 {
 // and on prices near 1e5 that move by 1e-4, against straightforward
 // implementations of a different formulation.
 func TestAgainstReference(t *testing.T) {
+	t.Parallel()
 	aapl := sampleCloses()
 	// A price of 1e5 wobbling by a few 1e-4: rolling sums of raw values
 	// would lose these variances to cancellation.

@@ -94,6 +94,7 @@ func checkFloats(t *testing.T, name string, got, want []float64, rel float64) {
 }
 
 func TestChain(t *testing.T) {
+	t.Parallel()
 	// appendConst returns a user Func adding a column that holds v.
 	appendConst := func(name string, v float64) transform.Func {
 		return func(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
@@ -166,6 +167,7 @@ func TestChain(t *testing.T) {
 var errAny = errors.New("any error")
 
 func TestAppendColumn(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		column  string

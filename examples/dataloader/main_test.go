@@ -16,6 +16,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestRun(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	loadertest.WriteSample(t, dir, loadertest.Parquet, "AAPL", "MSFT")
 	var out bytes.Buffer
@@ -30,6 +31,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunWithoutData(t *testing.T) {
+	t.Parallel()
 	err := run(context.Background(), &bytes.Buffer{}, []string{"-in", t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "loader fetch") {
 		t.Errorf("run on an empty directory: %v, want a hint to run loader fetch", err)

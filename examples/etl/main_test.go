@@ -33,6 +33,7 @@ func newMem(t testing.TB) *memory.CheckedAllocator {
 }
 
 func TestRunOnSamples(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	in, out := filepath.Join(t.TempDir(), "in"), t.TempDir()
 	if err := os.Mkdir(in, 0o755); err != nil {
@@ -75,6 +76,7 @@ func TestRunOnSamples(t *testing.T) {
 }
 
 func TestRunReportsBadFiles(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	in, out := t.TempDir(), t.TempDir()
 	files := map[string]string{
@@ -102,6 +104,7 @@ func TestRunReportsBadFiles(t *testing.T) {
 }
 
 func TestRunCancelled(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	in, out := t.TempDir(), t.TempDir()
 	if err := writeSamples(in, sampleSymbols, 30); err != nil {
@@ -126,6 +129,7 @@ func TestRunCancelled(t *testing.T) {
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -147,6 +151,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 }
 
 func TestReadCSV(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		body    string
@@ -194,6 +199,7 @@ func TestReadCSV(t *testing.T) {
 }
 
 func TestDailyRange(t *testing.T) {
+	t.Parallel()
 	mem := newMem(t)
 	rec, err := readCSV(strings.NewReader("date,open,high,low,close,volume\n"+
 		"2024-01-02,10,11,9,10,1\n2024-01-03,10,12,9,0,1\n2024-01-04,10,10.5,10,10.5,1\n"), "X", mem)

@@ -14,6 +14,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestCountPrimes(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ n, want int }{
 		{0, 0}, {1, 0}, {2, 1}, {3, 2}, {10, 4}, {100, 25}, {1000, 168}, {10_000, 1229},
 	}
@@ -25,6 +26,7 @@ func TestCountPrimes(t *testing.T) {
 }
 
 func TestPoolMatchesSequential(t *testing.T) {
+	t.Parallel()
 	want := countAllSequential(3000)
 	for _, workers := range []int{1, 2, 7} {
 		if got := countAllPool(3000, workers); !slices.Equal(got, want) {
@@ -34,6 +36,7 @@ func TestPoolMatchesSequential(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(&out, []string{"-n", "2000", "-workers", "1,2"}); err != nil {
 		t.Fatal(err)
@@ -50,6 +53,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string

@@ -14,6 +14,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestRun(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(context.Background(), &out, []string{"-tickers", "3", "-workers", "2,3", "-width", "300", "-height", "200"}); err != nil {
 		t.Fatal(err)
@@ -30,6 +31,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string

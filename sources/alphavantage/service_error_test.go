@@ -36,6 +36,7 @@ var serviceKinds = []struct {
 // byte for byte the recorded one, decodes back to its kind through both
 // decoders, and that the kind's methods and message are right.
 func TestServiceError(t *testing.T) {
+	t.Parallel()
 	for _, tc := range serviceKinds {
 		t.Run(fmt.Sprint(tc.kind), func(t *testing.T) {
 			var body bytes.Buffer
@@ -77,6 +78,7 @@ func TestServiceError(t *testing.T) {
 // TestServiceErrorClassifiesVariants feeds texts the service has used
 // besides the canonical ones.
 func TestServiceErrorClassifiesVariants(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		body string
 		want alphavantage.ServiceErrorKind

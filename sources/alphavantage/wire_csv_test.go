@@ -15,6 +15,7 @@ import (
 const csvHead = "timestamp,open,high,low,close,volume\r\n"
 
 func TestDecodeCSVErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, body, want string
 	}{
@@ -61,6 +62,7 @@ func TestDecodeCSVErrors(t *testing.T) {
 
 // TestDecodeCSVAccepts covers bodies that are odd but valid.
 func TestDecodeCSVAccepts(t *testing.T) {
+	t.Parallel()
 	cases := []acceptCase{
 		{"header only", csvHead, 0},
 		{"LF line ends", "timestamp,open,high,low,close,volume\n2024-01-05,1.5,2,1,1.75,100\n2024-01-04,1.5,2,1,1.75,100\n", 2},
@@ -72,6 +74,7 @@ func TestDecodeCSVAccepts(t *testing.T) {
 }
 
 func TestDecodeCSVHostile(t *testing.T) {
+	t.Parallel()
 	t.Run("endless rows", func(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(csvHead), endless("2024-01-05,1.5,2,1,1.75,100\r\n"))
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

@@ -62,6 +62,7 @@ func decoderFor(name string) decodeFunc {
 
 // TestDecodeTestdata drives both decoders over the recorded bodies.
 func TestDecodeTestdata(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		rows        int
 		first, last string
@@ -161,6 +162,7 @@ func TestDecodeTestdata(t *testing.T) {
 // TestDecodeValues checks the decoded values of the recorded IBM series,
 // not only their count.
 func TestDecodeValues(t *testing.T) {
+	t.Parallel()
 	want := []sources.Bar{
 		{Date: day("2024-01-02"), Open: 162.83, High: 163.29, Low: 160.77, Close: 161.5, Volume: 3867687, AdjustedClose: 156.655, SplitCoefficient: 1},
 		{Date: day("2024-01-03"), Open: 161, High: 161.73, Low: 160.08, Close: 160.58, Volume: 4086514, AdjustedClose: 155.7626, Dividend: 1.66, SplitCoefficient: 1},
@@ -301,6 +303,7 @@ func seriesInvariants(rec arrow.RecordBatch, symbol string, adjusted bool) error
 // TestDecodeRoundTrip encodes the whole sample series and decodes it back:
 // every value and date must survive exactly.
 func TestDecodeRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, symbol := range []string{"AAPL", "MSFT", "GOOGL"} {
 		for _, adjusted := range []bool{false, true} {
 			for _, format := range []string{"json", "csv"} {
@@ -340,6 +343,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 // dates: the record is ascending, a date repeated with the same bar is kept
 // once, and one repeated with other values is an error naming the date.
 func TestDecodeOrderAndDuplicates(t *testing.T) {
+	t.Parallel()
 	bars := sample.Series("IBM")[:6]
 	dup := func(b sources.Bar, open float64) sources.Bar { b.Open = open; return b }
 	// wire lists bars in the order given here; EncodeCSV writes its input

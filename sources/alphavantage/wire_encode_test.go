@@ -17,6 +17,7 @@ import (
 // TestEncodeMatchesRecorded re-encodes the recorded IBM bodies from their
 // decoded bars: the encoders must write the service's layout byte for byte.
 func TestEncodeMatchesRecorded(t *testing.T) {
+	t.Parallel()
 	for _, file := range []string{"ibm_daily.json", "ibm_daily_adjusted.json", "ibm_daily.csv", "ibm_daily_adjusted.csv"} {
 		t.Run(file, func(t *testing.T) {
 			adjusted := strings.Contains(file, "adjusted")
@@ -43,6 +44,7 @@ func TestEncodeMatchesRecorded(t *testing.T) {
 }
 
 func TestEncodeJSONMeta(t *testing.T) {
+	t.Parallel()
 	bars := sample.Series("IBM")
 	cases := []struct {
 		name, symbol, outputSize string
@@ -89,6 +91,7 @@ func TestEncodeJSONMeta(t *testing.T) {
 }
 
 func TestEncodeErrors(t *testing.T) {
+	t.Parallel()
 	if err := alphavantage.EncodeJSON(&bytes.Buffer{}, "IBM", nil, false, "huge"); err == nil || !strings.Contains(err.Error(), `unknown output size "huge"`) {
 		t.Errorf("EncodeJSON(outputSize huge) = %v", err)
 	}

@@ -25,6 +25,7 @@ func jsonBar(date string) string {
 }
 
 func TestDecodeJSONErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, body, want string
 	}{
@@ -92,6 +93,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 
 // TestDecodeJSONAccepts covers bodies that are odd but valid.
 func TestDecodeJSONAccepts(t *testing.T) {
+	t.Parallel()
 	cases := []acceptCase{
 		{"compact layout", jsonBody(jsonBar("2024-01-05") + "," + jsonBar("2024-01-04")), 2},
 		{"empty series", jsonBody(""), 0},
@@ -112,6 +114,7 @@ func TestDecodeJSONAccepts(t *testing.T) {
 // TestDecodeJSONHostile checks that endless bodies stop at the limits
 // instead of growing memory or running forever.
 func TestDecodeJSONHostile(t *testing.T) {
+	t.Parallel()
 	t.Run("endless bars", func(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(`{"Time Series (Daily)": {`+jsonBar("2024-01-05")),
 			endless(","+jsonBar("2024-01-05")))

@@ -14,6 +14,7 @@ import (
 )
 
 func TestSeriesInvariants(t *testing.T) {
+	t.Parallel()
 	for _, symbol := range []string{"AAPL", "GOOGL", "MSFT", "X", "BRK.B"} {
 		t.Run(symbol, func(t *testing.T) {
 			bars := sample.Series(symbol)
@@ -42,6 +43,7 @@ func TestSeriesInvariants(t *testing.T) {
 }
 
 func TestSampleIsDeterministicPerSymbol(t *testing.T) {
+	t.Parallel()
 	a, b := sample.Series("AAPL"), sample.Series("AAPL")
 	if len(a) != len(b) {
 		t.Fatal("lengths differ between two calls")
@@ -57,6 +59,7 @@ func TestSampleIsDeterministicPerSymbol(t *testing.T) {
 }
 
 func TestSampleFetch(t *testing.T) {
+	t.Parallel()
 	for _, adjusted := range []bool{false, true} {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		series, err := sample.Source{Adjusted: adjusted}.Fetch(context.Background(), "MSFT", mem)

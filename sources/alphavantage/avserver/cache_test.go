@@ -3,6 +3,7 @@ package avserver
 import "testing"
 
 func TestBodyCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	t.Parallel()
 	c := newBodyCache(10)
 	c.put("a", []byte("aaaa"))
 	c.put("b", []byte("bbbb"))

@@ -76,6 +76,7 @@ func refusal(t testing.TB, kind alphavantage.ServiceErrorKind) []byte {
 }
 
 func TestServerAnswers(t *testing.T) {
+	t.Parallel()
 	_, base := avtest.Start(t, avserver.Config{})
 	_, keyed := avtest.Start(t, avserver.Config{APIKey: "right-key"})
 	_, free := avtest.Start(t, avserver.Config{FreeTier: true})
@@ -142,6 +143,7 @@ func TestServerAnswers(t *testing.T) {
 }
 
 func TestServerDailyLimit(t *testing.T) {
+	t.Parallel()
 	_, url := avtest.Start(t, avserver.Config{DailyLimit: 2})
 	url += "?function=TIME_SERIES_DAILY&symbol=IBM&apikey=k"
 	want := refusal(t, alphavantage.ServiceRateLimitDay)
@@ -156,6 +158,7 @@ func TestServerDailyLimit(t *testing.T) {
 // TestServerFaultsDeterministic checks that two servers with the same seed
 // inject the same faults, in shares close to those asked for.
 func TestServerFaultsDeterministic(t *testing.T) {
+	t.Parallel()
 	faults := avserver.Faults{Fail503: 0.2, Fail429: 0.1, RetryAfter: 2 * time.Second, RateLimitNote: 0.1, Truncate: 0.1, Seed: 7}
 	const requests = 200
 	outcomes := func() []string {
@@ -205,6 +208,7 @@ func TestServerFaultsDeterministic(t *testing.T) {
 }
 
 func TestNewRejectsBadFaults(t *testing.T) {
+	t.Parallel()
 	for name, f := range map[string]avserver.Faults{
 		"share above 1":   {Fail503: 1.5},
 		"negative share":  {Truncate: -0.1},
@@ -222,6 +226,7 @@ func TestNewRejectsBadFaults(t *testing.T) {
 // TestServerShutdownCutsLatency checks that Shutdown does not wait out an
 // injected latency.
 func TestServerShutdownCutsLatency(t *testing.T) {
+	t.Parallel()
 	srv, err := avserver.New(avserver.Config{Faults: avserver.Faults{Latency: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
@@ -236,8 +241,17 @@ func TestServerShutdownCutsLatency(t *testing.T) {
 	go func() {
 		got <- getRaw(t, "http://"+ln.Addr().String()+"/query?function=TIME_SERIES_DAILY&apikey=k&symbol=IBM")
 	}()
-	for srv.Stats().Requests == 0 {
-		time.Sleep(time.Millisecond)
+	// Wait until the request is held in its latency; it cannot be
+	// answered before Shutdown, so an answer now is a failure.
+	for deadline := time.Now().Add(10 * time.Second); srv.Stats().Requests == 0; time.Sleep(time.Millisecond) {
+		select {
+		case a := <-got:
+			t.Fatalf("answered before Shutdown: HTTP %d, %v", a.status, a.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server saw no request in 10 s")
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -290,6 +304,7 @@ func BenchmarkServer(b *testing.B) {
 // TestServerShutdownBeforeServe checks that Serve called after Shutdown
 // returns at once instead of serving forever.
 func TestServerShutdownBeforeServe(t *testing.T) {
+	t.Parallel()
 	srv, err := avserver.New(avserver.Config{})
 	if err != nil {
 		t.Fatal(err)
