@@ -24,10 +24,10 @@ import (
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
-// LogReturn names the built-in column ln(close[t] / close[t-1]), the column
-// of transform.LogReturns. A file that has no column of this name gets it
-// computed from its close column, as that transform computes it; its first
-// row is null.
+// LogReturn is "log_return", the built-in column ln(close[t] / close[t-1])
+// that transform.LogReturns appends. A file that has no column of this name
+// gets it computed from its close column, as that transform computes it;
+// its first row is null.
 const LogReturn = transform.LogReturnColumn
 
 // DatasetConfig chooses what a Dataset loads and how it is cut into splits.
