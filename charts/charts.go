@@ -24,6 +24,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // Options selects what RenderDir draws and how.
@@ -136,11 +137,15 @@ func groups(paths []string) [][]string {
 	return out
 }
 
+// chartColumns are the columns a chart is drawn from; a file's others are
+// not read.
+var chartColumns = []string{sources.ColSymbol, sources.ColDate, sources.ColClose, sources.ColVolume}
+
 // load reads the files of one group and returns its series by symbol.
 func load(ctx context.Context, group []string, opts Options) (map[string]*Series, error) {
 	all := map[string]*Series{}
 	for _, path := range group {
-		f, err := tablefile.Read(ctx, path, opts.Mem)
+		f, err := tablefile.Read(ctx, path, opts.Mem, chartColumns...)
 		if err != nil {
 			return nil, err
 		}
