@@ -112,7 +112,11 @@ func Read(ctx context.Context, path string, mem memory.Allocator, columns ...str
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
-	return decode(ctx, path, f, mem, columns)
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return decode(ctx, path, f, info.Size(), mem, columns)
 }
 
 // Decode reads the data file whose bytes are data; path gives its format by
@@ -124,10 +128,10 @@ func Read(ctx context.Context, path string, mem memory.Allocator, columns ...str
 // caller owns the returned File and must Release it.
 //
 // Arrow's decoders panic on some damaged files (slice bounds read from the
-// file); Decode turns that into an error, so that one bad file fails its
-// reader instead of the process.
+// file) and allocate whatever lengths they claim; Decode turns both into
+// errors, so that one bad file fails its reader instead of the process.
 func Decode(ctx context.Context, path string, data []byte, mem memory.Allocator, columns ...string) (*File, error) {
-	return decode(ctx, path, bytes.NewReader(data), mem, columns)
+	return decode(ctx, path, bytes.NewReader(data), int64(len(data)), mem, columns)
 }
 
 // source is what the decoders read from: a file or the bytes of one.
@@ -137,7 +141,7 @@ type source interface {
 	io.Seeker
 }
 
-func decode(ctx context.Context, path string, r source, mem memory.Allocator, columns []string) (out *File, err error) {
+func decode(ctx context.Context, path string, r source, size int64, mem memory.Allocator, columns []string) (out *File, err error) {
 	format, ok := dataset.FormatOf(path)
 	if !ok {
 		return nil, fmt.Errorf("read %s: not a .parquet, .arrow or .csv file", path)
@@ -145,6 +149,7 @@ func decode(ctx context.Context, path string, r source, mem memory.Allocator, co
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
+	mem = &boundedAllocator{mem: mem, limit: budget(size)}
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("read %s: damaged file: %v", path, p)

@@ -245,3 +245,41 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecode feeds Decode damaged Parquet and Arrow IPC files, from seeds the
+// writer of `loader fetch` wrote: it must return an error or records whose
+// every value can be read, never panic.
+func FuzzDecode(f *testing.F) {
+	rec := sample.Bars("AAPL", false, memory.NewGoAllocator())
+	defer rec.Release()
+	small := rec.NewSlice(0, 20)
+	defer small.Release()
+	for i, format := range []dataset.Format{dataset.FormatParquet, dataset.FormatArrow} {
+		path := loadertest.WriteSeries(f, sinks.Options{Dir: f.TempDir(), Format: format},
+			sources.Series{Symbol: "AAPL", Record: small})[0]
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, uint8(i))
+		f.Add(data[:len(data)/2], uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, format uint8) {
+		name := "X.parquet"
+		if format%2 == 1 {
+			name = "X.arrow"
+		}
+		file, err := tablefile.Decode(context.Background(), name, data, memory.NewGoAllocator())
+		if err != nil {
+			return
+		}
+		defer file.Release()
+		for _, r := range file.Records {
+			for _, col := range r.Columns() {
+				for i := range col.Len() {
+					_ = col.ValueStr(i)
+				}
+			}
+		}
+	})
+}

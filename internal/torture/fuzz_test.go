@@ -10,8 +10,8 @@ import (
 )
 
 // fuzzTargets are the fuzz targets CI runs briefly: the decoders, symbol,
-// date and --transform parsing, Retry-After, and the file names symbols
-// become. Their seed corpora live in each package's testdata/fuzz.
+// date and --transform parsing, Retry-After, the file names symbols
+// become, and the reader of written files. Their seed corpora live in each package's testdata/fuzz.
 var fuzzTargets = []struct{ pkg, target string }{
 	{"./sources/alphavantage", "FuzzDecodeJSON"},
 	{"./sources/alphavantage", "FuzzDecodeCSV"},
@@ -20,6 +20,7 @@ var fuzzTargets = []struct{ pkg, target string }{
 	{"./sources/alphavantage", "FuzzRetryAfter"},
 	{"./transform", "FuzzParse"},
 	{"./dataset", "FuzzFileName"},
+	{"./internal/tablefile", "FuzzDecode"},
 }
 
 // TestFuzzBriefly runs every fuzz target for 20,000 executions, a few
