@@ -322,7 +322,7 @@ func (a *Client) attempt(ctx context.Context, uri, symbol string, mem memory.All
 
 // classify decides what a decode failure means for the next attempt.
 func (a *Client) classify(err error, symbol string) error {
-	if errors.Is(err, ErrBodyTooLarge) {
+	if errors.Is(err, ErrBodyTooLarge) || errors.Is(err, ErrSymbolMismatch) {
 		return final(err)
 	}
 	var se *ServiceError

@@ -21,6 +21,10 @@ var (
 // Config.MaxBodyBytes.
 var ErrBodyTooLarge = errors.New("response body too large")
 
+// ErrSymbolMismatch is wrapped by the error of a symbol whose answer names
+// another symbol in its "Meta Data": a cache or proxy mixed answers up.
+var ErrSymbolMismatch = errors.New("the answer is for another symbol")
+
 // HTTPError is an answer with a status other than 200 OK.
 type HTTPError struct {
 	Status int
