@@ -131,6 +131,9 @@ func hostileCases() []hostileCase {
 		{"OTHERSYM", []string{"the answer is for another symbol"}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
 			alphavantage.EncodeJSON(w, "GOOD", servedBars("GOOD", "compact"), false, "compact")
 		}},
+		{"MOVED", []string{"redirected to", "not followed"}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
+			http.Redirect(w, r, "https://elsewhere.example"+r.URL.RequestURI(), http.StatusMovedPermanently)
+		}},
 	}
 }
 

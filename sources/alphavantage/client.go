@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http/httpproxy"
 )
 
 // Defaults of Config, chosen for the live service's free tier
@@ -46,7 +47,8 @@ const (
 // every field but APIKey selects its default.
 type Config struct {
 	// BaseURL is the query endpoint; DefaultURL when empty.
-	// Point it at `loader serve` to work offline.
+	// Point it at `loader serve` to work offline. Redirects from it are
+	// not followed: the request's query holds the key.
 	BaseURL string
 	// APIKey is sent with every request and never appears in an error, a
 	// log line or sources.Series.Meta.
@@ -100,6 +102,10 @@ type Config struct {
 
 // Client fetches daily series from Alpha Vantage (or a compatible
 // server) over one fasthttp client, streaming each answer into the decoder.
+// It honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY (and their lower-case
+// forms) as net/http does, never for localhost or a loopback address, and
+// trusts the system's certificate authorities (SSL_CERT_FILE and
+// SSL_CERT_DIR add to them).
 //
 // A client closes for new requests, for the rest of its life, when it is
 // stopped (Stop), when the daily quota or MaxRequests is used up, and
@@ -191,12 +197,21 @@ func New(cfg Config) (*Client, error) {
 	}
 	log := cfg.Logger.With("source", "alphavantage")
 	redact := redactor{cfg.APIKey}
+	dial, proxy, err := proxyDialer(base, httpproxy.FromEnvironment(), cfg.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("alphavantage: %w", err)
+	}
+	if proxy != nil {
+		redact = append(redact, proxySecrets(proxy)...)
+		log.Info("connecting through a proxy from the environment", "proxy", proxy.Redacted())
+	}
 	return &Client{
 		base:     base,
 		function: function,
 		cfg:      cfg,
 		client: &fasthttp.Client{
 			Name:               "loader",
+			Dial:               dial,
 			MaxConnsPerHost:    cfg.Concurrency,
 			MaxConnWaitTimeout: cfg.Timeout,
 			StreamResponseBody: true,
@@ -246,14 +261,15 @@ func (a *Client) Stop() { a.gate.close(sources.ErrStopped) }
 // MaxWait in total.
 //
 // It fails at once on what would not pass: an invalid symbol, other 4xx,
-// an answer over MaxBodyBytes or one naming another symbol. A refusal that every symbol would get
+// a redirect, an untrusted TLS certificate, an answer over MaxBodyBytes
+// or one naming another symbol. A refusal that every symbol would get
 // fails with an error matching ErrInvalidAPIKey or ErrPremium (and
 // sources.ErrFatal); a used-up quota with ErrDailyLimit or
 // ErrRequestBudget (and sources.ErrQuota). After those, and after Stop,
 // the client starts no new request (see Client).
 //
 // Errors name the symbol, wrap their cause (a *ServiceError, an
-// *HTTPError, a fasthttp or decode error) and never contain the key;
+// *HTTPError, a fasthttp, TLS or decode error) and never contain the key;
 // their Attempts() int method says how many requests were made. A
 // cancelled ctx ends waits at once; see Config.Timeout for a request in
 // flight.
@@ -423,8 +439,11 @@ func (a *Client) exchange(ctx context.Context, uri, symbol string, mem memory.Al
 		deadline = d
 	}
 	if err := a.client.DoDeadline(req, resp, deadline); err != nil {
-		if ctx.Err() != nil {
+		switch cert := certificateError(err); {
+		case ctx.Err() != nil:
 			return nil, outcome{next: cancelled, err: ctx.Err()}
+		case cert != nil:
+			return nil, outcome{next: final, err: a.redact.error(cert)}
 		}
 		return nil, outcome{next: retry, err: a.redact.error(err)}
 	}
@@ -443,6 +462,8 @@ func (a *Client) exchange(ctx context.Context, uri, symbol string, mem memory.Al
 	case status >= 500:
 		after, capped := retryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), time.Now())
 		return nil, outcome{next: retry, err: &HTTPError{Status: status}, after: after, capped: capped}
+	case isRedirect(status):
+		return nil, outcome{next: final, err: a.redirectError(status, resp.Header.Peek(fasthttp.HeaderLocation))}
 	default:
 		return nil, outcome{next: final, err: &HTTPError{Status: status}}
 	}

@@ -34,6 +34,11 @@ func TestRedactor(t *testing.T) {
 	if want := `GET "/query?apikey=REDACTED": REDACTED refused`; escaped != want {
 		t.Errorf("got %q, want %q", escaped, want)
 	}
+	// A proxy's credentials are secrets too, beside the key.
+	both := redactor{"s3cr3t-key", "user:pa55", "pa55"}.string(`dial http://user:pa55@proxy:3128 for apikey=s3cr3t-key: pa55`)
+	if want := `dial http://REDACTED@proxy:3128 for apikey=REDACTED: REDACTED`; both != want {
+		t.Errorf("got %q, want %q", both, want)
+	}
 }
 
 func TestRetryAfter(t *testing.T) {

@@ -518,6 +518,10 @@ func TestAlphaVantageKeyNeverLeaks(t *testing.T) {
 				if errors.As(r.err, &se) {
 					seen = append(seen, se.Message)
 				}
+				var he *alphavantage.HTTPError
+				if errors.As(r.err, &he) {
+					seen = append(seen, he.Location)
+				}
 				continue
 			}
 			for k, v := range r.series.Meta {
@@ -581,7 +585,7 @@ func TestAlphaVantageKeyNeverLeaks(t *testing.T) {
 	}
 	for _, want := range []string{"HTTP 503", "HTTP 429", "unexpected EOF", "rate limited", "slowing down", "invalid call",
 		"invalid or missing API key", "premium", "timeout", "too large", "HTTP 404", "refused", "fetched_at",
-		"daily request limit", "detected your API key as REDACTED", "got an HTML page",
+		"daily request limit", "detected your API key as REDACTED", "redirected to", "apikey=REDACTED", "got an HTML page",
 		"not fetched", "request budget", "starting no new requests", "max wait"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no path produced %q: the test lost coverage", want)

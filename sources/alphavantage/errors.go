@@ -61,11 +61,26 @@ func (e *markedError) Unwrap() error { return e.mark }
 // HTTPError is an answer with a status other than 200 OK.
 type HTTPError struct {
 	Status int
+	// Location is where a redirect pointed, with the API key redacted;
+	// empty for an answer that is no redirect. Redirects are not
+	// followed: the request's query holds the key.
+	Location string
+	// hint says what to change, when the client knows.
+	hint string
 }
 
 // Error returns "HTTP 503" and the like: the status is all the service
-// says in those answers.
-func (e *HTTPError) Error() string { return fmt.Sprintf("HTTP %d", e.Status) }
+// says in those answers. A redirect also says where it pointed.
+func (e *HTTPError) Error() string {
+	if e.Location == "" {
+		return fmt.Sprintf("HTTP %d", e.Status)
+	}
+	s := fmt.Sprintf("HTTP %d: redirected to %q, not followed (the request carries the API key)", e.Status, e.Location)
+	if e.hint != "" {
+		s += ": " + e.hint
+	}
+	return s
+}
 
 // runWide is a service refusal that every later request of the run would
 // get too: its text is the refusal's, and errors.Is matches its sentinel.
