@@ -43,6 +43,8 @@ type fetchFlags struct {
 	rate                                     float64
 	timeout                                  time.Duration
 	retries                                  int
+	maxWait                                  time.Duration
+	maxRequests                              int
 }
 
 func newFetchCmd() *cobra.Command {
@@ -98,7 +100,9 @@ and writes the manifest; a second one aborts at once.`,
 	fl.BoolVar(&f.adjusted, "adjusted", false, "fetch TIME_SERIES_DAILY_ADJUSTED (adds adjusted_close, dividend, split_coefficient)")
 	fl.Float64Var(&f.rate, "rate", alphavantage.DefaultRate, "most Alpha Vantage requests per minute (0: no limit)")
 	fl.DurationVar(&f.timeout, "timeout", alphavantage.DefaultTimeout, "timeout of one request, body included")
-	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (429, 5xx, timeouts, cut bodies; 0: none)")
+	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (5xx, timeouts, cut bodies; 0: none); rate-limit answers do not count")
+	fl.DurationVar(&f.maxWait, "max-wait", alphavantage.DefaultMaxWait, "most time one symbol waits between its attempts (backoff, Retry-After, rate limits)")
+	fl.IntVar(&f.maxRequests, "max-requests", 0, "most Alpha Vantage requests of the run, e.g. 25 on a free key (0: no budget)")
 	return cmd
 }
 
@@ -300,6 +304,8 @@ func newSource(cmd *cobra.Command, f fetchFlags) (sources.Source, error) {
 			Rate:        rate,
 			Timeout:     f.timeout,
 			Retries:     retries(f.retries),
+			MaxWait:     f.maxWait,
+			MaxRequests: f.maxRequests,
 			Logger:      slog.Default(),
 		})
 		if err != nil {
@@ -310,10 +316,11 @@ func newSource(cmd *cobra.Command, f fetchFlags) (sources.Source, error) {
 	return nil, usagef("--source %q: want auto, sample or alphavantage", f.source)
 }
 
-// isFatal reports the errors after which every other request would fail too.
-func isFatal(err error) bool {
-	return errors.Is(err, alphavantage.ErrInvalidAPIKey) || errors.Is(err, alphavantage.ErrDailyLimit)
-}
+// isFatal reports the errors after which every other request would fail
+// too. A used-up quota (sources.ErrQuota) is not one: the requests in
+// flight finish and keep their data, and the source fails the rest
+// without a request.
+func isFatal(err error) bool { return errors.Is(err, sources.ErrFatal) }
 
 // stopper turns SIGINT and SIGTERM into a graceful stop, then an abort.
 type stopper struct {

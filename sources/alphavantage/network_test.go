@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -311,36 +310,4 @@ func TestAlphaVantageWrongBodies(t *testing.T) {
 			}
 		})
 	}
-}
-
-// ExampleClient_Stop shows a job's graceful stop reaching the client: no
-// request starts after it.
-func ExampleClient_Stop() {
-	srv, err := avserver.New(avserver.Config{})
-	if err != nil {
-		panic(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background())
-	av, err := alphavantage.New(alphavantage.Config{
-		BaseURL: "http://" + ln.Addr().String() + "/query",
-		APIKey:  "demo",
-		Logger:  slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		panic(err)
-	}
-	defer av.Close()
-
-	av.Stop()
-	_, err = av.Fetch(context.Background(), "IBM", memory.DefaultAllocator)
-	fmt.Println(err)
-	fmt.Println(srv.Stats().Requests, "requests")
-	// Output:
-	// fetch IBM: not fetched: the run was stopped
-	// 0 requests
 }
