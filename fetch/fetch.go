@@ -67,8 +67,11 @@ type Config struct {
 	// GOMAXPROCS: encoding Parquet is CPU-bound).
 	WriteWorkers int
 	// Stop, when closed, ends the run gracefully: no new symbol starts,
-	// those in flight finish and are written, the rest are skipped.
-	// Cancelling Run's context instead aborts at once.
+	// those in flight finish and are written, the rest are skipped. A
+	// Source that is a sources.Stopper is stopped too, so that neither the
+	// symbols it already holds nor retries start a request; those fail
+	// with sources.ErrStopped and are skipped. Cancelling Run's context
+	// instead aborts at once.
 	Stop <-chan struct{}
 	// IsFatal reports errors after which no other symbol can succeed: the
 	// run stops at once and the rest are skipped. The default matches
@@ -115,7 +118,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	p := pipeline.New(ctx,
 		pipeline.WithErrorPolicy(pipeline.CollectErrors),
 		pipeline.WithErrorHandler(func(e *pipeline.ItemError) {
-			r.finish(Result{Symbol: symbolOf(e), Status: dataset.StatusFailed, Attempts: attemptsOf(e.Err), Err: e.Err})
+			status := dataset.StatusFailed
+			if errors.Is(e.Err, sources.ErrStopped) {
+				status = dataset.StatusSkipped
+			}
+			r.finish(Result{Symbol: symbolOf(e), Status: status, Attempts: attemptsOf(e.Err), Err: e.Err})
 			if cfg.IsFatal(e.Err) {
 				r.setFatal(e.Err)
 				abort(e.Err)
@@ -171,6 +178,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return nil
 	}, pipeline.Workers(cfg.WriteWorkers))
 
+	if s, ok := cfg.Source.(sources.Stopper); ok {
+		defer stopOnClose(cfg.Stop, s)()
+	}
 	// Every item error is already a failed Result, so Wait's error adds
 	// nothing; cancellation is read from ctx below.
 	_ = p.Wait()
@@ -209,6 +219,20 @@ func withDefaults(cfg Config) Config {
 		cfg.IsFatal = func(err error) bool { return errors.Is(err, sources.ErrFatal) }
 	}
 	return cfg
+}
+
+// stopOnClose stops s once stop is closed, until the returned function
+// is called.
+func stopOnClose(stop <-chan struct{}, s sources.Stopper) (release func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-stop:
+			s.Stop()
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
 }
 
 // withFetchTime returns meta with "fetched_at" set to now, unless the source

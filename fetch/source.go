@@ -46,7 +46,12 @@ type SourceConfig struct {
 	Timeout time.Duration
 	// Retries is how often a failed request is retried; 0 means never.
 	Retries int
-	Logger  *slog.Logger
+	// MaxWait bounds the time one symbol may wait for rate limits and
+	// Retry-After; 0 means the client's default.
+	MaxWait time.Duration
+	// MaxRequests budgets the requests of the run; 0 means no budget.
+	MaxRequests int
+	Logger      *slog.Logger
 }
 
 // OpenSource returns the source cfg names, and that name with "auto"
@@ -84,6 +89,8 @@ func OpenSource(cfg SourceConfig) (sources.Source, string, error) {
 			Rate:        rate,
 			Timeout:     cfg.Timeout,
 			Retries:     retries,
+			MaxWait:     cfg.MaxWait,
+			MaxRequests: cfg.MaxRequests,
 			Logger:      cfg.Logger,
 		})
 		if err != nil {

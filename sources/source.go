@@ -37,10 +37,36 @@ type Source interface {
 	Close() error
 }
 
-// ErrFatal marks a Fetch error after which every other request of the run
-// would fail the same way: an API key the service refused, a used-up daily
-// quota. A job fetching many symbols stops at the first (errors.Is).
-var ErrFatal = errors.New("no other symbol can succeed")
+// Stopper is implemented by a Source that can be told to start no new
+// request: after Stop returns, no Fetch starts a request, neither for a
+// new symbol nor as a retry, and such Fetches fail with an error matching
+// ErrStopped; requests in flight finish and keep their data. Stop is safe
+// to call concurrently with Fetch and more than once. A job calls it when
+// it is stopped gracefully, so that symbols queued inside the source and
+// retries cost no more requests.
+type Stopper interface {
+	Stop()
+}
+
+// Errors of the Fetches that a source refused to start, by why. Each is
+// matched with errors.Is; a source wraps them with the symbol.
+var (
+	// ErrFatal marks a Fetch error after which every other request of the
+	// run would fail the same way: an API key the service refused, a
+	// function or output size the key may not use. A job fetching many
+	// symbols stops at the first, at once.
+	ErrFatal = errors.New("no other symbol can succeed")
+	// ErrQuota marks a Fetch that failed, or was never started, because a
+	// request quota is used up: the service's daily quota, or the budget
+	// of requests the run was given. It passes: the same run succeeds
+	// later. Requests in flight when it happens still finish and keep
+	// their data, so a job should not abort them; it records the symbols
+	// not fetched and says when to run again.
+	ErrQuota = errors.New("request quota used up: run again later")
+	// ErrStopped marks a Fetch that made no new request because the run
+	// was stopped gracefully (see Stopper).
+	ErrStopped = errors.New("the run was stopped")
+)
 
 // String names the series by its symbol, as errors about it should.
 func (s Series) String() string { return s.Symbol }

@@ -43,6 +43,8 @@ type fetchFlags struct {
 	rate                                     float64
 	timeout                                  time.Duration
 	retries                                  int
+	maxWait                                  time.Duration
+	maxRequests                              int
 }
 
 func newFetchCmd() *cobra.Command {
@@ -98,7 +100,9 @@ and writes the manifest; a second one aborts at once.`,
 	fl.BoolVar(&f.adjusted, "adjusted", false, "fetch TIME_SERIES_DAILY_ADJUSTED (adds adjusted_close, dividend, split_coefficient)")
 	fl.Float64Var(&f.rate, "rate", alphavantage.DefaultRate, "most Alpha Vantage requests per minute (0: no limit)")
 	fl.DurationVar(&f.timeout, "timeout", alphavantage.DefaultTimeout, "timeout of one request, body included")
-	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (429, 5xx, timeouts, cut bodies; 0: none)")
+	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (5xx, timeouts, cut bodies; 0: none); rate-limit answers do not count")
+	fl.DurationVar(&f.maxWait, "max-wait", alphavantage.DefaultMaxWait, "most time one symbol waits between its attempts (backoff, Retry-After, rate limits)")
+	fl.IntVar(&f.maxRequests, "max-requests", 0, "most Alpha Vantage requests of the run, e.g. 25 on a free key (0: no budget)")
 	return cmd
 }
 
@@ -271,6 +275,8 @@ func newSource(cmd *cobra.Command, f fetchFlags) (sources.Source, error) {
 		Rate:        f.rate,
 		Timeout:     f.timeout,
 		Retries:     f.retries,
+		MaxWait:     f.maxWait,
+		MaxRequests: f.maxRequests,
 		Logger:      slog.Default(),
 	})
 	switch {

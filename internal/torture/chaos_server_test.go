@@ -39,8 +39,9 @@ const (
 type answerInfo struct {
 	name string
 	// ok answers are a success; final ones a failure no retry can mend;
-	// the rest are worth a retry.
-	ok, final bool
+	// the rest are worth a retry. rateLimit ones use up no retry: they
+	// are no fault of the symbol's.
+	ok, final, rateLimit bool
 	// reasons are words of which a failure's reason must hold one: the
 	// reason must be true.
 	reasons []string
@@ -49,9 +50,9 @@ type answerInfo struct {
 var answers = map[answer]answerInfo{
 	answerRight:       {name: "right", ok: true},
 	answerWrongType:   {name: "wrong content type", ok: true},
-	answerNote:        {name: "note", reasons: []string{"calls per minute"}},
-	answerInformation: {name: "information", reasons: []string{"1 request per second"}},
-	answer429:         {name: "429", reasons: []string{"HTTP 429"}},
+	answerNote:        {name: "note", rateLimit: true, reasons: []string{"calls per minute"}},
+	answerInformation: {name: "information", rateLimit: true, reasons: []string{"1 request per second"}},
+	answer429:         {name: "429", rateLimit: true, reasons: []string{"HTTP 429"}},
 	answer500:         {name: "500", reasons: []string{"HTTP 500"}},
 	answer503:         {name: "503", reasons: []string{"HTTP 503"}},
 	answerReset:       {name: "reset", reasons: []string{"reset", "closed", "EOF", "broken pipe"}},
@@ -62,8 +63,9 @@ var answers = map[answer]answerInfo{
 	answerUnknown:     {name: "unknown symbol", final: true, reasons: []string{"invalid call"}},
 }
 
-// transientAnswers are the retryable failures; the rate-limit payloads
-// are left out where they would slow the client down (see withNotes).
+// transientAnswers are the retryable failures; the service's rate-limit
+// payloads are left out where they would slow the client down further
+// than the 429s do (see withNotes).
 func transientAnswers(withNotes bool) []answer {
 	a := []answer{answer429, answer500, answer503, answerReset, answerCut, answerStall, answerInvalidJSON, answerHTML}
 	if withNotes {
@@ -75,7 +77,8 @@ func transientAnswers(withNotes bool) []answer {
 // drawPlans draws, for each symbol, the answers to its attempts in order;
 // attempts past its plan get the right answer. A tenth of the symbols are
 // unknown, a third are answered at once, and the rest meet 1 to
-// retries+1 transient failures: those with retries+1 fail.
+// retries+1 transient failures: those with more than retries that are
+// not rate limits fail.
 func drawPlans(rng *rand.Rand, symbols []string, retries int, transient []answer) map[string][]answer {
 	plans := make(map[string][]answer, len(symbols))
 	success := func() answer {
@@ -104,9 +107,11 @@ func drawPlans(rng *rand.Rand, symbols []string, retries int, transient []answer
 }
 
 // outcome is how a plan must end with retries retries: in success or not,
-// after how many attempts, and on which answer.
+// after how many attempts, and on which answer. Rate-limit answers are
+// retried without using up a retry.
 func outcome(plan []answer, retries int) (ok bool, attempts int, last answer) {
-	for i := 0; i <= retries; i++ {
+	failures := 0
+	for i := 0; ; i++ {
 		a := answerRight
 		if i < len(plan) {
 			a = plan[i]
@@ -116,9 +121,13 @@ func outcome(plan []answer, retries int) (ok bool, attempts int, last answer) {
 			return true, i + 1, a
 		case info.final:
 			return false, i + 1, a
+		case info.rateLimit:
+			continue
+		}
+		if failures++; failures > retries {
+			return false, i + 1, a
 		}
 	}
-	return false, retries + 1, plan[retries]
 }
 
 // chaosServer answers Alpha Vantage queries by each symbol's plan, and

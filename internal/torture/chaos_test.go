@@ -26,8 +26,9 @@ type chaosRun struct {
 	outputSize  string
 	dataType    string
 	format      string
-	// notes adds the service's rate-limit payloads to the failures; they
-	// make the client halve its rate, so only runs without a rate have them.
+	// notes adds the service's rate-limit payloads to the failures; like
+	// the 429s they make the client halve what it sends (once a minute at
+	// most), so only runs without a rate have them.
 	notes bool
 	// keyEnvByEnv names the key's variable by $LOADER_API_KEY_ENV instead
 	// of --api-key-env.

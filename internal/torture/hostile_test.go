@@ -79,7 +79,7 @@ func hostileCases() []hostileCase {
 		{"BADDATE", []string{"bad date"}, seriesWith(`"1.0"`, "2024/01/02")},
 		// Sent whether or not the client accepts gzip: it must neither
 		// inflate it whole nor choke on it.
-		{"GZIPBOMB", []string{" json: "}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
+		{"GZIPBOMB", []string{"got a gzip-compressed body"}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(bomb)
@@ -124,6 +124,16 @@ func hostileCases() []hostileCase {
 		{"ARRAY", []string{"want '{'"}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
 			io.WriteString(w, `[{"Time Series (Daily)": {}}]`)
 		}},
+		{"PORTAL", []string{"got an HTML page"}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<!DOCTYPE html><html><title>Sign in to the network</title></html>")
+		}},
+		{"OTHERSYM", []string{"the answer is for another symbol"}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
+			alphavantage.EncodeJSON(w, "GOOD", servedBars("GOOD", "compact"), false, "compact")
+		}},
+		{"MOVED", []string{"redirected to", "not followed"}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
+			http.Redirect(w, r, "https://elsewhere.example"+r.URL.RequestURI(), http.StatusMovedPermanently)
+		}},
 	}
 }
 
@@ -149,10 +159,11 @@ func seriesWith(openValue, date string) func(http.ResponseWriter, *http.Request,
 		if date == "" {
 			date = "2024-01-03"
 		}
-		fmt.Fprintf(w, `{"Meta Data": {"2. Symbol": "X"}, "Time Series (Daily)": {
+		fmt.Fprintf(w, `{"Meta Data": {"2. Symbol": %q}, "Time Series (Daily)": {
 	"2024-01-04": {"1. open": "1.0", "2. high": "1.0", "3. low": "1.0", "4. close": "1.0", "5. volume": "100"},
 	%q: {"1. open": %s, "2. high": "1.0", "3. low": "1.0", "4. close": "1.0", "5. volume": "100"},
-	"2024-01-02": {"1. open": "1.0", "2. high": "1.0", "3. low": "1.0", "4. close": "1.0", "5. volume": "100"}}}`, date, openValue)
+	"2024-01-02": {"1. open": "1.0", "2. high": "1.0", "3. low": "1.0", "4. close": "1.0", "5. volume": "100"}}}`,
+			r.URL.Query().Get("symbol"), date, openValue)
 	}
 }
 

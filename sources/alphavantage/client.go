@@ -15,7 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/valyala/fasthttp"
-	"golang.org/x/time/rate"
+	"golang.org/x/net/http/httpproxy"
 )
 
 // Defaults of Config, chosen for the live service's free tier
@@ -25,12 +25,13 @@ const (
 	// DefaultRate is in requests per minute: the free tier's one a second.
 	DefaultRate = 60
 	// MinRate, in requests per minute, is the floor a run slows down to
-	// when the service answers with a rate-limit note: its classic "5
+	// when the service keeps answering with rate limits: its classic "5
 	// calls per minute".
 	MinRate         = 5
 	DefaultTimeout  = 30 * time.Second
 	DefaultRetries  = 3
 	DefaultBackoff  = time.Second
+	DefaultMaxWait  = 10 * time.Minute
 	DefaultMaxBody  = 64 << 20
 	DefaultOutput   = "compact"
 	DefaultDataType = "json"
@@ -46,7 +47,8 @@ const (
 // every field but APIKey selects its default.
 type Config struct {
 	// BaseURL is the query endpoint; DefaultURL when empty.
-	// Point it at `loader serve` to work offline.
+	// Point it at `loader serve` to work offline. Redirects from it are
+	// not followed: the request's query holds the key.
 	BaseURL string
 	// APIKey is sent with every request and never appears in an error, a
 	// log line or sources.Series.Meta.
@@ -62,27 +64,55 @@ type Config struct {
 	// Concurrency bounds the requests in flight; 1 when zero.
 	Concurrency int
 	// Rate is the most requests per minute the client starts; DefaultRate
-	// when zero, no limit when +Inf. A rate-limit answer from the service
-	// halves it, down to MinRate, for the rest of the run.
+	// when zero, no limit when +Inf. The client adapts it to the
+	// service's limits: a rate-limit answer (a "Note", the per-second
+	// "Information", HTTP 429) halves what it was sending, at most once a
+	// minute, and a minute without one raises it a step back toward Rate,
+	// never below MinRate.
 	Rate float64
 	// Timeout bounds one request, body included; DefaultTimeout when zero.
 	// It is also how long a cancelled Fetch can take at most, because a
 	// fasthttp request in flight cannot be interrupted.
 	Timeout time.Duration
 	// Retries is how many times a failed request is tried again (so up to
-	// Retries+1 attempts); DefaultRetries when zero, none when negative.
+	// Retries+1 failed attempts); DefaultRetries when zero, none when
+	// negative. Rate-limit answers do not count: they are no fault of the
+	// symbol's, and MaxWait bounds them.
 	Retries int
 	// Backoff is the base of the exponential backoff between attempts;
 	// DefaultBackoff when zero.
 	Backoff time.Duration
+	// MaxWait bounds the total time one symbol waits between its attempts
+	// (backoff, Retry-After, waits after rate-limit answers, but not the
+	// pacing of the rate limit); DefaultMaxWait when zero. A symbol whose
+	// next wait would pass it fails with an error matching ErrMaxWait.
+	MaxWait time.Duration
+	// MaxRequests, when positive, is the budget of requests of the
+	// client's life (25 suits a free key's day). Once it is spent the
+	// client behaves as after the daily quota: no new request, those in
+	// flight finish, the rest fail with an error matching
+	// ErrRequestBudget.
+	MaxRequests int
 	// MaxBodyBytes caps one answer's size; DefaultMaxBody when zero.
 	MaxBodyBytes int64
-	// Logger receives retries and slow-downs; slog.Default() when nil.
+	// Logger receives retries, slow-downs and the client's closing for
+	// new requests; slog.Default() when nil.
 	Logger *slog.Logger
 }
 
 // Client fetches daily series from Alpha Vantage (or a compatible
 // server) over one fasthttp client, streaming each answer into the decoder.
+// It honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY (and their lower-case
+// forms) as net/http does, never for localhost or a loopback address, and
+// trusts the system's certificate authorities (SSL_CERT_FILE and
+// SSL_CERT_DIR add to them).
+//
+// A client closes for new requests, for the rest of its life, when it is
+// stopped (Stop), when the daily quota or MaxRequests is used up, and
+// after a refusal that every symbol would get (a bad or demo key, a
+// premium feature): no request starts after that, neither for a new
+// symbol nor as a retry; requests in flight finish and keep their data.
+//
 // It is safe for concurrent use; Close it when done.
 type Client struct {
 	base       *url.URL
@@ -90,8 +120,8 @@ type Client struct {
 	cfg        Config
 	client     *fasthttp.Client
 	slots      chan struct{}
-	limiter    *rate.Limiter
-	minLimit   rate.Limit
+	pace       *pacer
+	gate       *gate
 	redact     redactor
 	log        *slog.Logger
 	decodeBody func(io.Reader, string, bool, memory.Allocator) (arrow.RecordBatch, error)
@@ -146,6 +176,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = DefaultBackoff
 	}
+	switch {
+	case cfg.MaxWait == 0:
+		cfg.MaxWait = DefaultMaxWait
+	case cfg.MaxWait < 0:
+		return nil, fmt.Errorf("alphavantage: max wait %v: want a positive duration", cfg.MaxWait)
+	}
+	if cfg.MaxRequests < 0 {
+		return nil, fmt.Errorf("alphavantage: max requests %d: want a positive number, or 0 for no budget", cfg.MaxRequests)
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBody
 	}
@@ -156,13 +195,23 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Adjusted {
 		function = FunctionAdjusted
 	}
-	limit := perMinute(cfg.Rate)
+	log := cfg.Logger.With("source", "alphavantage")
+	redact := redactor{cfg.APIKey}
+	dial, proxy, err := proxyDialer(base, httpproxy.FromEnvironment(), cfg.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("alphavantage: %w", err)
+	}
+	if proxy != nil {
+		redact = append(redact, proxySecrets(proxy)...)
+		log.Info("connecting through a proxy from the environment", "proxy", proxy.Redacted())
+	}
 	return &Client{
 		base:     base,
 		function: function,
 		cfg:      cfg,
 		client: &fasthttp.Client{
 			Name:               "loader",
+			Dial:               dial,
 			MaxConnsPerHost:    cfg.Concurrency,
 			MaxConnWaitTimeout: cfg.Timeout,
 			StreamResponseBody: true,
@@ -174,20 +223,15 @@ func New(cfg Config) (*Client, error) {
 			// bypass the rate limiter and the attempt count.
 			MaxIdemponentCallAttempts: 1,
 		},
-		slots:      make(chan struct{}, cfg.Concurrency),
-		limiter:    rate.NewLimiter(limit, 1),
-		minLimit:   min(limit, perMinute(MinRate)),
-		redact:     redactor{cfg.APIKey},
-		log:        cfg.Logger.With("source", "alphavantage"),
+		slots: make(chan struct{}, cfg.Concurrency),
+		pace:  newPacer(cfg.Rate, log),
+		gate: newGate(cfg.MaxRequests, func(reason error) {
+			log.Warn("starting no new requests", "reason", redact.string(reason.Error()))
+		}),
+		redact:     redact,
+		log:        log,
 		decodeBody: decode,
 	}, nil
-}
-
-func perMinute(n float64) rate.Limit {
-	if math.IsInf(n, 1) {
-		return rate.Inf
-	}
-	return rate.Limit(n / 60)
 }
 
 // Name returns "alphavantage".
@@ -199,27 +243,62 @@ func (a *Client) Close() error {
 	return nil
 }
 
-// Fetch returns symbol's daily series. It retries what may pass on a second
-// try (HTTP 429 and 5xx, connection errors, timeouts, bodies cut short,
-// rate-limit notes) up to Retries times with jittered exponential backoff,
-// and fails at once on what would not (an invalid symbol, a premium
-// feature, other 4xx, an answer over MaxBodyBytes). A refused API key or
-// a used-up daily quota fails with an error matching ErrInvalidAPIKey or
-// ErrDailyLimit: every later request would fail the same way, so a caller
-// should stop the run. Errors name the symbol, wrap their cause (a
-// *ServiceError, an *HTTPError, a fasthttp or decode error) and never
-// contain the key; their Attempts() int method says how many requests
-// were made. A cancelled ctx ends waits at once; see
-// Config.Timeout for a request in flight.
+// Stop closes the client for new requests: after it returns, no Fetch
+// starts a request, neither for a new symbol nor as a retry, and such
+// Fetches fail at once with an error matching sources.ErrStopped. Requests
+// in flight finish and keep their data. Stop implements sources.Stopper;
+// it is safe to call concurrently with Fetch, and more than once.
+func (a *Client) Stop() { a.gate.close(sources.ErrStopped) }
+
+// Fetch returns symbol's daily series.
+//
+// It retries what may pass on a second try (HTTP 5xx, connection errors,
+// timeouts, bodies cut short or garbled) up to Retries times with
+// jittered exponential backoff, or after the server's Retry-After (capped
+// at 2 minutes). A rate-limit answer (a "Note", the per-second
+// "Information", HTTP 429) slows the whole client down and is retried
+// without using up a retry. The waits of one symbol are bounded by
+// MaxWait in total.
+//
+// It fails at once on what would not pass: an invalid symbol, other 4xx,
+// a redirect, an untrusted TLS certificate, an answer over MaxBodyBytes
+// or one naming another symbol. A refusal that every symbol would get
+// fails with an error matching ErrInvalidAPIKey or ErrPremium (and
+// sources.ErrFatal); a used-up quota with ErrDailyLimit or
+// ErrRequestBudget (and sources.ErrQuota). After those, and after Stop,
+// the client starts no new request (see Client).
+//
+// Errors name the symbol, wrap their cause (a *ServiceError, an
+// *HTTPError, a fasthttp, TLS or decode error) and never contain the key;
+// their Attempts() int method says how many requests were made. A
+// cancelled ctx ends waits at once; see Config.Timeout for a request in
+// flight.
 func (a *Client) Fetch(ctx context.Context, symbol string, mem memory.Allocator) (sources.Series, error) {
 	uri := a.queryURI(symbol)
-	for attempt := 1; ; attempt++ {
-		rec, err := a.attempt(ctx, uri, symbol, mem)
-		if err == nil {
+	var (
+		attempts int           // requests made
+		failures int           // failed attempts that count against Retries
+		waited   time.Duration // between attempts
+		last     error         // the last attempt's failure
+	)
+	fail := func(err error) (sources.Series, error) {
+		return sources.Series{}, &fetchError{symbol: symbol, attempts: attempts, err: a.redact.error(err)}
+	}
+	notStarted := func(reason error) (sources.Series, error) {
+		return fail(&notStartedError{reason: reason, last: last, attempts: attempts})
+	}
+	for rateLimited := 0; ; {
+		rec, r := a.attempt(ctx, uri, symbol, mem)
+		if r.sent {
+			attempts++
+		}
+		var wait time.Duration
+		switch r.next {
+		case done:
 			return sources.Series{
 				Symbol:   symbol,
 				Record:   rec,
-				Attempts: attempt,
+				Attempts: attempts,
 				Meta: map[string]string{
 					"source":      "alphavantage",
 					"function":    a.function,
@@ -227,26 +306,40 @@ func (a *Client) Fetch(ctx context.Context, symbol string, mem memory.Allocator)
 					"fetched_at":  time.Now().UTC().Format(time.RFC3339),
 				},
 			}, nil
+		case cancelled:
+			return fail(r.err)
+		case closed:
+			return notStarted(r.err)
+		case final:
+			return fail(r.err)
+		case retry:
+			if failures++; failures > a.cfg.Retries {
+				return fail(fmt.Errorf("%w after %d %s", r.err, attempts, plural(attempts, "attempt")))
+			}
+			wait = backoff(a.cfg.Backoff, failures)
+		case slowDown:
+			rateLimited++
+			wait = backoff(a.cfg.Backoff, rateLimited)
 		}
-		if ctx.Err() != nil {
-			return sources.Series{}, &attemptsError{fmt.Errorf("fetch %s: %w", symbol, ctx.Err()), attempt}
+		last = r.err
+		if r.after > 0 {
+			wait = r.after
 		}
-		var ae *attemptError
-		if !errors.As(err, &ae) || !ae.retry {
-			return sources.Series{}, &attemptsError{a.redact.error(fmt.Errorf("fetch %s: %w", symbol, err)), attempt}
+		if waited+wait > a.cfg.MaxWait {
+			return fail(&maxWaitError{last: r.err, attempts: attempts, waited: waited, next: wait, of: a.cfg.MaxWait})
 		}
-		if attempt > a.cfg.Retries {
-			return sources.Series{}, &attemptsError{a.redact.error(fmt.Errorf("fetch %s: %w after %d attempts", symbol, err, attempt)), attempt}
+		args := []any{"symbol", symbol, "attempt", attempts, "reason", a.redact.string(r.err.Error()), "wait", wait}
+		if r.capped {
+			args = append(args, "bound", fmt.Sprintf("Retry-After capped at %v per retry", maxRetryAfter))
 		}
-		wait := ae.after
-		if wait <= 0 {
-			wait = backoff(a.cfg.Backoff, attempt)
+		a.log.Warn("retrying", args...)
+		switch err := a.sleep(ctx, wait); {
+		case errors.Is(err, errClosed):
+			return notStarted(a.gate.err())
+		case err != nil:
+			return fail(err)
 		}
-		a.log.Warn("retrying", "symbol", symbol, "attempt", attempt,
-			"reason", a.redact.string(err.Error()), "wait", wait)
-		if err := sleep(ctx, wait); err != nil {
-			return sources.Series{}, fmt.Errorf("fetch %s: %w", symbol, err)
-		}
+		waited += wait
 	}
 }
 
@@ -265,20 +358,75 @@ func (a *Client) queryURI(symbol string) string {
 	return u.String()
 }
 
-// attempt makes one request for symbol: it takes a concurrency slot, waits
-// for the rate limiter, and streams the answer into the decoder. Its errors
-// are *attemptError unless ctx ended.
-func (a *Client) attempt(ctx context.Context, uri, symbol string, mem memory.Allocator) (arrow.RecordBatch, error) {
+// errClosed reports a wait ended by the client's closing for new
+// requests; the gate says why.
+var errClosed = errors.New("closed for new requests")
+
+// next is what an attempt's outcome asks of Fetch.
+type next int
+
+const (
+	done      next = iota // the series is here
+	cancelled             // ctx ended
+	closed                // the client is closed for new requests
+	final                 // another attempt would fail the same way
+	retry                 // another attempt may pass; it uses up a retry
+	slowDown              // a rate limit: another attempt may pass later
+)
+
+// outcome is how one attempt ended.
+type outcome struct {
+	next next
+	// sent reports whether a request was made.
+	sent bool
+	// err is why the attempt failed: the context's error, the gate's
+	// reason, or the failure, redacted.
+	err error
+	// after, when positive, is the wait the server asked for
+	// (Retry-After); it replaces the jittered backoff. capped reports
+	// that the server asked for more than maxRetryAfter.
+	after  time.Duration
+	capped bool
+}
+
+// attempt makes one request for symbol, if the client is open for new
+// requests: it takes a concurrency slot, waits for the rate limiter,
+// passes the gate, and streams the answer into the decoder.
+func (a *Client) attempt(ctx context.Context, uri, symbol string, mem memory.Allocator) (arrow.RecordBatch, outcome) {
+	if err := a.gate.err(); err != nil {
+		return nil, outcome{next: closed, err: err}
+	}
 	select {
 	case a.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, outcome{next: cancelled, err: ctx.Err()}
+	case <-a.gate.done():
+		return nil, outcome{next: closed, err: a.gate.err()}
 	}
 	defer func() { <-a.slots }()
-	if err := a.limiter.Wait(ctx); err != nil {
-		return nil, err
+	switch err := a.pace.wait(ctx, a.gate.done()); {
+	case errors.Is(err, errClosed):
+		return nil, outcome{next: closed, err: a.gate.err()}
+	case err != nil:
+		return nil, outcome{next: cancelled, err: err}
 	}
+	if err := a.gate.admit(); err != nil {
+		return nil, outcome{next: closed, err: err}
+	}
+	a.pace.sent()
+	rec, r := a.exchange(ctx, uri, symbol, mem)
+	r.sent = true
+	switch r.next {
+	case slowDown:
+		a.pace.limited(symbol)
+	case done, retry, final:
+		a.pace.accept()
+	}
+	return rec, r
+}
 
+// exchange sends the request and reads its answer.
+func (a *Client) exchange(ctx context.Context, uri, symbol string, mem memory.Allocator) (arrow.RecordBatch, outcome) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	resp := fasthttp.AcquireResponse()
@@ -291,68 +439,94 @@ func (a *Client) attempt(ctx context.Context, uri, symbol string, mem memory.All
 		deadline = d
 	}
 	if err := a.client.DoDeadline(req, resp, deadline); err != nil {
-		return nil, retryable(a.redact.error(err), 0)
+		switch cert := certificateError(err); {
+		case ctx.Err() != nil:
+			return nil, outcome{next: cancelled, err: ctx.Err()}
+		case cert != nil:
+			return nil, outcome{next: final, err: a.redact.error(cert)}
+		}
+		return nil, outcome{next: retry, err: a.redact.error(err)}
 	}
 	// Closing before release returns the connection to the pool, or drops
 	// it when the body was not read to its end.
 	defer resp.CloseBodyStream()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, outcome{next: cancelled, err: err}
 	}
 
 	switch status := resp.StatusCode(); {
 	case status == fasthttp.StatusOK:
-	case status == fasthttp.StatusTooManyRequests || status >= 500:
-		after := retryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), time.Now())
-		return nil, retryable(&HTTPError{Status: status}, after)
+	case status == fasthttp.StatusTooManyRequests:
+		after, capped := retryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), time.Now())
+		return nil, outcome{next: slowDown, err: &HTTPError{Status: status}, after: after, capped: capped}
+	case status >= 500:
+		after, capped := retryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), time.Now())
+		return nil, outcome{next: retry, err: &HTTPError{Status: status}, after: after, capped: capped}
+	case isRedirect(status):
+		return nil, outcome{next: final, err: a.redirectError(status, resp.Header.Peek(fasthttp.HeaderLocation))}
 	default:
-		return nil, final(&HTTPError{Status: status})
+		return nil, outcome{next: final, err: &HTTPError{Status: status}}
 	}
 	if n := resp.Header.ContentLength(); n > 0 && int64(n) > a.cfg.MaxBodyBytes {
-		return nil, final(fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, a.cfg.MaxBodyBytes))
+		return nil, outcome{next: final, err: fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, a.cfg.MaxBodyBytes)}
 	}
 
 	body := &bodyReader{ctx: ctx, r: resp.BodyStream(), left: a.cfg.MaxBodyBytes}
 	rec, err := a.decodeBody(body, symbol, a.cfg.Adjusted, mem)
 	if err == nil {
-		return rec, nil
+		return rec, outcome{next: done}
 	}
-	return nil, a.classify(err, symbol)
+	if ctx.Err() != nil {
+		return nil, outcome{next: cancelled, err: ctx.Err()}
+	}
+	return nil, a.classify(err)
 }
 
-// classify decides what a decode failure means for the next attempt.
-func (a *Client) classify(err error, symbol string) error {
-	if errors.Is(err, ErrBodyTooLarge) {
-		return final(err)
+// classify decides what a decode failure means for the next attempt, and
+// closes the client for new requests after a refusal that every later
+// request would get too.
+func (a *Client) classify(err error) outcome {
+	if errors.Is(err, ErrBodyTooLarge) || errors.Is(err, ErrSymbolMismatch) {
+		return outcome{next: final, err: a.redact.error(err)}
 	}
 	var se *ServiceError
 	if !errors.As(err, &se) {
 		// A body cut short or garbled in transit: the next one may be whole.
-		return retryable(a.redact.error(err), 0)
+		return outcome{next: retry, err: a.redact.error(err)}
 	}
+	// The daily-limit text echoes the key.
+	se.Message = a.redact.string(se.Message)
+	var sentinel error
 	switch {
 	case se.Retryable():
-		a.slowDown(symbol)
-		return retryable(se, 0)
-	case se.Kind == ServiceInvalidKey:
-		return final(runStopper{se, ErrInvalidAPIKey})
+		return outcome{next: slowDown, err: se}
+	case se.Kind == ServiceInvalidKey || se.Kind == ServiceDemoKey:
+		sentinel = ErrInvalidAPIKey
+	case se.Premium():
+		sentinel = ErrPremium
 	case se.Kind == ServiceRateLimitDay:
-		return final(runStopper{se, ErrDailyLimit})
+		sentinel = ErrDailyLimit
+	default:
+		return outcome{next: final, err: se}
 	}
-	return final(se)
+	refusal := runWide{se, sentinel}
+	a.gate.close(refusal)
+	return outcome{next: final, err: refusal}
 }
 
-// slowDown halves the run's request rate, not below minLimit, after the
-// service said the client was too fast.
-func (a *Client) slowDown(symbol string) {
-	old := a.limiter.Limit()
-	if old == rate.Inf {
-		return
-	}
-	next := max(old/2, a.minLimit)
-	a.limiter.SetLimit(next)
-	if next < old {
-		a.log.Warn("service rate limit: slowing down", "symbol", symbol, "requests_per_minute", float64(next)*60)
+// sleep waits d, or until ctx is done or the client closes for new
+// requests, whichever comes first; it returns ctx's error or errClosed in
+// the latter cases.
+func (a *Client) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-a.gate.done():
+		return errClosed
 	}
 }
 

@@ -3,16 +3,16 @@ package alphavantage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"log/slog"
-	"math"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+
 	"github.com/valyala/fasthttp"
-	"golang.org/x/time/rate"
 )
 
 func TestRedactor(t *testing.T) {
@@ -34,6 +34,11 @@ func TestRedactor(t *testing.T) {
 	if want := `GET "/query?apikey=REDACTED": REDACTED refused`; escaped != want {
 		t.Errorf("got %q, want %q", escaped, want)
 	}
+	// A proxy's credentials are secrets too, beside the key.
+	both := redactor{"s3cr3t-key", "user:pa55", "pa55"}.string(`dial http://user:pa55@proxy:3128 for apikey=s3cr3t-key: pa55`)
+	if want := `dial http://REDACTED@proxy:3128 for apikey=REDACTED: REDACTED`; both != want {
+		t.Errorf("got %q, want %q", both, want)
+	}
 }
 
 func TestRetryAfter(t *testing.T) {
@@ -41,20 +46,26 @@ func TestRetryAfter(t *testing.T) {
 	for _, tt := range []struct {
 		header string
 		want   time.Duration
+		capped bool
 	}{
-		{"", 0},
-		{"0", 0},
-		{"7", 7 * time.Second},
-		{"86400", maxRetryAfter},
-		{"-3", 0},
-		{"soon", 0},
-		{now.Add(30 * time.Second).Format("Mon, 02 Jan 2006 15:04:05 GMT"), 30 * time.Second},
-		{now.Add(-time.Hour).Format("Mon, 02 Jan 2006 15:04:05 GMT"), 0},
-		{now.Add(24 * time.Hour).Format("Mon, 02 Jan 2006 15:04:05 GMT"), maxRetryAfter},
+		{"", 0, false},
+		{"0", 0, false},
+		{"7", 7 * time.Second, false},
+		{"120", maxRetryAfter, false},
+		{"121", maxRetryAfter, true},
+		{"86400", maxRetryAfter, true},
+		{"999999", maxRetryAfter, true},
+		{"99999999999999999999999", maxRetryAfter, true},
+		{"-3", 0, false},
+		{"soon", 0, false},
+		{now.Add(30 * time.Second).Format("Mon, 02 Jan 2006 15:04:05 GMT"), 30 * time.Second, false},
+		{now.Add(-time.Hour).Format("Mon, 02 Jan 2006 15:04:05 GMT"), 0, false},
+		{now.Add(24 * time.Hour).Format("Mon, 02 Jan 2006 15:04:05 GMT"), maxRetryAfter, true},
 	} {
 		t.Run(tt.header, func(t *testing.T) {
-			if got := retryAfter([]byte(tt.header), now); got != tt.want {
-				t.Errorf("retryAfter(%q) = %v, want %v", tt.header, got, tt.want)
+			got, capped := retryAfter([]byte(tt.header), now)
+			if got != tt.want || capped != tt.capped {
+				t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.header, got, capped, tt.want, tt.capped)
 			}
 		})
 	}
@@ -66,8 +77,9 @@ func FuzzRetryAfter(f *testing.F) {
 	}
 	now := time.Now()
 	f.Fuzz(func(t *testing.T, header string) {
-		if d := retryAfter([]byte(header), now); d < 0 || d > maxRetryAfter {
-			t.Errorf("retryAfter(%q) = %v, want within [0, %v]", header, d, maxRetryAfter)
+		d, capped := retryAfter([]byte(header), now)
+		if d < 0 || d > maxRetryAfter || capped && d != maxRetryAfter {
+			t.Errorf("retryAfter(%q) = %v, %v; want within [0, %v], and the cap if capped", header, d, capped, maxRetryAfter)
 		}
 	})
 }
@@ -113,60 +125,88 @@ func TestBodyReader(t *testing.T) {
 	}
 }
 
-// TestClassify checks which decode failures are retried.
+// TestClassify checks what each decode failure asks of the next attempt,
+// and which close the client for new requests.
 func TestClassify(t *testing.T) {
-	a := &Client{}
 	for _, tt := range []struct {
-		name  string
-		err   error
-		retry bool
-		is    error
+		name   string
+		err    error
+		next   next
+		is     []error
+		closes bool
 	}{
-		{"cut short", io.ErrUnexpectedEOF, true, io.ErrUnexpectedEOF},
-		{"too large", ErrBodyTooLarge, false, ErrBodyTooLarge},
-		{"invalid call", &ServiceError{Kind: ServiceInvalidCall}, false, nil},
-		{"invalid key", &ServiceError{Kind: ServiceInvalidKey}, false, ErrInvalidAPIKey},
-		{"daily limit", &ServiceError{Kind: ServiceRateLimitDay}, false, ErrDailyLimit},
-		{"premium", &ServiceError{Kind: ServicePremiumEndpoint}, false, nil},
-		{"timeout", fasthttp.ErrTimeout, true, fasthttp.ErrTimeout},
+		{"cut short", io.ErrUnexpectedEOF, retry, []error{io.ErrUnexpectedEOF}, false},
+		{"too large", ErrBodyTooLarge, final, []error{ErrBodyTooLarge}, false},
+		{"another symbol", fmt.Errorf("decode IBM json: %w", ErrSymbolMismatch), final, []error{ErrSymbolMismatch}, false},
+		{"invalid call", &ServiceError{Kind: ServiceInvalidCall}, final, nil, false},
+		{"rate limit", &ServiceError{Kind: ServiceRateLimitMinute}, slowDown, nil, false},
+		{"per second", &ServiceError{Kind: ServiceRateLimitSecond}, slowDown, nil, false},
+		{"invalid key", &ServiceError{Kind: ServiceInvalidKey}, final, []error{ErrInvalidAPIKey, sources.ErrFatal}, true},
+		{"demo key", &ServiceError{Kind: ServiceDemoKey}, final, []error{ErrInvalidAPIKey, sources.ErrFatal}, true},
+		{"premium function", &ServiceError{Kind: ServicePremiumEndpoint}, final, []error{ErrPremium, sources.ErrFatal}, true},
+		{"premium output size", &ServiceError{Kind: ServicePremiumOutputSize}, final, []error{ErrPremium, sources.ErrFatal}, true},
+		{"daily limit", &ServiceError{Kind: ServiceRateLimitDay}, final, []error{ErrDailyLimit, sources.ErrQuota}, true},
+		{"other information", &ServiceError{Kind: ServiceInformation}, final, nil, false},
+		{"timeout", fasthttp.ErrTimeout, retry, []error{fasthttp.ErrTimeout}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := a.classify(tt.err, "IBM").(*attemptError)
-			if got.retry != tt.retry {
-				t.Errorf("retry %v, want %v", got.retry, tt.retry)
+			a := &Client{gate: newGate(0, nil)}
+			got := a.classify(tt.err)
+			if got.next != tt.next {
+				t.Errorf("next %v, want %v", got.next, tt.next)
 			}
-			if tt.is != nil && !errors.Is(got, tt.is) {
-				t.Errorf("errors.Is(%v, %v) = false", got, tt.is)
+			for _, is := range tt.is {
+				if !errors.Is(got.err, is) {
+					t.Errorf("errors.Is(%v, %v) = false", got.err, is)
+				}
+			}
+			if tt.next == slowDown && errors.Is(got.err, sources.ErrFatal) || errors.Is(got.err, sources.ErrQuota) && errors.Is(got.err, sources.ErrFatal) {
+				t.Errorf("%v matches sources.ErrFatal", got.err)
+			}
+			if closed := a.gate.err() != nil; closed != tt.closes {
+				t.Errorf("closed for new requests: %v, want %v", closed, tt.closes)
 			}
 		})
 	}
 }
 
-func TestSlowDown(t *testing.T) {
-	for _, tt := range []struct {
-		name      string
-		perMinute float64
-		want      rate.Limit
-	}{
-		{"halves down to the floor", DefaultRate, perMinute(MinRate)},
-		{"a rate below the floor stays", 2, perMinute(2)},
-		{"no limit stays", math.Inf(1), rate.Inf},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			a, err := New(Config{APIKey: "k", Rate: tt.perMinute, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.slowDown("IBM")
-			if tt.perMinute == DefaultRate && a.limiter.Limit() != perMinute(DefaultRate/2) {
-				t.Errorf("after one slow-down: %v per second, want half of %v", a.limiter.Limit(), perMinute(DefaultRate))
-			}
-			for range 10 {
-				a.slowDown("IBM")
-			}
-			if got := a.limiter.Limit(); got != tt.want {
-				t.Errorf("limit %v per second, want %v", got, tt.want)
-			}
-		})
+func (n next) String() string {
+	return [...]string{"done", "cancelled", "closed", "final", "retry", "slowDown"}[n]
+}
+
+// TestGate checks that a gate closes once, for its first reason, and
+// that the request using up the budget is admitted and closes it.
+func TestGate(t *testing.T) {
+	var reasons []error
+	g := newGate(3, func(err error) { reasons = append(reasons, err) })
+	for i := range 3 {
+		if err := g.admit(); err != nil {
+			t.Fatalf("request %d: %v, want admitted", i+1, err)
+		}
+	}
+	select {
+	case <-g.done():
+	default:
+		t.Fatal("the third of a budget of 3 left the gate open")
+	}
+	err := g.admit()
+	if !errors.Is(err, ErrRequestBudget) || !errors.Is(err, sources.ErrQuota) || err.Error() != "the run's request budget is used up: 3 requests made" {
+		t.Errorf("after the budget: %v", err)
+	}
+	if g.close(sources.ErrStopped) || !errors.Is(g.err(), ErrRequestBudget) {
+		t.Errorf("a second reason replaced the first: %v", g.err())
+	}
+	if len(reasons) != 1 {
+		t.Errorf("onClose called %d times, want once", len(reasons))
+	}
+
+	open := newGate(0, nil)
+	for range 1000 {
+		if err := open.admit(); err != nil {
+			t.Fatalf("no budget: %v", err)
+		}
+	}
+	if !open.close(sources.ErrStopped) || !errors.Is(open.admit(), sources.ErrStopped) {
+		t.Error("a stopped gate admitted a request")
 	}
 }

@@ -5,32 +5,39 @@ import (
 	"strings"
 )
 
-// redacted stands in for the API key wherever it could leak.
+// redacted stands in for a secret wherever it could leak.
 const redacted = "REDACTED"
 
-// redactor removes one secret from the text of errors and log values.
-// fasthttp errors may quote the request URI, which holds the key, so every
-// error the client hands out or logs goes through it.
-type redactor struct{ secret string }
+// redactor removes secrets from the text of errors and log values: the
+// API key first, then any proxy credentials. fasthttp errors may quote the
+// request URI, which holds the key, so every error the client hands out
+// or logs goes through it.
+type redactor []string
 
-// string returns s with every occurrence of the secret replaced, as it is
+// string returns s with every occurrence of each secret replaced, as it is
 // and as the request URI spells it: a key with '/', '+' or '=' appears
 // query-escaped in an error that quotes the URI.
 func (r redactor) string(s string) string {
-	if r.secret == "" {
-		return s
+	for _, secret := range r {
+		if secret == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, secret, redacted)
+		s = strings.ReplaceAll(s, url.QueryEscape(secret), redacted)
 	}
-	s = strings.ReplaceAll(s, r.secret, redacted)
-	return strings.ReplaceAll(s, url.QueryEscape(r.secret), redacted)
+	return s
 }
 
-// error wraps err so that its text never shows the secret; errors.Is and
+// error wraps err so that its text never shows a secret; errors.Is and
 // errors.As still see err and its chain.
 func (r redactor) error(err error) error {
-	if err == nil || r.secret == "" {
+	if err == nil || len(r) == 0 {
 		return err
 	}
-	return &redactedError{err: err, text: r.string(err.Error())}
+	if text := err.Error(); r.string(text) != text {
+		return &redactedError{err: err, text: r.string(text)}
+	}
+	return err
 }
 
 type redactedError struct {

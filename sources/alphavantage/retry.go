@@ -1,7 +1,7 @@
 package alphavantage
 
 import (
-	"context"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -15,29 +15,6 @@ const maxRetryAfter = 2 * time.Minute
 
 // maxBackoff caps the exponential backoff between attempts.
 const maxBackoff = 30 * time.Second
-
-// attemptError is why one attempt failed, and whether another may succeed.
-type attemptError struct {
-	err   error
-	retry bool
-	// after, when positive, is the wait the server asked for (Retry-After);
-	// it replaces the jittered backoff.
-	after time.Duration
-}
-
-func (e *attemptError) Error() string { return e.err.Error() }
-func (e *attemptError) Unwrap() error { return e.err }
-
-// retryable marks err as worth another attempt after the wait the server
-// asked for (zero: the usual backoff).
-func retryable(err error, after time.Duration) *attemptError {
-	return &attemptError{err: err, retry: true, after: after}
-}
-
-// final marks err as one that another attempt would repeat.
-func final(err error) *attemptError {
-	return &attemptError{err: err}
-}
 
 // backoff returns the wait before attempt+1 after attempt failed: "full
 // jitter", a uniform draw in (0, base·2^(attempt-1)], the ceiling capped at
@@ -53,30 +30,26 @@ func backoff(base time.Duration, attempt int) time.Duration {
 }
 
 // retryAfter parses a Retry-After header: delay-seconds or an HTTP date,
-// capped at maxRetryAfter. It returns 0 when the header is absent or not
-// understood, and for a date already past.
-func retryAfter(h []byte, now time.Time) time.Duration {
+// capped at maxRetryAfter; capped reports that the header asked for more.
+// It returns 0 when the header is absent or not understood, and for a
+// date already past.
+func retryAfter(h []byte, now time.Time) (d time.Duration, capped bool) {
 	if len(h) == 0 {
-		return 0
+		return 0, false
 	}
-	var d time.Duration
-	if secs, err := strconv.ParseUint(string(h), 10, 32); err == nil {
+	secs, err := strconv.ParseUint(string(h), 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange), err == nil && secs > uint64(maxRetryAfter/time.Second):
+		return maxRetryAfter, true
+	case err == nil:
 		d = time.Duration(secs) * time.Second
-	} else if at, err := fasthttp.ParseHTTPDate(h); err == nil {
-		d = at.Sub(now)
+	default:
+		if at, err := fasthttp.ParseHTTPDate(h); err == nil {
+			d = at.Sub(now)
+		}
 	}
-	return min(max(d, 0), maxRetryAfter)
-}
-
-// sleep waits d or until ctx is done, whichever comes first, and returns
-// ctx's error in the latter case.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if d > maxRetryAfter {
+		return maxRetryAfter, true
 	}
+	return max(d, 0), false
 }

@@ -34,6 +34,9 @@ const (
 	// ServicePremiumOutputSize is the "Information" that outputsize=full
 	// needs a premium key.
 	ServicePremiumOutputSize
+	// ServiceDemoKey is the "Information" that the documentation's demo
+	// key serves only the documentation's examples.
+	ServiceDemoKey
 )
 
 // String names the kind for logs and reports.
@@ -55,6 +58,8 @@ func (k ServiceErrorKind) String() string {
 		return "premium endpoint"
 	case ServicePremiumOutputSize:
 		return "premium output size"
+	case ServiceDemoKey:
+		return "demo key"
 	}
 	return fmt.Sprintf("ServiceErrorKind(%d)", int(k))
 }
@@ -69,6 +74,7 @@ const (
 	MessageRateLimitDay      = "Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."
 	MessagePremiumEndpoint   = "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints"
 	MessagePremiumOutputSize = "Thank you for using Alpha Vantage! The outputsize=full parameter value is a premium feature for the TIME_SERIES_DAILY endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium features"
+	MessageDemoKey           = "The **demo** API key is for demo purposes only. Please claim your free API key at (https://www.alphavantage.co/support/#api-key) to explore our full API offerings. It takes fewer than 20 seconds."
 )
 
 // ServiceError is a refusal the service sent in place of a time series.
@@ -76,15 +82,16 @@ const (
 // the same run can succeed.
 type ServiceError struct {
 	Kind ServiceErrorKind
-	// Message is the service's text. It never holds the API key: the
-	// service does not echo it.
+	// Message is the service's text. The daily-limit text echoes the API
+	// key; in an error from Client.Fetch the key is redacted.
 	Message string
 }
 
 // classifyServiceMessage returns the ServiceError for a payload whose key
 // is "Error Message", "Note" or "Information". The order of the checks
 // matters: the 1-request-per-second text also mentions the daily limit and
-// premium endpoints.
+// premium endpoints, and the premium texts mention premium plans as the
+// rate-limit ones do.
 func classifyServiceMessage(key, message string) *ServiceError {
 	lower := strings.ToLower(message)
 	has := func(s string) bool { return strings.Contains(lower, s) }
@@ -96,7 +103,9 @@ func classifyServiceMessage(key, message string) *ServiceError {
 		kind = ServiceInvalidCall
 	case key == "Note":
 		kind = ServiceRateLimitMinute
-	case has("spreading out") || has("per second"):
+	case has("demo purposes") || has("demo api key"):
+		kind = ServiceDemoKey
+	case has("spreading out") || has("per second") || has("burst pattern"):
 		kind = ServiceRateLimitSecond
 	case has("outputsize=full"):
 		kind = ServicePremiumOutputSize
@@ -104,7 +113,7 @@ func classifyServiceMessage(key, message string) *ServiceError {
 		kind = ServicePremiumEndpoint
 	case has("per day"):
 		kind = ServiceRateLimitDay
-	case has("call frequency") || has("per minute"):
+	case has("call frequency") || has("per minute") || has("higher api call volume"):
 		kind = ServiceRateLimitMinute
 	}
 	return &ServiceError{Kind: kind, Message: message}
@@ -118,13 +127,15 @@ func (e *ServiceError) Error() string {
 	case ServiceInvalidCall:
 		what = "invalid call (unknown symbol?)"
 	case ServiceInvalidKey:
-		what = "invalid or missing API key"
+		what = "invalid or missing API key (get a free one at https://www.alphavantage.co/support/#api-key)"
+	case ServiceDemoKey:
+		what = "the demo API key serves only the documentation's examples (get a free key at https://www.alphavantage.co/support/#api-key)"
 	case ServiceRateLimitMinute:
 		what = "rate limited (calls per minute)"
 	case ServiceRateLimitSecond:
 		what = "rate limited (1 request per second)"
 	case ServiceRateLimitDay:
-		what = "daily request limit reached (try again tomorrow or use a premium key)"
+		what = "daily request limit reached (the quota resets at midnight US/Eastern; run again then, or use a premium key)"
 	case ServicePremiumEndpoint:
 		what = "premium endpoint (use --adjusted=false or a premium key)"
 	case ServicePremiumOutputSize:
@@ -188,6 +199,8 @@ func serviceErrorPayload(kind ServiceErrorKind) (key, message string) {
 		return "Information", MessagePremiumEndpoint
 	case ServicePremiumOutputSize:
 		return "Information", MessagePremiumOutputSize
+	case ServiceDemoKey:
+		return "Information", MessageDemoKey
 	default:
 		return "Information", "Thank you for using Alpha Vantage!"
 	}

@@ -29,6 +29,7 @@ var serviceKinds = []struct {
 	{alphavantage.ServiceRateLimitDay, "error_daily_limit.json", "daily request limit", false, true, false},
 	{alphavantage.ServicePremiumEndpoint, "error_premium_endpoint.json", "premium endpoint", false, false, true},
 	{alphavantage.ServicePremiumOutputSize, "error_premium_outputsize.json", "use --outputsize compact or a premium key", false, false, true},
+	{alphavantage.ServiceDemoKey, "", "the demo API key serves only the documentation's examples", false, false, false},
 	{alphavantage.ServiceInformation, "", "information", false, false, false},
 }
 
@@ -83,7 +84,14 @@ func TestServiceErrorClassifiesVariants(t *testing.T) {
 		body string
 		want alphavantage.ServiceErrorKind
 	}{
-		{`{"Information": "The **demo** API key is for demo purposes only. Please claim your free API key at (https://www.alphavantage.co/support/#api-key) to explore our full API offerings."}`, alphavantage.ServiceInformation},
+		{`{"Information": "The **demo** API key is for demo purposes only. Please claim your free API key at (https://www.alphavantage.co/support/#api-key) to explore our full API offerings."}`, alphavantage.ServiceDemoKey},
+		{`{"Information": "Thank you for using Alpha Vantage! Please contact premium@alphavantage.co if you are targeting a higher API call volume."}`, alphavantage.ServiceRateLimitMinute},
+		{`{"Note": "Thank you for using Alpha Vantage! Please contact premium@alphavantage.co if you are targeting a higher API call volume."}`, alphavantage.ServiceRateLimitMinute},
+		{`{"Information": "Thank you for using Alpha Vantage! Please visit https://www.alphavantage.co/premium/ if you would like to have a higher API call volume."}`, alphavantage.ServiceRateLimitMinute},
+		{`{"Information": "Burst pattern detected. Please consider spreading out your free API requests more sparingly (1 request per second)."}`, alphavantage.ServiceRateLimitSecond},
+		{`{"Information": "Burst pattern detected."}`, alphavantage.ServiceRateLimitSecond},
+		{`{"Information": "Thank you for using Alpha Vantage! This is a premium endpoint."}`, alphavantage.ServicePremiumEndpoint},
+		{`{"Information": "Our servers are busy."}`, alphavantage.ServiceInformation},
 		{`{"Information": "We have detected your API key as XYZ and our standard API rate limit is 25 requests per day."}`, alphavantage.ServiceRateLimitDay},
 		{`{"Information": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute."}`, alphavantage.ServiceRateLimitMinute},
 		{`{"Error Message": "Invalid API call. Please retry or visit the documentation for TIME_SERIES_DAILY_ADJUSTED."}`, alphavantage.ServiceInvalidCall},

@@ -28,7 +28,8 @@ var (
 //
 // The service sends its refusals as JSON even when CSV was asked for: a
 // body starting with '{' is decoded as DecodeJSON would, so a refusal
-// yields an error wrapping a *ServiceError. Other errors name symbol and
+// yields an error wrapping a *ServiceError. An HTML page or a
+// gzip-compressed body is named as such. Other errors name symbol and
 // the line, as DecodeJSON's do; more than MaxWireRows bars or a line
 // longer than MaxWireToken is an error, so memory stays bounded whatever
 // the body.
@@ -37,7 +38,7 @@ func DecodeCSV(r io.Reader, symbol string, adjusted bool, mem memory.Allocator) 
 	defer s.release()
 	rows := getWireRows()
 	defer rows.release()
-	if err := decodeCSV(s, rows, adjusted); err != nil {
+	if err := decodeCSV(s, rows, symbol, adjusted); err != nil {
 		return nil, fmt.Errorf("decode %s csv: %w", symbol, err)
 	}
 	if err := rows.sortDedupe(); err != nil {
@@ -46,16 +47,18 @@ func DecodeCSV(r io.Reader, symbol string, adjusted bool, mem memory.Allocator) 
 	return rows.record(symbol, adjusted, mem), nil
 }
 
-// decodeCSV decodes the body under s into rows.
-func decodeCSV(s *scanner, rows *wireRows, adjusted bool) error {
+// decodeCSV decodes the body under s, the answer for symbol, into rows.
+func decodeCSV(s *scanner, rows *wireRows, symbol string, adjusted bool) error {
 	if c, err := s.skipSpace(); err != nil {
 		if s.rerr == io.EOF {
 			return errors.New("empty body")
 		}
 		return err
 	} else if c == '{' {
-		d := jsonDecoder{s: s, adjusted: adjusted, rows: rows}
+		d := jsonDecoder{s: s, symbol: symbol, adjusted: adjusted, rows: rows}
 		return d.document()
+	} else if what := s.sniff(); what != "" {
+		return fmt.Errorf("line 1: got %s, not CSV", what)
 	}
 
 	header, columns, other := csvHeader, csvColumns, csvHeaderAdjusted

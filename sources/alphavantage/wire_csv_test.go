@@ -21,7 +21,10 @@ func TestDecodeCSVErrors(t *testing.T) {
 	}{
 		{"empty", ``, "empty body"},
 		{"only space", "\r\n", "empty body"},
-		{"html", "<html>502</html>\r\n", `line 1: header "<html>502</html>"`},
+		{"html", "<html>502</html>\r\n", `line 1: got an HTML page, not CSV`},
+		{"gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00", `line 1: got a gzip-compressed body, not CSV`},
+		{"not the header", "date,open\r\n", `line 1: header "date,open"`},
+		{"json for another symbol", `{"Meta Data": {"2. Symbol": "MSFT"}, "Time Series (Daily)": {}}`, `the answer is for another symbol`},
 		{"header without line end", "timestamp,open,high,low,close,volume", "line 1: last line"},
 		{"truncated line", csvHead + "2024-01-05,1.5,2", `line 2: last line "2024-01-05,1.5,2" has no line end`},
 		{"one field", csvHead + "2024-01-05\r\n", "line 2: 1 field, want 6"},

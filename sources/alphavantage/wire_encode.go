@@ -16,6 +16,7 @@ const (
 	infoDaily         = "Daily Prices (open, high, low, close) and Volumes"
 	infoDailyAdjusted = "Daily Time Series with Splits and Dividend Events"
 	keyMetaData       = "Meta Data"
+	metaSymbol        = "2. Symbol"
 	keyTimeSeries     = "Time Series (Daily)"
 	timeZone          = "US/Eastern"
 

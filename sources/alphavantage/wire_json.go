@@ -1,6 +1,7 @@
 package alphavantage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +22,10 @@ const maxJSONDepth = 8
 // it is an error. The caller owns the record.
 //
 // A body that is an "Error Message", "Note" or "Information" object with
-// no time series yields an error wrapping a *ServiceError. Other bodies
+// no time series yields an error wrapping a *ServiceError. A body whose
+// "Meta Data" names another symbol than symbol ("2. Symbol", compared
+// without regard to case) yields one wrapping ErrSymbolMismatch. An HTML
+// page or a gzip-compressed body is named as such. Other bodies
 // that are not a well-formed series (malformed JSON, missing or extra
 // nesting, missing fields, values that are not finite non-negative
 // numbers, dates outside 1900..2100, more than MaxWireRows bars, a token
@@ -29,7 +33,7 @@ const maxJSONDepth = 8
 // offset. Decoding streams r through a fixed buffer: memory grows with
 // the number of bars, not the size of the body.
 func DecodeJSON(r io.Reader, symbol string, adjusted bool, mem memory.Allocator) (arrow.RecordBatch, error) {
-	d := jsonDecoder{s: newScanner(r), adjusted: adjusted}
+	d := jsonDecoder{s: newScanner(r), symbol: symbol, adjusted: adjusted}
 	defer d.s.release()
 	rows := getWireRows()
 	defer rows.release()
@@ -45,6 +49,7 @@ func DecodeJSON(r io.Reader, symbol string, adjusted bool, mem memory.Allocator)
 
 type jsonDecoder struct {
 	s        *scanner
+	symbol   string
 	adjusted bool
 	rows     *wireRows
 }
@@ -52,9 +57,17 @@ type jsonDecoder struct {
 // document decodes the top-level object.
 func (d *jsonDecoder) document() error {
 	s := d.s
-	if err := s.expect('{'); err != nil {
+	c, err := s.skipSpace()
+	if err != nil {
 		return err
 	}
+	if c != '{' {
+		if what := s.sniff(); what != "" {
+			return s.errorf("got %s, not JSON", what)
+		}
+		return s.errorf("want '{', got %s", describe(c))
+	}
+	s.pos++
 	var (
 		sawSeries bool
 		service   *ServiceError
@@ -94,7 +107,11 @@ func (d *jsonDecoder) document() error {
 			if service == nil {
 				service = classifyServiceMessage(k, string(msg))
 			}
-		default: // "Meta Data" and anything the service may add
+		case keyMetaData:
+			if err := d.metaData(); err != nil {
+				return err
+			}
+		default: // anything the service may add
 			if err := s.skipValue(0); err != nil {
 				return err
 			}
@@ -111,6 +128,46 @@ func (d *jsonDecoder) document() error {
 		return service
 	default:
 		return errors.New("no \"" + keyTimeSeries + "\" in the body")
+	}
+}
+
+// metaData checks the "Meta Data" object: its "2. Symbol", when it has
+// one, must be the symbol asked for. The rest is skipped.
+func (d *jsonDecoder) metaData() error {
+	s := d.s
+	if c, err := s.skipSpace(); err != nil || c != '{' {
+		if err != nil {
+			return err
+		}
+		return s.skipValue(0)
+	}
+	s.pos++
+	for first := true; ; first = false {
+		key, done, err := s.nextKey(first)
+		if err != nil || done {
+			return err
+		}
+		if string(key) != metaSymbol {
+			if err := s.skipValue(1); err != nil {
+				return err
+			}
+			continue
+		}
+		c, err := s.skipSpace()
+		if err != nil {
+			return err
+		}
+		if c != '"' {
+			return s.errorf("%q is not a string", metaSymbol)
+		}
+		at := s.offset()
+		named, err := s.readString()
+		if err != nil {
+			return err
+		}
+		if !bytes.EqualFold(named, []byte(d.symbol)) {
+			return fmt.Errorf("offset %d: %w: its %q names %q", at, ErrSymbolMismatch, keyMetaData, truncateForError(named))
+		}
 	}
 }
 

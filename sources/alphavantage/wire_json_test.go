@@ -32,7 +32,13 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"empty", ``, "unexpected end of body"},
 		{"only space", " \r\n\t", "unexpected end of body"},
 		{"not an object", `[1, 2]`, "want '{', got an array"},
-		{"not json", `<html>502 Bad Gateway</html>`, `want '{', got '<'`},
+		{"html", `<html>502 Bad Gateway</html>`, `offset 0: got an HTML page, not JSON`},
+		{"html after space", "\r\n <!DOCTYPE html><html></html>", `offset 3: got an HTML page, not JSON`},
+		{"xml", `<?xml version="1.0"?><Error/>`, `got an XML document, not JSON`},
+		{"gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00", `got a gzip-compressed body, not JSON`},
+		{"another symbol", `{"Meta Data": {"1. Information": "Daily", "2. Symbol": "MSFT"}, "Time Series (Daily)": {}}`,
+			`offset 55: the answer is for another symbol: its "Meta Data" names "MSFT"`},
+		{"symbol not a string", `{"Meta Data": {"2. Symbol": 7}, "Time Series (Daily)": {}}`, `"2. Symbol" is not a string`},
 		{"no series", `{"Meta Data": {}}`, `no "Time Series (Daily)"`},
 		{"series is an array", `{"Time Series (Daily)": []}`, "want '{', got an array"},
 		{"series is a string", `{"Time Series (Daily)": "x"}`, "want '{', got a string"},
@@ -105,10 +111,26 @@ func TestDecodeJSONAccepts(t *testing.T) {
 			` "3. low" : "1" , "4. close" : "1.75" , "5. volume" : "100" } } } `, 1},
 		{"exponent and long decimals", jsonBody(strings.Replace(jsonBar("2024-01-05"), `"1.5"`, `"1.5e0"`, 1)) +
 			"\n", 1},
+		{"the symbol in another case", `{"Meta Data": {"2. Symbol": "ibm"}, "Time Series (Daily)": {` + jsonBar("2024-01-05") + `}}`, 1},
+		{"meta data that is no object", `{"Meta Data": "x", "Time Series (Daily)": {` + jsonBar("2024-01-05") + `}}`, 1},
 		{"message next to the series is advisory", `{"Information": "demo key", "Time Series (Daily)": {` + jsonBar("2024-01-05") + `}}`, 1},
 		{"the service's largest plausible values", jsonBody(strings.NewReplacer(`"2.0"`, `"123456789.12345678"`, `"100"`, `"999999999999999999"`).Replace(jsonBar("2024-01-05"))), 1},
 	}
 	checkAccepts(t, alphavantage.DecodeJSON, cases)
+}
+
+// TestDecodeSymbolMismatch checks that an answer for another symbol fails
+// with ErrSymbolMismatch, in both decoders.
+func TestDecodeSymbolMismatch(t *testing.T) {
+	body := `{"Meta Data": {"2. Symbol": "IBM"}, "Time Series (Daily)": {` + jsonBar("2024-01-05") + `}}`
+	for name, decode := range map[string]decodeFunc{"json": alphavantage.DecodeJSON, "csv": alphavantage.DecodeCSV} {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		_, err := decode(strings.NewReader(body), "MSFT", false, mem)
+		mem.AssertSize(t, 0)
+		if !errors.Is(err, alphavantage.ErrSymbolMismatch) || !strings.HasPrefix(err.Error(), "decode MSFT "+name+": ") {
+			t.Errorf("%s: err = %v, want ErrSymbolMismatch naming MSFT", name, err)
+		}
+	}
 }
 
 // TestDecodeJSONHostile checks that endless bodies stop at the limits

@@ -131,6 +131,26 @@ func (s *scanner) expectEOF() error {
 	return nil
 }
 
+// sniff names what the body is when its next bytes, where JSON or CSV
+// should start, are of a kind users meet in their place: "an HTML page"
+// (a proxy's error page, a captive portal, a login page), "an XML
+// document" or "a gzip-compressed body" (a server that compressed what
+// was not asked compressed). It returns "" for anything else.
+func (s *scanner) sniff() string {
+	for s.end-s.pos < 16 && s.fill() {
+	}
+	head := s.buf[s.pos:s.end]
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return "a gzip-compressed body"
+	case bytes.HasPrefix(head, []byte("<?xml")):
+		return "an XML document"
+	case bytes.HasPrefix(head, []byte("<")):
+		return "an HTML page"
+	}
+	return ""
+}
+
 func describe(c byte) string {
 	switch c {
 	case '[':

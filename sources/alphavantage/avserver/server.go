@@ -39,6 +39,13 @@ type Config struct {
 	// before it sends only the daily-limit refusal, as the live service
 	// does after 25 requests a day on a free key.
 	DailyLimit int
+	// RateLimit, when positive, is how many requests the server answers
+	// in any minute (a sliding window): beyond it, it sends the service's
+	// per-minute rate-limit Note, HTTP 200, as the live service does to a
+	// key that calls faster than its plan allows. Only the requests it
+	// answers count, so a client that slows down gets through again. The
+	// check comes first, before the faults and the key.
+	RateLimit int
 	// Faults are the failures to inject.
 	Faults Faults
 	// CacheBytes bounds the memory of encoded answers kept for reuse;
@@ -74,6 +81,8 @@ type Server struct {
 	peak      atomic.Int64
 	injected  atomic.Int64
 	quotaUsed atomic.Int64
+	limited   atomic.Int64
+	rateLimit *slidingLimit // nil without Config.RateLimit
 	retryHint []byte
 }
 
@@ -85,6 +94,9 @@ type Stats struct {
 	PeakInFlight int64
 	// Faults is how many answers were injected faults.
 	Faults int64
+	// RateLimited is how many requests got the rate-limit Note because
+	// of Config.RateLimit.
+	RateLimited int64
 }
 
 // New returns a Server for cfg, or an error if its faults are out of
@@ -92,6 +104,9 @@ type Stats struct {
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Faults.Validate(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
+	}
+	if cfg.RateLimit < 0 {
+		return nil, fmt.Errorf("server: rate limit %d: want a positive number of requests per minute, or 0 for none", cfg.RateLimit)
 	}
 	if cfg.CacheBytes <= 0 {
 		cfg.CacheBytes = defaultCacheBytes
@@ -106,6 +121,9 @@ func New(cfg Config) (*Server, error) {
 		refusals:  make(map[alphavantage.ServiceErrorKind][]byte),
 		stop:      make(chan struct{}),
 		retryHint: strconv.AppendInt(nil, int64((cfg.Faults.RetryAfter+time.Second-1)/time.Second), 10),
+	}
+	if cfg.RateLimit > 0 {
+		s.rateLimit = newSlidingLimit(cfg.RateLimit, rateWindow)
 	}
 	for _, kind := range []alphavantage.ServiceErrorKind{alphavantage.ServiceInvalidCall, alphavantage.ServiceInvalidKey, alphavantage.ServiceRateLimitMinute,
 		alphavantage.ServiceRateLimitDay, alphavantage.ServicePremiumEndpoint, alphavantage.ServicePremiumOutputSize} {
@@ -176,7 +194,7 @@ func (l *onceCloseListener) Close() error {
 
 // Stats returns the counts so far.
 func (s *Server) Stats() Stats {
-	return Stats{Requests: s.requests.Load(), PeakInFlight: s.peak.Load(), Faults: s.injected.Load()}
+	return Stats{Requests: s.requests.Load(), PeakInFlight: s.peak.Load(), Faults: s.injected.Load(), RateLimited: s.limited.Load()}
 }
 
 // handle answers one request.
@@ -196,6 +214,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	q := parseQuery(ctx.QueryArgs())
+	if s.rateLimit != nil && !s.rateLimit.admit(time.Now()) {
+		s.limited.Add(1)
+		s.refuse(ctx, alphavantage.ServiceRateLimitMinute)
+		return
+	}
 
 	f, latency := s.faults.draw(q.key())
 	if latency > 0 && !s.wait(latency) {

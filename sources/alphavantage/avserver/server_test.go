@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/internal/avtest"
@@ -153,6 +155,48 @@ func TestServerDailyLimit(t *testing.T) {
 			t.Errorf("request %d: daily-limit refusal %v, want %v", i+1, limited, i >= 2)
 		}
 	}
+}
+
+// TestServerRateLimit checks the sliding minute of Config.RateLimit: a
+// request is answered when fewer than the limit were in the minute before
+// it, and refused with the per-minute Note otherwise, whatever its key.
+func TestServerRateLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, dial := avtest.StartInMemory(t, avserver.Config{RateLimit: 3, APIKey: "k"})
+		c := &fasthttp.Client{Dial: dial}
+		defer c.CloseIdleConnections()
+		note := refusal(t, alphavantage.ServiceRateLimitMinute)
+		get := func(key string) bool {
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			req.SetRequestURI(avtest.InMemoryURL + "?function=TIME_SERIES_DAILY&symbol=IBM&apikey=" + key)
+			if err := c.Do(req, resp); err != nil {
+				t.Fatal(err)
+			}
+			return !bytes.Equal(resp.Body(), note)
+		}
+		var got []bool
+		for _, at := range []struct {
+			after time.Duration
+			n     int
+		}{{0, 4}, {30 * time.Second, 1}, {30 * time.Second, 4}, {20 * time.Second, 1}} {
+			time.Sleep(at.after)
+			for range at.n {
+				got = append(got, get("k"))
+			}
+		}
+		got = append(got, get("wrong"))
+		// Three at 0 s, none at 30 s, three at 60 s (the first three are a
+		// minute old), none at 80 s, nor with a wrong key.
+		want := []bool{true, true, true, false, false, true, true, true, false, false, false}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("answered %v, want %v", got, want)
+		}
+		if n := srv.Stats().RateLimited; n != 5 {
+			t.Errorf("%d requests counted as rate limited, want 5", n)
+		}
+	})
 }
 
 // TestServerFaultsDeterministic checks that two servers with the same seed

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-c7c8f39b/loader/internal/avtest"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
+)
+
+// TestFetchServiceLimits checks that --max-requests and --max-wait reach
+// the client, and that a used-up quota does not abort the run: the
+// symbols fetched keep their files, the rest are recorded with the
+// reason, and the server sees no request past the quota.
+func TestFetchServiceLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		server   avserver.Config
+		args     []string
+		ok       int
+		requests int64
+		reason   string // of the symbols not fetched
+	}{
+		{"max requests", avserver.Config{}, []string{"--max-requests", "2"}, 2, 2,
+			"not fetched: the run's request budget is used up: 2 requests made"},
+		{"daily quota", avserver.Config{DailyLimit: 2}, nil, 2, 3,
+			"daily request limit reached"},
+		{"max wait", avserver.Config{Faults: avserver.Faults{Fail429: 1, RetryAfter: time.Second}}, []string{"--max-wait", "1ms"}, 0, 5,
+			"HTTP 429 after 1 attempt: max wait per symbol reached (waited 0s of 1ms, the next wait would be 1s)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, url := avtest.Start(t, tt.server)
+			t.Setenv("LIMITS_KEY", "limits-key")
+			out := t.TempDir()
+			args := append([]string{"fetch", "--source", "alphavantage", "--api-key-env", "LIMITS_KEY", "--base-url", url,
+				"--symbols", "A,B,C,D,E", "--concurrency", "1", "--rate", "0", "--out", out, "--quiet"}, tt.args...)
+			code, stdout, stderr := runCLI(t, args...)
+			if code != exitFailure {
+				t.Errorf("exit %d, want %d\n%s\n%s", code, exitFailure, stdout, stderr)
+			}
+			data, err := os.ReadFile(filepath.Join(out, "_manifest.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m struct {
+				Symbols []struct{ Symbol, Status, Reason string }
+			}
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			ok := 0
+			for _, e := range m.Symbols {
+				switch {
+				case e.Status == "ok":
+					ok++
+				case e.Status != "failed" || !strings.Contains(e.Reason, tt.reason):
+					t.Errorf("%s: %s (%s), want failed for %q", e.Symbol, e.Status, e.Reason, tt.reason)
+				}
+			}
+			if n := srv.Stats().Requests; ok != tt.ok || n != tt.requests {
+				t.Errorf("%d ok, %d requests; want %d and %d", ok, n, tt.ok, tt.requests)
+			}
+		})
+	}
+}
