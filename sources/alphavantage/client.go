@@ -36,6 +36,15 @@ const (
 	DefaultDataType = "json"
 )
 
+// HeaderSynthetic is the response header with which `loader serve` marks
+// its answers as synthetic data. The client then names the series' source
+// SourceSynthetic instead of "alphavantage" in its metadata, so that the
+// files, their charts and `loader inspect` say so.
+const (
+	HeaderSynthetic = "X-Synthetic-Data"
+	SourceSynthetic = "alphavantage (synthetic sample data from loader serve)"
+)
+
 // The two functions the client and the server speak.
 const (
 	FunctionDaily    = "TIME_SERIES_DAILY"
@@ -214,14 +223,19 @@ func (a *Client) Close() error {
 func (a *Client) Fetch(ctx context.Context, symbol string, mem memory.Allocator) (sources.Series, error) {
 	uri := a.queryURI(symbol)
 	for attempt := 1; ; attempt++ {
-		rec, err := a.attempt(ctx, uri, symbol, mem)
+		var synthetic bool
+		rec, err := a.attempt(ctx, uri, symbol, mem, &synthetic)
 		if err == nil {
+			source := "alphavantage"
+			if synthetic {
+				source = SourceSynthetic
+			}
 			return sources.Series{
 				Symbol:   symbol,
 				Record:   rec,
 				Attempts: attempt,
 				Meta: map[string]string{
-					"source":      "alphavantage",
+					"source":      source,
 					"function":    a.function,
 					"output_size": a.cfg.OutputSize,
 					"fetched_at":  time.Now().UTC().Format(time.RFC3339),
@@ -266,9 +280,10 @@ func (a *Client) queryURI(symbol string) string {
 }
 
 // attempt makes one request for symbol: it takes a concurrency slot, waits
-// for the rate limiter, and streams the answer into the decoder. Its errors
-// are *attemptError unless ctx ended.
-func (a *Client) attempt(ctx context.Context, uri, symbol string, mem memory.Allocator) (arrow.RecordBatch, error) {
+// for the rate limiter, and streams the answer into the decoder. It sets
+// *synthetic when the answer carries HeaderSynthetic. Its errors are
+// *attemptError unless ctx ended.
+func (a *Client) attempt(ctx context.Context, uri, symbol string, mem memory.Allocator, synthetic *bool) (arrow.RecordBatch, error) {
 	select {
 	case a.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -308,6 +323,7 @@ func (a *Client) attempt(ctx context.Context, uri, symbol string, mem memory.All
 	default:
 		return nil, final(&HTTPError{Status: status})
 	}
+	*synthetic = len(resp.Header.Peek(HeaderSynthetic)) > 0
 	if n := resp.Header.ContentLength(); n > 0 && int64(n) > a.cfg.MaxBodyBytes {
 		return nil, final(fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, a.cfg.MaxBodyBytes))
 	}
