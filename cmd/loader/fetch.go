@@ -239,7 +239,7 @@ func requestedSymbols(f fetchFlags) ([]string, error) {
 		all = append(all, list...)
 	}
 	if f.symbolsFile != "" {
-		list, err := symbols.ReadFile(f.symbolsFile)
+		list, _, err := symbols.ReadFile(f.symbolsFile)
 		if err != nil {
 			return nil, usagef("--symbols-file: %w", err)
 		}

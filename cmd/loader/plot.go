@@ -100,7 +100,7 @@ func (f plotFlags) options() (charts.Options, error) {
 		syms = append(syms, list...)
 	}
 	if f.symbolsFile != "" {
-		list, err := symbols.ReadFile(f.symbolsFile)
+		list, _, err := symbols.ReadFile(f.symbolsFile)
 		if err != nil {
 			return charts.Options{}, usagef("--symbols-file: %w", err)
 		}
