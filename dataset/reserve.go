@@ -7,6 +7,9 @@ import "os"
 // and its reason.
 const reserveBytesPerSymbol = 512
 
+// reserveSlack is held on top, for the run's own fields.
+const reserveSlack = 4 << 10
+
 // reserve is disk space a Manifest holds from its start, in a hidden
 // temporary file, and gives back just before its last save: a run that
 // fills the disk can then still record how every symbol ended, where the
@@ -25,7 +28,7 @@ func reserveSpace(dir string, symbols int) *reserve {
 	r := &reserve{path: f.Name()}
 	// Zeros written, not a sparse file: the space must really be taken.
 	zeros := make([]byte, 64<<10)
-	for left := int64(symbols)*reserveBytesPerSymbol + int64(len(zeros)); left > 0 && err == nil; left -= int64(len(zeros)) {
+	for left := int64(symbols)*reserveBytesPerSymbol + reserveSlack; left > 0 && err == nil; left -= int64(len(zeros)) {
 		_, err = f.Write(zeros[:min(left, int64(len(zeros)))])
 	}
 	if cerr := f.Close(); err == nil {
