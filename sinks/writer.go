@@ -190,9 +190,9 @@ func (w *Writer) partitionDir(rel string) error {
 	}
 	switch {
 	case st.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%s %w", dir, ErrSymlink)
+		return fmt.Errorf("%s %w", rel, ErrSymlink)
 	case !st.IsDir():
-		return fmt.Errorf("%s is not a directory", dir)
+		return fmt.Errorf("%s is not a directory", rel)
 	}
 	return nil
 }
