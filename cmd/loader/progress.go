@@ -118,7 +118,12 @@ func (p *progress) stop() {
 	}
 }
 
+// isTerminal reports whether w, or the writer under a stopOnError, is a
+// terminal.
 func isTerminal(w io.Writer) bool {
+	if s, ok := w.(*stopOnError); ok {
+		w = s.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
