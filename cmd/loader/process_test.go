@@ -166,3 +166,52 @@ func TestHangUpIsGraceful(t *testing.T) {
 		t.Error("the manifest does not record the run's end")
 	}
 }
+
+// TestSecondInterruptSaysWhy interrupts a real run twice while a symbol
+// is in flight: the symbol is cut off, and the manifest says it was by
+// the second interrupt, not "context canceled". A request in flight ends
+// only at its --timeout, hence the short one.
+func TestSecondInterruptSaysWhy(t *testing.T) {
+	bin := testbin.Loader(t)
+	srv := startHeldServer(t)
+	defer close(srv.release)
+	out := t.TempDir()
+	cmd := exec.Command(bin, "fetch", "--source", "alphavantage", "--base-url", srv.url, "--rate", "0", "--concurrency", "1",
+		"--timeout", "1s", "--retries", "0", "--symbols", "C1,C2", "--out", out)
+	cmd.Env = append(os.Environ(), "ALPHAVANTAGE_API_KEY=cutoff-test-key")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.arrived
+	cmd.Process.Signal(syscall.SIGINT)
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		if strings.Contains(lines.Text(), "interrupted: finishing the symbols in flight") {
+			cmd.Process.Signal(syscall.SIGINT)
+			break
+		}
+	}
+	for lines.Scan() {
+	}
+	if code := exitCode(t, cmd.Wait()); code != exitInterrupted {
+		t.Fatalf("exit %d, want 130", code)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "_manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"reason": "cut off: aborted by a second interrupt"`, `"reason": "not finished: aborted by a second interrupt"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("manifest lacks %s:\n%s", want, data)
+		}
+	}
+	if strings.Contains(string(data)+stdout.String(), "context canceled") {
+		t.Errorf("a reason says only \"context canceled\":\n%s\n%s", data, stdout.String())
+	}
+}
