@@ -14,6 +14,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
 	"github.com/seed-c7c8f39b/loader/symbols"
 
 	"github.com/spf13/cobra"
@@ -57,7 +58,7 @@ complete), plus OUT/_manifest.json recording every symbol's outcome.
 Sources: "alphavantage" (needs an API key in $ALPHAVANTAGE_API_KEY, or the
 variable named by --api-key-env), "sample" (built-in SYNTHETIC data, offline),
 or "auto" (alphavantage when a key is set, otherwise sample). The sample
-source always gives its whole history, 2006-01-02 to 2025-12-31: the flags
+source always gives its whole history, ` + sample.Start.Format(time.DateOnly) + ` to ` + sample.End.Format(time.DateOnly) + `: the flags
 for Alpha Vantage alone (--base-url, --outputsize, --datatype, --rate,
 --timeout, --retries) are still checked, and draw a warning that they have no
 effect. --compression and --row-group-size with a format other than Parquet

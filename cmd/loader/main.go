@@ -65,40 +65,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var exit *exitError
 	if errors.As(err, &exit) {
 		if exit.err != nil {
-			say(prefixed(exit.err), "")
+			say(exit.err, "")
 		}
 		return exit.code
 	}
 	if isUsage(err) {
-		say(prefixed(err), cmd.CommandPath()+" --help")
+		say(err, cmd.CommandPath()+" --help")
 		return exitUsage
 	}
-	say(prefixed(err), "")
+	say(err, "")
 	return exitFailure
 }
 
 // errorPrinter returns how run reports the error that ends a command: a
-// line of text, or with --log-format json (or $LOADER_LOG_FORMAT=json, for
-// errors found before the flags were applied) an ERROR record, so that
+// line "loader: …", or with --log-format json an ERROR record, so that
 // everything on stderr is JSON. help names the command whose --help would
 // have helped.
-func errorPrinter(cmd *cobra.Command, stderr io.Writer) func(msg, help string) {
-	if jsonLogs(cmd) || os.Getenv(envName("log-format")) == "json" {
+func errorPrinter(cmd *cobra.Command, stderr io.Writer) func(err error, help string) {
+	if wantsJSON(cmd) {
 		log := slog.New(slog.NewJSONHandler(stderr, nil))
-		return func(msg, help string) {
+		return func(err error, help string) {
 			if help != "" {
-				log.Error(msg, "help", help)
+				log.Error(err.Error(), "help", help)
 			} else {
-				log.Error(msg)
+				log.Error(err.Error())
 			}
 		}
 	}
-	return func(msg, help string) {
-		fmt.Fprintln(stderr, msg)
+	return func(err error, help string) {
+		fmt.Fprintln(stderr, prefixed(err))
 		if help != "" {
 			fmt.Fprintf(stderr, "Run '%s' for usage.\n", help)
 		}
 	}
+}
+
+// wantsJSON reports whether cmd's --log-format is json, reading
+// $LOADER_LOG_FORMAT when the error came before the flags were complete.
+func wantsJSON(cmd *cobra.Command) bool {
+	if f := cmd.Flags().Lookup("log-format"); f != nil && f.Changed {
+		return f.Value.String() == "json"
+	}
+	return os.Getenv(envName("log-format")) == "json"
 }
 
 func newRootCmd(stderr io.Writer) *cobra.Command {

@@ -164,3 +164,29 @@ func TestStartAfterTheLastDay(t *testing.T) {
 		t.Errorf("manifest %+v", m)
 	}
 }
+
+// TestEmptyShardDoesNothing checks that a shard holding none of the
+// symbols says so and does nothing, instead of printing an empty report.
+func TestEmptyShardDoesNothing(t *testing.T) {
+	empty := 0
+	for _, shard := range []string{"0/2", "1/2"} {
+		out := filepath.Join(t.TempDir(), "out")
+		code, stdout, stderr := runCLI(t, "fetch", "--symbols", "AAPL", "--shard", shard, "--out", out)
+		if code != exitOK {
+			t.Fatalf("--shard %s: exit %d: %s", shard, code, stderr)
+		}
+		if !strings.Contains(stderr, "nothing to fetch") {
+			continue
+		}
+		empty++
+		if stdout != "" || strings.Contains(stderr, "no stages ran") {
+			t.Errorf("--shard %s printed a report: %q %q", shard, stdout, stderr)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("--shard %s created the output directory", shard)
+		}
+	}
+	if empty != 1 {
+		t.Fatalf("%d of 2 shards of one symbol said they were empty, want 1", empty)
+	}
+}
