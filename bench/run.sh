@@ -125,12 +125,13 @@ med_server_cpu() { awk '{print $4}' "$raw/$1.times" | median; }
 server_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 
 # fetch_loader LABEL N DATATYPE FORMAT times one `loader fetch` of N symbols.
+# Not --quiet: its output keeps the per-stage table.
 fetch_loader() {
 	local dir=$work/out-loader
 	rm -rf "$dir"
 	timed "$1" "$bin" fetch --source alphavantage --base-url "$base" --outputsize full --datatype "$3" \
 		--format "$4" --symbols-file "$(symbols "$2")" --out "$dir" \
-		--concurrency "$CONCURRENCY" --rate 0 --quiet --report "$work/report.json"
+		--concurrency "$CONCURRENCY" --rate 0 --report "$work/report.json"
 }
 # fetch_python LABEL N DATATYPE times one run of the Python reference.
 fetch_python() {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/seed-c7c8f39b/loader/internal/atomicfile"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
@@ -213,6 +214,11 @@ func WriteFile(path string, s *Series, style Style) (err error) {
 	}()
 	if err := Render(tmp, s, style); err != nil {
 		return err
+	}
+	// CreateTemp makes the file private; a finished chart is readable by
+	// all, as the data files are.
+	if err := tmp.Chmod(atomicfile.Mode); err != nil {
+		return fmt.Errorf("chart %s: %w", s.Symbol, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("chart %s: %w", s.Symbol, err)

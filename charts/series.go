@@ -21,7 +21,8 @@ type Series struct {
 	Close  []float64
 	Volume []float64
 	// Synthetic is true when the file's metadata says the data came from
-	// the built-in sample generator, so the chart can say so.
+	// the built-in sample generator, directly or through `loader serve`,
+	// so the chart can say so.
 	Synthetic bool
 }
 
@@ -66,7 +67,8 @@ func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 		return nil, err
 	}
 	symbolCol, symErr := column(sources.ColSymbol)
-	synthetic := strings.Contains(strings.ToLower(f.Meta["source"]), "sample")
+	source := strings.ToLower(f.Meta["source"])
+	synthetic := strings.Contains(source, "sample") || strings.Contains(source, "synthetic")
 
 	out := map[string]*Series{}
 	for _, rec := range f.Records {

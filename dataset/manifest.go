@@ -147,6 +147,8 @@ type Manifest struct {
 	lastSave time.Time
 	pending  *time.Timer // a scheduled save, if any
 	asyncErr error       // the error of the last scheduled save that failed
+
+	room *reserve // disk space for the last save, given back by Finish
 }
 
 // NewManifest starts the manifest of a run in dir with every symbol
@@ -168,6 +170,7 @@ func NewManifest(dir string, run Run, symbols []string, kept ...Entry) (*Manifes
 	if err := m.save(); err != nil {
 		return nil, err
 	}
+	m.room = reserveSpace(dir, len(m.entries))
 	return m, nil
 }
 
@@ -275,8 +278,12 @@ func (m *Manifest) RecordSkip(symbol, reason string) error {
 	return m.update(func() { m.put(Entry{Symbol: symbol, Status: StatusSkipped, Reason: reason}) })
 }
 
-// Finish records the end of the run at t and saves at once.
+// Finish records the end of the run at t and saves at once. A manifest
+// from NewManifest holds disk space for this save from its start, so that
+// a run that filled the disk still ends with a true manifest.
 func (m *Manifest) Finish(t time.Time) error {
+	m.room.release()
+	m.room = nil
 	m.mu.Lock()
 	m.run.Finished = &t
 	m.version++

@@ -99,6 +99,21 @@ type Result struct {
 // ErrStopped is the reason of the symbols a stopped run never started.
 var ErrStopped = errors.New("run stopped before this symbol started")
 
+// CutOffError is the reason of a symbol whose fetch, transform or write
+// was under way when the run was aborted: Cause says why the run was
+// (the context's cause: a second interrupt, a grace period run out, a
+// fatal error), where Err would only say "context canceled".
+type CutOffError struct {
+	Cause error
+	Err   error
+}
+
+// Error reads "cut off: " and the cause.
+func (e *CutOffError) Error() string { return "cut off: " + e.Cause.Error() }
+
+// Unwrap returns the cause and the symbol's own error.
+func (e *CutOffError) Unwrap() []error { return []error{e.Cause, e.Err} }
+
 // Run fetches, transforms and writes every symbol of cfg, and returns when
 // every symbol has a result. Symbol failures are in the report, not the
 // error, which is non-nil only when the run could not keep its records (the
@@ -118,14 +133,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	p := pipeline.New(ctx,
 		pipeline.WithErrorPolicy(pipeline.CollectErrors),
 		pipeline.WithErrorHandler(func(e *pipeline.ItemError) {
-			status := dataset.StatusFailed
-			if errors.Is(e.Err, sources.ErrStopped) {
-				status = dataset.StatusSkipped
+			res := Result{Symbol: symbolOf(e), Status: dataset.StatusFailed, Attempts: attemptsOf(e.Err), Err: e.Err}
+			switch {
+			case errors.Is(e.Err, sources.ErrStopped), errors.Is(e.Err, transform.ErrEmptyRange):
+				res.Status = dataset.StatusSkipped
+			case ctx.Err() != nil && errors.Is(e.Err, context.Canceled):
+				res.Err = &CutOffError{Cause: context.Cause(ctx), Err: e.Err}
 			}
-			r.finish(Result{Symbol: symbolOf(e), Status: status, Attempts: attemptsOf(e.Err), Err: e.Err})
+			r.finish(res)
 			if cfg.IsFatal(e.Err) {
 				r.setFatal(e.Err)
-				abort(e.Err)
+				abort(fmt.Errorf("run stopped: %w", e.Err))
 			}
 		}))
 
@@ -190,7 +208,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	} else if err := cfg.Sink.Close(); err != nil {
 		r.lose(err)
 	}
-	report, err := r.close()
+	var stopped error // why symbols that never finished did not
+	if cancelled {
+		stopped = context.Cause(ctx)
+	}
+	report, err := r.close(stopped)
 	report.Stages = p.Stats()
 	report.Elapsed = time.Since(start)
 	if err == nil && cancelled {

@@ -1,7 +1,6 @@
 package fetch
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -98,11 +97,15 @@ func (r *run) saved(err error) {
 }
 
 // close skips every symbol that never finished, finishes the manifest and
-// returns the report in request order.
-func (r *run) close() (Report, error) {
+// returns the report in request order. cancelled, if not nil, is why the
+// run was aborted.
+func (r *run) close(cancelled error) (Report, error) {
 	reason := ErrStopped
-	if fatal := r.fatalErr(); fatal != nil {
+	switch fatal := r.fatalErr(); {
+	case fatal != nil:
 		reason = fmt.Errorf("run stopped: %w", fatal)
+	case cancelled != nil:
+		reason = fmt.Errorf("not finished: %w", cancelled)
 	}
 	for _, sym := range r.cfg.Symbols {
 		r.mu.Lock()
@@ -112,8 +115,9 @@ func (r *run) close() (Report, error) {
 			r.finish(Result{Symbol: sym, Status: dataset.StatusSkipped, Err: reason})
 		}
 	}
+	var finishErr error
 	if r.cfg.Manifest != nil {
-		r.saved(r.cfg.Manifest.Finish(time.Now()))
+		finishErr = r.cfg.Manifest.Finish(time.Now())
 	}
 
 	r.mu.Lock()
@@ -122,8 +126,10 @@ func (r *run) close() (Report, error) {
 	for i, sym := range r.cfg.Symbols {
 		rep.Results[i] = r.results[sym]
 	}
-	if len(r.saveErrs) > 0 {
-		return rep, fmt.Errorf("fetch: the manifest could not be kept up to date: %w", errors.Join(r.saveErrs...))
+	// The last save holds every result: once it succeeded, the saves that
+	// failed before it (a disk that was full for a while) lost nothing.
+	if finishErr != nil {
+		return rep, fmt.Errorf("the manifest could not be saved (%d earlier saves failed too): %w", len(r.saveErrs), finishErr)
 	}
 	return rep, nil
 }

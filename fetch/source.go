@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/url"
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/sources"
@@ -34,7 +35,9 @@ type SourceConfig struct {
 	// Adjusted selects the adjusted daily series (both sources).
 	Adjusted bool
 
-	// The rest configure Alpha Vantage only.
+	// The rest configure Alpha Vantage only, but Validate checks them
+	// with every source. The sample source always gives its whole
+	// synthetic history, as if OutputSize were "full".
 	BaseURL    string
 	OutputSize string
 	DataType   string
@@ -54,9 +57,63 @@ type SourceConfig struct {
 	Logger      *slog.Logger
 }
 
+// SettingError is a SourceConfig setting out of range. Field names it as
+// the struct does, so that a command line can name its own flag.
+type SettingError struct {
+	Field string // "OutputSize"
+	Value any    // what it held
+	Want  string // what it may hold: "compact or full"
+}
+
+// Error says what the setting held and what it may hold:
+// "OutputSize "huge": want compact or full".
+func (e *SettingError) Error() string {
+	if s, ok := e.Value.(string); ok {
+		return fmt.Sprintf("%s %q: want %s", e.Field, s, e.Want)
+	}
+	return fmt.Sprintf("%s %v: want %s", e.Field, e.Value, e.Want)
+}
+
+// Validate returns a *SettingError for the first setting out of range,
+// whichever source Name selects: a value that would be refused with one
+// source is refused with every source, so that a configuration does not
+// work or fail depending on whether an API key happens to be set.
+func (cfg SourceConfig) Validate() error {
+	switch cfg.OutputSize {
+	case "", "compact", "full":
+	default:
+		return &SettingError{"OutputSize", cfg.OutputSize, "compact or full"}
+	}
+	switch cfg.DataType {
+	case "", "json", "csv":
+	default:
+		return &SettingError{"DataType", cfg.DataType, "json or csv"}
+	}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &SettingError{"BaseURL", cfg.BaseURL, "an http:// or https:// URL"}
+		}
+	}
+	if !(cfg.Rate >= 0) || math.IsInf(cfg.Rate, 1) {
+		return &SettingError{"Rate", cfg.Rate, "a number of requests per minute, or 0 for no limit"}
+	}
+	if cfg.Timeout < 0 {
+		return &SettingError{"Timeout", cfg.Timeout, "a positive duration"}
+	}
+	if cfg.Retries < 0 {
+		return &SettingError{"Retries", cfg.Retries, "0 (no retries) or more"}
+	}
+	return nil
+}
+
 // OpenSource returns the source cfg names, and that name with "auto"
-// resolved. The caller closes the source.
+// resolved. The caller closes the source. A setting out of range gives a
+// *SettingError (see Validate).
 func OpenSource(cfg SourceConfig) (sources.Source, string, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, cfg.Name, err
+	}
 	name := cfg.Name
 	if name == SourceAuto {
 		name = SourceSample

@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
@@ -36,7 +37,7 @@ type Options struct {
 // error naming the first invalid field.
 func (o Options) withDefaults() (Options, error) {
 	if o.Dir == "" {
-		return o, fmt.Errorf("sinks: no output directory")
+		return o, errors.New("no output directory")
 	}
 	if o.Format == "" {
 		o.Format = dataset.FormatParquet
@@ -61,7 +62,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, err
 	}
 	if o.RowGroupSize < 0 {
-		return o, fmt.Errorf("sinks: negative row group size %d", o.RowGroupSize)
+		return o, fmt.Errorf("negative row group size %d", o.RowGroupSize)
 	}
 	return o, nil
 }

@@ -266,8 +266,8 @@ func TestMetadata(t *testing.T) {
 	}{
 		{"parquet files", dataset.FormatParquet, dataset.LayoutFiles, merged(run, perFile)},
 		{"arrow hive", dataset.FormatArrow, dataset.LayoutHive, merged(run, perFile)},
-		{"parquet single", dataset.FormatParquet, dataset.LayoutSingle, run},
-		{"arrow single", dataset.FormatArrow, dataset.LayoutSingle, run},
+		{"parquet single", dataset.FormatParquet, dataset.LayoutSingle, merged(run, perFile)},
+		{"arrow single", dataset.FormatArrow, dataset.LayoutSingle, merged(run, perFile)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -44,17 +45,25 @@ type appendFile struct {
 	schema *arrow.Schema
 }
 
-// New returns a Writer configured by opts. It creates opts.Dir and removes
-// the temporary files a killed run left there and in its hive partition
-// directories, so two Writers must not share a directory.
+// New returns a Writer configured by opts. It creates opts.Dir, checks
+// that a file can be created there, and removes the temporary files a
+// killed run left there and in its hive partition directories, so two
+// Writers must not share a directory.
 func New(opts Options) (*Writer, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("sinks: create output directory: %w", err)
+		return nil, fmt.Errorf("create output directory: %w", err)
 	}
+	// A directory that cannot be written fails here, before a run spends
+	// requests on symbols it could not keep.
+	probe, err := atomicfile.Create(filepath.Join(opts.Dir, ".write-test"))
+	if err != nil {
+		return nil, fmt.Errorf("output directory not writable: %w", err)
+	}
+	probe.Discard()
 	if err := atomicfile.RemoveStale(opts.Dir, isPartition); err != nil {
 		return nil, err
 	}
@@ -82,14 +91,20 @@ func isPartition(name string) bool {
 //
 // In the single layout rec is appended to the shared file, which Close
 // finalizes; every record must have the first record's schema, and the
-// file's metadata is Options.Metadata alone, as per-symbol values cannot
-// describe a shared file (the manifest keeps them). A record with another
-// schema fails without harming the file; a failed write of the file loses
-// it, and every later Write and Close reports that.
+// file's metadata is that of the first Write, as an Arrow IPC file's
+// schema is written before its rows: the run's source, function and
+// output size, which every symbol shares, and the first symbol's fetch
+// time (the manifest keeps each symbol's). A record with another schema
+// fails without harming the file; a failed write of the file loses it, and
+// every later Write and Close reports that.
+//
+// No file is written through a symbolic link inside the output: a hive
+// partition directory that is one fails the Write with ErrSymlink, and a
+// link standing at a file's name is replaced by the file.
 func (w *Writer) Write(ctx context.Context, s sources.Series) (dataset.File, error) {
 	symbol, rec, meta := s.Symbol, s.Record, s.Meta
 	if err := ctx.Err(); err != nil {
-		return dataset.File{}, fmt.Errorf("sinks: write %s: %w", symbol, err)
+		return dataset.File{}, fmt.Errorf("write %s: %w", symbol, err)
 	}
 	rel, err := w.Path(symbol)
 	if err != nil {
@@ -100,12 +115,12 @@ func (w *Writer) Write(ctx context.Context, s sources.Series) (dataset.File, err
 	}
 	var f dataset.File
 	if w.opts.Layout == dataset.LayoutSingle {
-		f, err = w.appendSingle(rel, rec)
+		f, err = w.appendSingle(rel, rec, meta)
 	} else {
 		f, err = w.writeWhole(rel, rec, meta)
 	}
 	if err != nil {
-		return dataset.File{}, fmt.Errorf("sinks: write %s to %s: %w", symbol, rel, err)
+		return dataset.File{}, fmt.Errorf("write %s to %s: %w", symbol, rel, err)
 	}
 	return f, nil
 }
@@ -113,7 +128,7 @@ func (w *Writer) Write(ctx context.Context, s sources.Series) (dataset.File, err
 func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]string) (dataset.File, error) {
 	final := filepath.Join(w.opts.Dir, filepath.FromSlash(rel))
 	if path.Dir(rel) != "." {
-		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		if err := w.partitionDir(path.Dir(rel)); err != nil {
 			return dataset.File{}, err
 		}
 	}
@@ -147,7 +162,39 @@ func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]s
 	return f, nil
 }
 
-func (w *Writer) appendSingle(rel string, rec arrow.RecordBatch) (dataset.File, error) {
+// ErrSymlink is the error of a write refused because a directory of the
+// output is a symbolic link: a file written through it would land outside
+// the output directory.
+var ErrSymlink = errors.New("is a symbolic link: refusing to write through it")
+
+// partitionDir makes the directory rel of the output, or checks the one
+// there: a symbolic link standing in its place (OUT/symbol=AAPL pointing
+// elsewhere) is refused, not followed.
+func (w *Writer) partitionDir(rel string) error {
+	dir := filepath.Join(w.opts.Dir, filepath.FromSlash(rel))
+	st, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		st, err = os.Lstat(dir)
+		if err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	switch {
+	case st.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s %w", rel, ErrSymlink)
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a directory", rel)
+	}
+	return nil
+}
+
+func (w *Writer) appendSingle(rel string, rec arrow.RecordBatch, meta map[string]string) (dataset.File, error) {
 	w.singleMu.Lock()
 	defer w.singleMu.Unlock()
 	if w.singleErr != nil {
@@ -158,7 +205,7 @@ func (w *Writer) appendSingle(rel string, rec arrow.RecordBatch) (dataset.File, 
 		if err != nil {
 			return dataset.File{}, err
 		}
-		enc, err := newEncoder(out, withMetadata(rec.Schema(), w.opts.Metadata, nil), w.opts)
+		enc, err := newEncoder(out, withMetadata(rec.Schema(), w.opts.Metadata, meta), w.opts)
 		if err != nil {
 			out.Discard()
 			w.forget(out)
@@ -195,7 +242,7 @@ func (w *Writer) Close() error {
 	w.singleMu.Lock()
 	defer w.singleMu.Unlock()
 	if w.singleErr != nil {
-		return fmt.Errorf("sinks: close: %w", w.singleErr)
+		return fmt.Errorf("close: %w", w.singleErr)
 	}
 	if w.single == nil {
 		return nil
@@ -205,10 +252,10 @@ func (w *Writer) Close() error {
 	defer w.forget(s.out)
 	if err := s.enc.finish(); err != nil {
 		s.out.Discard()
-		return fmt.Errorf("sinks: close %s: %w", s.out.Final(), err)
+		return fmt.Errorf("close %s: %w", s.out.Final(), err)
 	}
 	if err := s.out.Commit(); err != nil {
-		return fmt.Errorf("sinks: close %s: %w", s.out.Final(), err)
+		return fmt.Errorf("close %s: %w", s.out.Final(), err)
 	}
 	return nil
 }

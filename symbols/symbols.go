@@ -44,13 +44,17 @@ func Normalize(s string) (string, error) {
 }
 
 // Parse splits a comma-separated list, normalises every symbol and
-// drops repeats, keeping the first occurrence's position. An empty list or
-// an empty entry between commas is an error naming its position.
+// drops repeats, keeping the first occurrence's position. One trailing
+// comma is allowed ("AAPL,MSFT,", as lists built in a loop end); an empty
+// list or an empty entry between commas is an error naming its position.
 func Parse(list string) ([]string, error) {
 	if strings.TrimSpace(list) == "" {
 		return nil, fmt.Errorf("empty symbol list: %w", ErrInvalid)
 	}
 	parts := strings.Split(list, ",")
+	if len(parts) > 1 && strings.TrimSpace(parts[len(parts)-1]) == "" {
+		parts = parts[:len(parts)-1]
+	}
 	for i, part := range parts {
 		if strings.TrimSpace(part) == "" {
 			return nil, fmt.Errorf("symbol list %q: entry %d is empty: %w", list, i+1, ErrInvalid)
@@ -59,33 +63,63 @@ func Parse(list string) ([]string, error) {
 	return Unique(parts)
 }
 
+// headers are the column names a first line may hold instead of a symbol,
+// compared without case: what a spreadsheet exports above the column.
+var headers = []string{"symbol", "symbols", "ticker", "tickers"}
+
+// bom is the UTF-8 byte-order mark that Excel and Notepad put at the start
+// of a file they save as UTF-8.
+const bom = "\ufeff"
+
 // Read reads one symbol a line from r, ignoring blank lines and
 // everything after a '#'. name is used in errors ("symbols.txt:3: ...").
-func Read(r io.Reader, name string) ([]string, error) {
-	var symbols []string
+// It accepts files as spreadsheets and Windows editors save them: a UTF-8
+// byte-order mark, CRLF line ends, and a first line that names the column
+// ("Symbol" or "ticker", any case), which is not a symbol: Read skips that
+// line and returns its text as header, "" when there was none, so that the
+// caller can say so.
+func Read(r io.Reader, name string) (symbols []string, header string, err error) {
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
-		text, _, _ := strings.Cut(sc.Text(), "#")
-		if strings.TrimSpace(text) == "" {
+		text := sc.Text()
+		if line == 1 {
+			text = strings.TrimPrefix(text, bom)
+		}
+		text, _, _ = strings.Cut(text, "#")
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		if len(symbols) == 0 && header == "" && isHeader(text) {
+			header = text
 			continue
 		}
 		sym, err := Normalize(text)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			return nil, "", fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 		symbols = append(symbols, sym)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read symbols from %s: %w", name, err)
+		return nil, "", fmt.Errorf("read symbols from %s: %w", name, err)
 	}
-	return symbols, nil
+	return symbols, header, nil
+}
+
+func isHeader(text string) bool {
+	for _, h := range headers {
+		if strings.EqualFold(text, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadFile is Read over the named file.
-func ReadFile(path string) ([]string, error) {
+func ReadFile(path string) (symbols []string, header string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read symbols: %w", err)
+		return nil, "", fmt.Errorf("read symbols: %w", err)
 	}
 	defer f.Close()
 	return Read(f, path)

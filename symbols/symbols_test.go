@@ -22,7 +22,11 @@ func TestParse(t *testing.T) {
 		{list: "brk.b,RDS-A,^gspc,eurusd=x,TSCO.LON", want: []string{"BRK.B", "RDS-A", "^GSPC", "EURUSD=X", "TSCO.LON"}},
 		{list: "", wantErr: "empty symbol list"},
 		{list: "AAPL,,MSFT", wantErr: `symbol list "AAPL,,MSFT": entry 2 is empty`},
-		{list: "AAPL,", wantErr: "entry 2 is empty"},
+		{list: "AAPL,MSFT,", want: []string{"AAPL", "MSFT"}},
+		{list: "AAPL, ", want: []string{"AAPL"}},
+		{list: ",", wantErr: "entry 1 is empty"},
+		{list: "AAPL,,", wantErr: "entry 2 is empty"},
+		{list: ",AAPL", wantErr: "entry 1 is empty"},
 		{list: "../x", wantErr: `symbol "../x": character '/' not allowed`},
 		{list: "A B", wantErr: `symbol "A B": character ' ' not allowed`},
 		{list: "AAPL&apikey=x", wantErr: `character '&' not allowed`},
@@ -48,15 +52,32 @@ func TestParse(t *testing.T) {
 }
 
 func TestReadSymbols(t *testing.T) {
-	t.Parallel()
-	in := "# my universe\naapl\n\n  msft  # software\nAAPL\n"
-	got, err := symbols.Read(strings.NewReader(in), "u.txt")
-	if err != nil || !slices.Equal(got, []string{"AAPL", "MSFT", "AAPL"}) {
-		t.Fatalf("ReadSymbols = %v, %v", got, err)
+	tests := []struct {
+		name, in   string
+		want       []string
+		wantHeader string
+	}{
+		{"comments and blanks", "# my universe\naapl\n\n  msft  # software\nAAPL\n", []string{"AAPL", "MSFT", "AAPL"}, ""},
+		{"CRLF", "AAPL\r\nMSFT\r\n", []string{"AAPL", "MSFT"}, ""},
+		{"byte-order mark", "\ufeffAAPL\r\nMSFT\r\n", []string{"AAPL", "MSFT"}, ""},
+		{"header", "Symbol\nAAPL\nMSFT\n", []string{"AAPL", "MSFT"}, "Symbol"},
+		{"header after a mark and a comment", "\ufeff# from Excel\r\nTICKER\r\nAAPL\r\n", []string{"AAPL"}, "TICKER"},
+		{"no final newline", "symbols\nAAPL", []string{"AAPL"}, "symbols"},
+		{"the word later is a symbol", "AAPL\nsymbol\n", []string{"AAPL", "SYMBOL"}, ""},
 	}
-	_, err = symbols.Read(strings.NewReader("AAPL\nA/B\n"), "u.txt")
-	if err == nil || !strings.HasPrefix(err.Error(), "u.txt:2: ") {
-		t.Fatalf("error %v, want it to name u.txt:2", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, header, err := symbols.Read(strings.NewReader(tt.in), "u.txt")
+			if err != nil || !slices.Equal(got, tt.want) || header != tt.wantHeader {
+				t.Fatalf("Read = %v, %q, %v; want %v, %q", got, header, err, tt.want, tt.wantHeader)
+			}
+		})
+	}
+	for _, in := range []string{"AAPL\nA/B\n", "\ufeff\ufeffAAPL\n"} {
+		_, _, err := symbols.Read(strings.NewReader(in), "u.txt")
+		if err == nil || !strings.HasPrefix(err.Error(), "u.txt:") {
+			t.Errorf("Read(%q) error %v, want one naming u.txt and the line", in, err)
+		}
 	}
 }
 
@@ -148,7 +169,7 @@ func FuzzReadSymbols(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		list, err := symbols.Read(strings.NewReader(in), "fuzz.txt")
+		list, _, err := symbols.Read(strings.NewReader(in), "fuzz.txt")
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.txt") && !strings.Contains(err.Error(), "fuzz.txt") {
 				t.Fatalf("error %q does not name the input", err)

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -49,6 +50,50 @@ func DateRange(start, end time.Time) Func {
 		// Unsorted input breaks the search; an empty result beats a panic.
 		return rec.NewSlice(int64(lo), int64(max(lo, hi))), nil
 	}
+}
+
+// ErrEmptyRange marks a series that has no row in the date range asked
+// for (see Build): a range after its last day, before its first, or
+// between two of its rows.
+var ErrEmptyRange = errors.New("no data in the range")
+
+// nonEmpty returns cut, the DateRange of start and end, failing with
+// ErrEmptyRange where it would return no row.
+func nonEmpty(start, end time.Time, cut Func) Func {
+	return func(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
+		out, err := cut(rec, mem)
+		if err != nil || out.NumRows() > 0 {
+			return out, err
+		}
+		out.Release()
+		span := "the series is empty"
+		if dates, ok := dateColumn(rec); ok && dates.Len() > 0 {
+			span = fmt.Sprintf("the series runs %s … %s", dates.Value(0).FormattedString(), dates.Value(dates.Len()-1).FormattedString())
+		}
+		return nil, fmt.Errorf("%w %s: %s", ErrEmptyRange, rangeString(start, end), span)
+	}
+}
+
+// rangeString says which dates start and end keep: "2030-01-01 …",
+// "… 2005-12-31" or "2024-01-01 … 2024-06-30".
+func rangeString(start, end time.Time) string {
+	switch {
+	case end.IsZero():
+		return dayString(start) + " …"
+	case start.IsZero():
+		return "… " + dayString(end)
+	}
+	return dayString(start) + " … " + dayString(end)
+}
+
+// dateColumn returns rec's date32 sources.ColDate, if it has one.
+func dateColumn(rec arrow.RecordBatch) (*array.Date32, bool) {
+	col, err := column(rec, sources.ColDate)
+	if err != nil {
+		return nil, false
+	}
+	dates, ok := col.(*array.Date32)
+	return dates, ok
 }
 
 // day is t's calendar date in t's own location.

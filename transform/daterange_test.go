@@ -1,6 +1,7 @@
 package transform_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 	_ "time/tzdata" // America/New_York on machines without a zone database
@@ -154,4 +155,50 @@ func TestDateRangeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBuildEmptyRange checks that a range a series has no row in fails
+// with ErrEmptyRange and says where the series lies, where DateRange
+// alone returns an empty record.
+func TestBuildEmptyRange(t *testing.T) {
+	jan := func(d int) time.Time { return time.Date(2024, time.January, d, 0, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name       string
+		start, end time.Time
+		want       string
+	}{
+		{"after the series", jan(11), time.Time{}, "no data in the range 2024-01-11 …: the series runs 2024-01-01 … 2024-01-10"},
+		{"before the series", time.Time{}, jan(1).AddDate(0, 0, -1), "no data in the range … 2023-12-31: the series runs 2024-01-01 … 2024-01-10"},
+		{"between", jan(11), jan(20), "no data in the range 2024-01-11 … 2024-01-20: the series runs 2024-01-01 … 2024-01-10"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			in := newRecord(mem, []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+			defer in.Release()
+			f, err := transform.Build("returns", tt.start, tt.end)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := f(in, mem)
+			if err == nil {
+				out.Release()
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			if !errors.Is(err, transform.ErrEmptyRange) || err.Error() != tt.want {
+				t.Fatalf("err = %q\nwant  %q matching ErrEmptyRange", err, tt.want)
+			}
+		})
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	in := newRecord(mem, []float64{1, 2, 3})
+	defer in.Release()
+	f, _ := transform.Build("", jan(2), time.Time{})
+	out, err := f(in, mem)
+	if err != nil || out.NumRows() != 2 {
+		t.Fatalf("a range with rows: %v", err)
+	}
+	out.Release()
 }

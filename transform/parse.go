@@ -173,7 +173,11 @@ func checkWindow(n, minimum int) error {
 // Build returns the transforms of spec (see Parse) followed by the
 // DateRange of start and end, or nil when there is nothing to do. The
 // features are computed on the whole series before the range cuts it, so
-// the first rows of the range already have full windows.
+// the first rows of the range already have full windows. A series with no
+// row in the range fails with an error matching ErrEmptyRange that says
+// where the series lies, rather than yielding an empty record: asking
+// for dates a series does not have is worth telling apart from a
+// result.
 func Build(spec string, start, end time.Time) (Func, error) {
 	if !start.IsZero() && !end.IsZero() && start.After(end) {
 		return nil, fmt.Errorf("start %s is after end %s", dayString(start), dayString(end))
@@ -188,5 +192,5 @@ func Build(spec string, start, end time.Time) (Func, error) {
 	case start.IsZero() && end.IsZero():
 		return features, nil
 	}
-	return Chain(features, DateRange(start, end)), nil
+	return Chain(features, nonEmpty(start, end, DateRange(start, end))), nil
 }

@@ -56,7 +56,7 @@ moving average, say) are skipped.`,
   loader batches --in data --features close,volume,log_return --window 64 --batch-size 512 --shuffle --epochs 3
   loader batches --in data --train-end 2019-12-31 --val-end 2022-12-31 --embargo 5 --normalize --split val
   loader batches --in data --shuffle --emit npy | python3 examples/python/goloader.py`,
-		Args: cobra.NoArgs,
+		Args: noArgs("name the fetched files with --in DIR"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBatches(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
@@ -115,6 +115,31 @@ func runBatches(ctx context.Context, o batchesOptions, stdout, stderr io.Writer)
 	if o.listen != "" && o.emit != "npy" {
 		return usagef("--listen needs --emit npy")
 	}
+	if o.emit == "npy" && o.listen == "" && isTerminal(stdout) {
+		return usagef("--emit npy writes binary arrays to stdout, which is a terminal: pipe it into a reader (| python3 examples/python/goloader.py) or serve it with --listen")
+	}
+	switch {
+	case o.cfg.Split == loader.Val && dcfg.TrainEnd.IsZero():
+		return usagef("--split val needs --train-end: the validation split starts after it")
+	case o.cfg.Split == loader.Test && dcfg.ValEnd.IsZero():
+		return usagef("--split test needs --train-end and --val-end: the test split starts after --val-end")
+	}
+
+	start := time.Now()
+	ds, err := loader.Open(o.in, dcfg)
+	if err != nil {
+		return err
+	}
+	l, err := loader.New(ds, o.cfg)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	cfg := l.Config()
+	if l.Samples() == 0 {
+		return usagef("--window %d with --horizon %d: no window fits in split %s of %s (%d rows in all): every series is shorter than %d rows there, or its windows all touch a null",
+			cfg.Window, cfg.Horizon, cfg.Split, plural(len(ds.Symbols()), "symbol"), ds.Rows(), cfg.Window+cfg.Horizon)
+	}
 
 	report := stdout
 	var (
@@ -131,20 +156,8 @@ func runBatches(ctx context.Context, o batchesOptions, stdout, stderr io.Writer)
 		bw = bufio.NewWriterSize(out, 1<<20)
 		sink = loader.NewNPYWriter(bw)
 	}
-
-	start := time.Now()
-	ds, err := loader.Open(o.in, dcfg)
-	if err != nil {
-		return err
-	}
-	l, err := loader.New(ds, o.cfg)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	cfg := l.Config()
-	fmt.Fprintf(report, "opened %d files, %d symbols, %d rows in %s\n",
-		len(ds.Files()), len(ds.Symbols()), ds.Rows(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(report, "opened %s, %s, %d rows in %s\n",
+		plural(len(ds.Files()), "file"), plural(len(ds.Symbols()), "symbol"), ds.Rows(), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(report, "split %s: %d windows; rank %d of %d: %d batches per epoch\n",
 		cfg.Split, l.Samples(), cfg.Rank, cfg.WorldSize, l.Len())
 	fmt.Fprintf(report, "X float32 [%d %d %d] (%s), Y float32 [%d %d] (%s); %d workers, prefetch %d\n",

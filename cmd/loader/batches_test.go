@@ -51,3 +51,23 @@ func TestBatchesUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchesRefusals checks what batches refuses before it reports: a
+// window no series can hold, and binary arrays for a terminal.
+func TestBatchesRefusals(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if code, _, stderr := runCLI(t, "fetch", "--symbols", "AAPL,MSFT", "--out", dir, "--quiet"); code != exitOK {
+		t.Fatalf("fetch exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "batches", "--in", dir, "--window", "6000")
+	if want := "--window 6000 with --horizon 1: no window fits in split train of 2 symbols (10436 rows in all)"; code != exitUsage || !strings.Contains(stderr, want) || stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, want)
+	}
+
+	tty := openTerminal(t)
+	var errBuf strings.Builder
+	code = run(t.Context(), []string{"batches", "--in", dir, "--emit", "npy"}, tty, &errBuf)
+	if want := "--emit npy writes binary arrays to stdout, which is a terminal"; code != exitUsage || !strings.Contains(errBuf.String(), want) {
+		t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, errBuf.String(), want)
+	}
+}

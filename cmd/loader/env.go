@@ -12,6 +12,10 @@ import (
 // LOADER_OUT for --out, LOADER_SYMBOLS_FILE for --symbols-file.
 const envPrefix = "LOADER_"
 
+// fromEnv is the annotation applyEnv puts on a flag it set, holding the
+// variable's name, so that an error about the value can name its source.
+const fromEnv = "loader-env"
+
 // applyEnv sets every flag of cmd not given on the command line from its
 // LOADER_* variable, if set: flags win over the environment, which wins
 // over defaults.
@@ -28,7 +32,12 @@ func applyEnv(cmd *cobra.Command) error {
 		}
 		if setErr := cmd.Flags().Set(f.Name, value); setErr != nil {
 			err = usagef("$%s: %v", name, setErr)
+			return
 		}
+		if f.Annotations == nil {
+			f.Annotations = map[string][]string{}
+		}
+		f.Annotations[fromEnv] = []string{name}
 	})
 	return err
 }
@@ -37,4 +46,15 @@ func applyEnv(cmd *cobra.Command) error {
 // with dashes as underscores.
 func envName(flag string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// flagRef names where the value of flag came from, for an error about it:
+// "--format", or "$LOADER_FORMAT" when applyEnv set it.
+func flagRef(cmd *cobra.Command, flag string) string {
+	if f := cmd.Flags().Lookup(flag); f != nil {
+		if env := f.Annotations[fromEnv]; len(env) > 0 {
+			return "$" + env[0]
+		}
+	}
+	return "--" + flag
 }

@@ -7,13 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"syscall"
+	"strings"
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
 	"github.com/seed-c7c8f39b/loader/symbols"
 
 	"github.com/spf13/cobra"
@@ -31,7 +32,7 @@ type fetchFlags struct {
 
 	transform, start, end string
 	report                string
-	quiet                 bool
+	quiet, verbose        bool
 
 	format, compression, layout string
 	rowGroupSize                int
@@ -58,23 +59,38 @@ complete), plus OUT/_manifest.json recording every symbol's outcome.
 
 Sources: "alphavantage" (needs an API key in $ALPHAVANTAGE_API_KEY, or the
 variable named by --api-key-env), "sample" (built-in SYNTHETIC data, offline),
-or "auto" (alphavantage when a key is set, otherwise sample).
+or "auto" (alphavantage when a key is set, otherwise sample). The sample
+source always gives its whole history, ` + sample.Start.Format(time.DateOnly) + ` to ` + sample.End.Format(time.DateOnly) + `: the flags
+for Alpha Vantage alone (--base-url, --outputsize, --datatype, --rate,
+--timeout, --retries) are still checked, and draw a warning that they have no
+effect. --compression and --row-group-size with a format other than Parquet
+are usage errors.
 
 Transforms (--transform, comma-separated, computed per symbol on the whole
 series before --start/--end cut it; windows not yet full hold nulls):
 ` + transform.Help() + `
+A symbol with no data between --start and --end is skipped with that reason;
+it does not make the run fail.
+
+The end-of-run report on stdout lists every symbol up to ` + fmt.Sprint(listLimit) + ` of them; past
+that, the failures and a summary (--verbose lists every symbol; the manifest
+and --report always do). --quiet prints only the failures and the totals.
+
 Exit status: 0 when every symbol succeeded, 1 when some failed, 2 for a usage
-error, 130 when interrupted. The first Ctrl-C finishes the symbols in flight
-and writes the manifest; a second one aborts at once.`,
+error or an --out or --report path that cannot be written (found before the
+first request), 130 when interrupted. The first Ctrl-C (or SIGTERM, or
+SIGHUP) finishes the symbols in flight and writes the manifest; a second one
+aborts at once. A closed stdout or stderr (a pipe into head) only stops the
+printing.`,
 		Example: `  loader fetch --symbols AAPL,GOOGL,MSFT
   loader fetch --symbols IBM,MSFT --source alphavantage --outputsize full --format arrow
   loader fetch --symbols AAPL --source alphavantage --base-url http://127.0.0.1:8080/query`,
-		Args: cobra.NoArgs,
+		Args: noArgs("give symbols with --symbols or --symbols-file"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runFetch(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.symbols, "symbols", "", "comma-separated ticker symbols, e.g. AAPL,GOOGL,MSFT")
-	fl.StringVar(&f.symbolsFile, "symbols-file", "", "file with one symbol a line (# comments); adds to --symbols")
+	fl.StringVar(&f.symbolsFile, "symbols-file", "", "file with one symbol a line (# comments, an optional header line); adds to --symbols")
 	fl.StringVar(&f.out, "out", "./data", "output directory")
 	fl.StringVar(&f.source, "source", "auto", "where prices come from: auto, sample or alphavantage")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "symbols fetched at once (requests in flight)")
@@ -84,18 +100,19 @@ and writes the manifest; a second one aborts at once.`,
 	fl.StringVar(&f.start, "start", "", "keep rows on or after this date, YYYY-MM-DD")
 	fl.StringVar(&f.end, "end", "", "keep rows on or before this date, YYYY-MM-DD")
 	fl.StringVar(&f.report, "report", "", "also write the end-of-run report as JSON to this file")
-	fl.BoolVar(&f.quiet, "quiet", false, "no progress display and no informational logs")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress display and no informational logs; the report shows only failures and totals")
+	fl.BoolVar(&f.verbose, "verbose", false, "the report lists every symbol, however many")
 
 	fl.StringVar(&f.format, "format", "parquet", "file format: parquet, arrow or csv")
-	fl.StringVar(&f.compression, "compression", "zstd", "Parquet compression: zstd, snappy or none")
+	fl.StringVar(&f.compression, "compression", "zstd", "Parquet compression: zstd, snappy or none (--format parquet only)")
 	fl.StringVar(&f.layout, "layout", "files", "files (OUT/SYMBOL.ext), single (one file) or hive (OUT/symbol=SYMBOL/part-0.ext)")
-	fl.IntVar(&f.rowGroupSize, "row-group-size", 0, "Parquet row group size in rows (0: one group per symbol)")
+	fl.IntVar(&f.rowGroupSize, "row-group-size", 0, "Parquet row group size in rows (0: one group per symbol; --format parquet only)")
 	fl.BoolVar(&f.resume, "resume", false, "keep symbols the manifest lists as ok with their file intact; fetch the rest")
 	fl.DurationVar(&f.grace, "grace", 10*time.Second, "after the first Ctrl-C, how long symbols in flight may take to finish")
 
 	fl.StringVar(&f.apiKeyEnv, "api-key-env", "ALPHAVANTAGE_API_KEY", "environment variable holding the Alpha Vantage API key")
 	fl.StringVar(&f.baseURL, "base-url", alphavantage.DefaultURL, "Alpha Vantage endpoint (point it at loader serve to work offline)")
-	fl.StringVar(&f.outputSize, "outputsize", "compact", "compact (newest 100 days) or full (20+ years; premium on the live service)")
+	fl.StringVar(&f.outputSize, "outputsize", "compact", "compact (newest 100 days) or full (20+ years; premium on the live service); the sample source always gives its full history")
 	fl.StringVar(&f.dataType, "datatype", "json", "wire format: json or csv")
 	fl.BoolVar(&f.adjusted, "adjusted", false, "fetch TIME_SERIES_DAILY_ADJUSTED (adds adjusted_close, dividend, split_coefficient)")
 	fl.Float64Var(&f.rate, "rate", alphavantage.DefaultRate, "most Alpha Vantage requests per minute (0: no limit)")
@@ -106,59 +123,63 @@ and writes the manifest; a second one aborts at once.`,
 	return cmd
 }
 
-func runFetch(cmd *cobra.Command, f fetchFlags) error {
-	syms, err := requestedSymbols(f)
-	if err != nil {
-		return err
-	}
-	if f.shard != "" {
-		k, n, err := symbols.ParseShard(f.shard)
-		if err != nil {
-			return usagef("--shard: %w", err)
-		}
-		syms = symbols.Shard(syms, k, n)
-	}
-	transforms, err := parseTransforms(f)
-	if err != nil {
-		return err
-	}
-	if f.concurrency < 1 {
-		return usagef("--concurrency must be at least 1, got %d", f.concurrency)
-	}
-	format, err := dataset.ParseFormat(f.format)
-	if err != nil {
-		return usagef("--format: %w", err)
-	}
-	layout, err := dataset.ParseLayout(f.layout)
-	if err != nil {
-		return usagef("--layout: %w", err)
-	}
-	compression, err := dataset.ParseCompression(f.compression)
-	if err != nil {
-		return usagef("--compression: %w", err)
-	}
-	if f.resume && !layout.SupportsResume() {
-		return usagef("--resume does not work with --layout %s: its single file is rewritten whole by every run", layout)
-	}
-	source, err := newSource(cmd, f)
-	if err != nil {
-		return err
-	}
-	defer source.Close()
+// openSink opens the writer of a run. A variable so that a test can make
+// the disk fail.
+var openSink = func(opts sinks.Options) (fetch.Sink, error) { return sinks.New(opts) }
 
-	sink, err := sinks.New(sinks.Options{
+// fetchPlan is what the flags of one fetch ask for, checked: building it
+// does no work and prints nothing.
+type fetchPlan struct {
+	symbols     []string
+	transforms  transform.Func
+	format      dataset.Format
+	layout      dataset.Layout
+	compression dataset.Compression
+	source      fetch.SourceConfig
+}
+
+func runFetch(cmd *cobra.Command, f fetchFlags) error {
+	plan, err := planFetch(cmd, f)
+	if err != nil {
+		return err
+	}
+	if len(plan.symbols) == 0 {
+		note(cmd, fmt.Sprintf("shard %s holds none of the symbols given: nothing to fetch", f.shard))
+		return nil
+	}
+
+	// Setup problems end the command before the first request.
+	var reportFile *pendingReport
+	if f.report != "" {
+		if reportFile, err = createReport(f.report); err != nil {
+			return usagef("%s %s: %w", flagRef(cmd, "report"), f.report, err)
+		}
+		defer reportFile.discard()
+	}
+	if st, err := os.Stat(f.out); err == nil && !st.IsDir() {
+		return usagef("%s %s: is a file, not a directory", flagRef(cmd, "out"), f.out)
+	}
+	sink, err := openSink(sinks.Options{
 		Dir:          f.out,
-		Format:       format,
-		Layout:       layout,
-		Compression:  compression,
+		Format:       plan.format,
+		Layout:       plan.layout,
+		Compression:  plan.compression,
 		RowGroupSize: f.rowGroupSize,
 		Metadata:     map[string]string{"loader_version": version},
 	})
 	if err != nil {
+		return usagef("%s %s: %w", flagRef(cmd, "out"), f.out, err)
+	}
+	shown := newProgress(len(plan.symbols))
+	plan.source.Logger = shown.logger(slog.Default().Handler())
+	source, err := newSource(cmd, f, plan.source)
+	if err != nil {
+		sink.Abort()
 		return err
 	}
-	run := dataset.Run{Started: time.Now().UTC(), Source: source.Name(), Format: format, Layout: layout, Compression: compression, LoaderVersion: version}
-	manifest, err := dataset.Start(f.out, run, syms, f.resume)
+	defer source.Close()
+	run := dataset.Run{Started: time.Now().UTC(), Source: source.Name(), Format: plan.format, Layout: plan.layout, Compression: plan.compression, LoaderVersion: version}
+	manifest, err := dataset.Start(f.out, run, plan.symbols, f.resume)
 	if err != nil {
 		sink.Abort()
 		return err
@@ -166,11 +187,11 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 
 	ctx, stop := interruptible(context.WithoutCancel(cmd.Context()), f.grace)
 	defer stop.release()
-	shown := startProgress(cmd.ErrOrStderr(), len(syms), f.quiet)
+	shown.show(cmd.ErrOrStderr(), f.quiet, jsonLogs(cmd))
 	report, err := fetch.Run(ctx, fetch.Config{
-		Symbols:     syms,
+		Symbols:     plan.symbols,
 		Source:      source,
-		Transform:   transforms,
+		Transform:   plan.transforms,
 		Sink:        sink,
 		Manifest:    manifest,
 		Concurrency: f.concurrency,
@@ -178,26 +199,152 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 		OnResult:    shown.record,
 	})
 	shown.stop()
+	if err != nil && len(report.Results) == 0 {
+		return err
+	}
 	summary := newRunReport(report, f.out)
-	summary.print(cmd.OutOrStdout())
-	if f.report != "" {
-		if err := summary.writeJSON(f.report); err != nil {
-			return err
+	mode := printNormal
+	switch {
+	case f.verbose:
+		mode = printVerbose
+	case f.quiet:
+		mode = printQuiet
+	}
+	summary.print(cmd.OutOrStdout(), mode)
+	if reportFile != nil {
+		if werr := reportFile.write(summary); werr != nil {
+			return errors.Join(err, werr)
 		}
 	}
 	switch {
 	case err != nil && stop.interrupted():
-		return &exitError{code: exitInterrupted, err: errors.New("interrupted: files were cleaned up, the manifest lists what was written")}
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted (%v): files were cleaned up, the manifest lists what was written", context.Cause(ctx))}
 	case err != nil:
 		return err
 	case report.Fatal != nil:
-		return &exitError{code: exitFailure, err: report.Fatal}
+		return &exitError{code: exitFailure, err: fmt.Errorf("the run stopped: %s: %w", fatalCause(report.Fatal), report.Fatal)}
 	case stop.interrupted():
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: finished the symbols in flight; run again with --resume to fetch the rest")}
-	case report.Incomplete() > 0:
-		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d symbols failed", report.Incomplete(), len(report.Results))}
+	case summary.noSpace > 0:
+		were := "were"
+		if summary.noSpace == 1 {
+			were = "was"
+		}
+		return &exitError{code: exitFailure, err: fmt.Errorf("the disk holding %s is full: %s %s not written (no space left on device); free some space and run again with --resume",
+			f.out, plural(summary.noSpace, "symbol"), were)}
+	case quotaStopped(report) > 0:
+		return &exitError{code: exitTempFail, err: fmt.Errorf("the request quota is used up: %s not fetched; run again after midnight US/Eastern (when a free key's daily quota resets) with --resume, or with loader update",
+			plural(quotaStopped(report), "symbol"))}
+	case summary.incomplete > 0:
+		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %s failed", summary.incomplete, plural(len(report.Results), "symbol"))}
+	case summary.Totals.OK == 0:
+		warn(cmd, "nothing written: no symbol has data between --start and --end")
 	}
 	return nil
+}
+
+// planFetch checks every flag of a fetch, whatever the source, and
+// returns what they ask for; every problem is a usage error naming the
+// flag, or the variable its value came from.
+func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
+	var p fetchPlan
+	var err error
+	if p.symbols, err = requestedSymbols(f); err != nil {
+		return p, err
+	}
+	if f.shard != "" {
+		k, n, err := symbols.ParseShard(f.shard)
+		if err != nil {
+			return p, usagef("%s: %w", flagRef(cmd, "shard"), err)
+		}
+		p.symbols = symbols.Shard(p.symbols, k, n)
+	}
+	if p.transforms, err = parseTransforms(f); err != nil {
+		return p, err
+	}
+	if f.concurrency < 1 {
+		return p, usagef("%s must be at least 1, got %d", flagRef(cmd, "concurrency"), f.concurrency)
+	}
+	if p.format, err = dataset.ParseFormat(f.format); err != nil {
+		return p, usagef("%s: %w", flagRef(cmd, "format"), err)
+	}
+	if p.layout, err = dataset.ParseLayout(f.layout); err != nil {
+		return p, usagef("%s: %w", flagRef(cmd, "layout"), err)
+	}
+	if p.compression, err = dataset.ParseCompression(f.compression); err != nil {
+		return p, usagef("%s: %w", flagRef(cmd, "compression"), err)
+	}
+	if f.rowGroupSize < 0 {
+		return p, usagef("%s %d: want 0 (one row group per symbol) or more rows", flagRef(cmd, "row-group-size"), f.rowGroupSize)
+	}
+	if p.format != dataset.FormatParquet {
+		for _, name := range []string{"compression", "row-group-size"} {
+			if cmd.Flags().Changed(name) {
+				return p, usagef("%s applies to Parquet files only, not to --format %s", flagRef(cmd, name), p.format)
+			}
+		}
+	}
+	if f.resume && !p.layout.SupportsResume() {
+		return p, usagef("--resume does not work with --layout %s: its single file is rewritten whole by every run", p.layout)
+	}
+	if f.grace < 0 {
+		return p, usagef("%s %v: must not be negative", flagRef(cmd, "grace"), f.grace)
+	}
+	switch f.source {
+	case fetch.SourceAuto, fetch.SourceSample, fetch.SourceAlphaVantage:
+	default:
+		return p, usagef("%s %q: want auto, sample or alphavantage", flagRef(cmd, "source"), f.source)
+	}
+	if f.timeout <= 0 {
+		return p, usagef("%s %v: want a positive duration", flagRef(cmd, "timeout"), f.timeout)
+	}
+	p.source = fetch.SourceConfig{
+		Name:        f.source,
+		APIKey:      os.Getenv(f.apiKeyEnv),
+		Adjusted:    f.adjusted,
+		BaseURL:     f.baseURL,
+		OutputSize:  f.outputSize,
+		DataType:    f.dataType,
+		Concurrency: f.concurrency,
+		Rate:        f.rate,
+		Timeout:     f.timeout,
+		Retries:     f.retries,
+		MaxWait:     f.maxWait,
+		MaxRequests: f.maxRequests,
+	}
+	var setting *fetch.SettingError
+	if errors.As(p.source.Validate(), &setting) {
+		return p, usagef("%s %s", flagRef(cmd, settingFlags[setting.Field]), strings.TrimPrefix(setting.Error(), setting.Field+" "))
+	}
+	if f.source == fetch.SourceAlphaVantage && p.source.APIKey == "" {
+		return p, usagef("--source alphavantage needs an API key in $%s", f.apiKeyEnv)
+	}
+	return p, nil
+}
+
+// settingFlags are the flags of the fetch.SourceConfig fields.
+var settingFlags = map[string]string{
+	"OutputSize": "outputsize",
+	"DataType":   "datatype",
+	"BaseURL":    "base-url",
+	"Rate":       "rate",
+	"Timeout":    "timeout",
+	"Retries":    "retries",
+}
+
+// alphaVantageFlags configure the Alpha Vantage source alone.
+var alphaVantageFlags = []string{"base-url", "outputsize", "datatype", "rate", "timeout", "retries", "max-wait", "max-requests"}
+
+// quotaStopped counts the symbols not fetched because the service's daily
+// quota or the run's --max-requests budget ran out.
+func quotaStopped(r fetch.Report) int {
+	n := 0
+	for _, res := range r.Results {
+		if res.Status != dataset.StatusOK && errors.Is(res.Err, sources.ErrQuota) {
+			n++
+		}
+	}
+	return n
 }
 
 // parseTransforms builds --transform followed by the --start/--end range.
@@ -232,7 +379,8 @@ func parseDate(flag, value string) (time.Time, error) {
 }
 
 // requestedSymbols gathers --symbols and --symbols-file, normalised and
-// without repeats.
+// without repeats. A header line the file starts with is skipped, with a
+// note in the log.
 func requestedSymbols(f fetchFlags) ([]string, error) {
 	var all []string
 	if f.symbols != "" || f.symbolsFile == "" {
@@ -243,9 +391,12 @@ func requestedSymbols(f fetchFlags) ([]string, error) {
 		all = append(all, list...)
 	}
 	if f.symbolsFile != "" {
-		list, err := symbols.ReadFile(f.symbolsFile)
+		list, header, err := symbols.ReadFile(f.symbolsFile)
 		if err != nil {
 			return nil, usagef("--symbols-file: %w", err)
+		}
+		if header != "" {
+			slog.Info("symbols file: skipped its first line, a column header, not a symbol", "file", f.symbolsFile, "line", header)
 		}
 		all = append(all, list...)
 	}
@@ -255,43 +406,43 @@ func requestedSymbols(f fetchFlags) ([]string, error) {
 	return symbols.Unique(all)
 }
 
-// newSource opens the source named by --source, and says so on stderr when
-// auto falls back to the synthetic data.
-func newSource(cmd *cobra.Command, f fetchFlags) (sources.Source, error) {
-	switch f.source {
-	case fetch.SourceAuto, fetch.SourceSample, fetch.SourceAlphaVantage:
-	default:
-		return nil, usagef("--source %q: want auto, sample or alphavantage", f.source)
-	}
-	key := os.Getenv(f.apiKeyEnv)
-	source, name, err := fetch.OpenSource(fetch.SourceConfig{
-		Name:        f.source,
-		APIKey:      key,
-		Adjusted:    f.adjusted,
-		BaseURL:     f.baseURL,
-		OutputSize:  f.outputSize,
-		DataType:    f.dataType,
-		Concurrency: f.concurrency,
-		Rate:        f.rate,
-		Timeout:     f.timeout,
-		Retries:     f.retries,
-		MaxWait:     f.maxWait,
-		MaxRequests: f.maxRequests,
-		Logger:      slog.Default(),
-	})
-	switch {
-	case errors.Is(err, fetch.ErrNoAPIKey):
-		return nil, usagef("--source alphavantage needs an API key in $%s", f.apiKeyEnv)
-	case err != nil:
+// newSource opens the source cfg names, and says so on stderr when auto
+// falls back to the synthetic data, and which flags that makes idle.
+func newSource(cmd *cobra.Command, f fetchFlags, cfg fetch.SourceConfig) (sources.Source, error) {
+	source, name, err := fetch.OpenSource(cfg)
+	if err != nil {
 		return nil, usageError{err}
 	}
 	if f.source == fetch.SourceAuto && name == fetch.SourceSample {
-		fmt.Fprintf(cmd.ErrOrStderr(), "loader: no API key in $%s: using built-in SYNTHETIC sample data (not real prices)\n", f.apiKeyEnv)
+		warn(cmd, fmt.Sprintf("no API key in $%s: using built-in SYNTHETIC sample data (not real prices)", f.apiKeyEnv))
+	}
+	if name == fetch.SourceSample {
+		var idle []string
+		for _, flag := range alphaVantageFlags {
+			if cmd.Flags().Changed(flag) {
+				idle = append(idle, flagRef(cmd, flag))
+			}
+		}
+		if len(idle) > 0 {
+			warn(cmd, fmt.Sprintf("%s: no effect with the sample source, which always gives its whole history, offline", strings.Join(idle, ", ")))
+		}
 	}
 	return source, nil
 }
 
-// stopper turns SIGINT and SIGTERM into a graceful stop, then an abort.
+// fatalCause says in a few words why a fatal error stopped a run.
+func fatalCause(err error) string {
+	switch {
+	case errors.Is(err, alphavantage.ErrInvalidAPIKey):
+		return "the API key was refused"
+	case errors.Is(err, alphavantage.ErrDailyLimit):
+		return "the API key's daily request limit is used up"
+	}
+	return "no other symbol could succeed"
+}
+
+// stopper turns SIGINT, SIGTERM and SIGHUP into a graceful stop, then an
+// abort.
 type stopper struct {
 	graceful chan struct{}
 	sigs     chan os.Signal
@@ -309,7 +460,7 @@ func interruptible(parent context.Context, grace time.Duration) (context.Context
 		done:     make(chan struct{}),
 		hit:      make(chan struct{}),
 	}
-	signal.Notify(s.sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(s.sigs, stopSignals...)
 	go func() {
 		defer cancel(nil)
 		select {
@@ -322,9 +473,9 @@ func interruptible(parent context.Context, grace time.Duration) (context.Context
 		slog.Warn("interrupted: finishing the symbols in flight; press Ctrl-C again to abort", "grace", grace)
 		select {
 		case <-s.sigs:
-			cancel(errors.New("aborted by a second signal"))
+			cancel(errors.New("aborted by a second interrupt"))
 		case <-time.After(grace):
-			cancel(fmt.Errorf("symbols in flight did not finish within the %v grace period", grace))
+			cancel(fmt.Errorf("the symbols in flight did not finish within the --grace period of %v", grace))
 		case <-s.done:
 		}
 	}()

@@ -24,13 +24,14 @@ func TestFetchServiceLimits(t *testing.T) {
 		ok       int
 		requests int64
 		reason   string // of the symbols not fetched
+		code     int
 	}{
 		{"max requests", avserver.Config{}, []string{"--max-requests", "2"}, 2, 2,
-			"not fetched: the run's request budget is used up: 2 requests made"},
+			"not fetched: the run's request budget is used up: 2 requests made", exitTempFail},
 		{"daily quota", avserver.Config{DailyLimit: 2}, nil, 2, 3,
-			"daily request limit reached"},
+			"daily request limit reached", exitTempFail},
 		{"max wait", avserver.Config{Faults: avserver.Faults{Fail429: 1, RetryAfter: time.Second}}, []string{"--max-wait", "1ms"}, 0, 5,
-			"HTTP 429 after 1 attempt: max wait per symbol reached (waited 0s of 1ms, the next wait would be 1s)"},
+			"HTTP 429 after 1 attempt: max wait per symbol reached (waited 0s of 1ms, the next wait would be 1s)", exitFailure},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, url := avtest.Start(t, tt.server)
@@ -39,8 +40,11 @@ func TestFetchServiceLimits(t *testing.T) {
 			args := append([]string{"fetch", "--source", "alphavantage", "--api-key-env", "LIMITS_KEY", "--base-url", url,
 				"--symbols", "A,B,C,D,E", "--concurrency", "1", "--rate", "0", "--out", out, "--quiet"}, tt.args...)
 			code, stdout, stderr := runCLI(t, args...)
-			if code != exitFailure {
-				t.Errorf("exit %d, want %d\n%s\n%s", code, exitFailure, stdout, stderr)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s\n%s", code, tt.code, stdout, stderr)
+			}
+			if tt.code == exitTempFail && !strings.Contains(stderr, "run again after midnight US/Eastern") {
+				t.Errorf("stderr does not say when to run again:\n%s", stderr)
 			}
 			data, err := os.ReadFile(filepath.Join(out, "_manifest.json"))
 			if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"runtime"
 	"time"
 
@@ -34,7 +35,7 @@ cores gains nothing.`,
 		Example: `  loader plot --in data --out charts
   loader plot --in data --out charts --symbols AAPL,MSFT --start 2024-01-01 --format svg
   loader plot --in data --out charts --symbols-file tickers.txt --workers 1`,
-		Args: cobra.NoArgs,
+		Args: noArgs("name the directory of fetched files with --in DIR"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPlot(cmd, f) },
 	}
 	fl := cmd.Flags()
@@ -61,11 +62,7 @@ func runPlot(cmd *cobra.Command, f plotFlags) error {
 	for _, p := range paths {
 		fmt.Fprintln(cmd.OutOrStdout(), p)
 	}
-	noun := "charts"
-	if len(paths) == 1 {
-		noun = "chart"
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "%d %s in %s with %d workers\n", len(paths), noun, time.Since(began).Round(time.Millisecond), f.workers)
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s in %s with %s\n", plural(len(paths), "chart"), time.Since(began).Round(time.Millisecond), plural(f.workers, "worker"))
 	return err
 }
 
@@ -100,9 +97,12 @@ func (f plotFlags) options() (charts.Options, error) {
 		syms = append(syms, list...)
 	}
 	if f.symbolsFile != "" {
-		list, err := symbols.ReadFile(f.symbolsFile)
+		list, header, err := symbols.ReadFile(f.symbolsFile)
 		if err != nil {
 			return charts.Options{}, usagef("--symbols-file: %w", err)
+		}
+		if header != "" {
+			slog.Info("symbols file: skipped its first line, a column header, not a symbol", "file", f.symbolsFile, "line", header)
 		}
 		syms = append(syms, list...)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,16 +34,26 @@ type progress struct {
 	container             *mpb.Progress
 	stopTicker            chan struct{}
 	tickerDone            sync.WaitGroup
+
+	mu     sync.Mutex
+	logged map[string]int64 // retries counted from the log, by symbol
 }
 
-// startProgress begins showing progress of total symbols on w.
-func startProgress(w io.Writer, total int, quiet bool) *progress {
-	p := &progress{total: total, start: time.Now()}
+// newProgress returns the progress of a run of total symbols, not shown
+// yet.
+func newProgress(total int) *progress {
+	return &progress{total: total, start: time.Now(), logged: map[string]int64{}}
+}
+
+// show begins showing the progress on w: a bar on a terminal unless
+// plain, log lines otherwise, nothing when quiet.
+func (p *progress) show(w io.Writer, quiet, plain bool) {
+	p.start = time.Now()
 	switch {
 	case quiet:
-	case isTerminal(w):
+	case isTerminal(w) && !plain:
 		p.container = mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
-		p.bar = p.container.AddBar(int64(total),
+		p.bar = p.container.AddBar(int64(p.total),
 			mpb.PrependDecorators(
 				decor.Name("fetch "),
 				decor.CountersNoUnit("%d/%d symbols"),
@@ -58,7 +69,6 @@ func startProgress(w io.Writer, total int, quiet bool) *progress {
 		p.tickerDone.Add(1)
 		go p.logEvery(progressInterval)
 	}
-	return p
 }
 
 // record counts one finished symbol; it is fetch.Config.OnResult.
@@ -68,12 +78,72 @@ func (p *progress) record(res fetch.Result) {
 	if res.Status == dataset.StatusFailed {
 		p.failed.Add(1)
 	}
-	if res.Attempts > 1 {
-		p.retries.Add(int64(res.Attempts - 1))
+	// Retries the log showed are counted already; a source that does not
+	// log them has its count here.
+	p.mu.Lock()
+	unlogged := int64(res.Attempts-1) - p.logged[res.Symbol]
+	delete(p.logged, res.Symbol)
+	p.mu.Unlock()
+	if unlogged > 0 {
+		p.retries.Add(unlogged)
 	}
 	if p.bar != nil {
 		p.bar.Increment()
 	}
+}
+
+// retried counts a retry of symbol as soon as the source logs it, not
+// when the symbol ends.
+func (p *progress) retried(symbol string) {
+	p.mu.Lock()
+	p.logged[symbol]++
+	p.mu.Unlock()
+	p.retries.Add(1)
+}
+
+// retryMessage is the message of the log records in which the Alpha
+// Vantage client announces a retry.
+const retryMessage = "retrying"
+
+// retryCounter passes records on to the next handler and counts the
+// source's retries into p as they are logged.
+type retryCounter struct {
+	next slog.Handler
+	p    *progress
+}
+
+// logger returns a logger over next that counts the retries logged
+// through it: the logger to give the source.
+func (p *progress) logger(next slog.Handler) *slog.Logger {
+	return slog.New(retryCounter{next, p})
+}
+
+func (h retryCounter) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn || h.next.Enabled(ctx, level)
+}
+
+func (h retryCounter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == retryMessage {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "symbol" {
+				h.p.retried(a.Value.String())
+				return false
+			}
+			return true
+		})
+	}
+	if !h.next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.next.Handle(ctx, r)
+}
+
+func (h retryCounter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return retryCounter{h.next.WithAttrs(attrs), h.p}
+}
+
+func (h retryCounter) WithGroup(name string) slog.Handler {
+	return retryCounter{h.next.WithGroup(name), h.p}
 }
 
 // summary is the one-line state: rows, throughput, retries, failures.
@@ -118,7 +188,12 @@ func (p *progress) stop() {
 	}
 }
 
+// isTerminal reports whether w, or the writer under a stopOnError, is a
+// terminal.
 func isTerminal(w io.Writer) bool {
+	if s, ok := w.(*stopOnError); ok {
+		w = s.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/fetch"
 )
 
 // TestPlainProgressAndReport runs a fetch slow enough to report progress,
@@ -60,5 +64,23 @@ func TestPlainProgressAndReport(t *testing.T) {
 		if strings.Contains(text, "progress-test-key") {
 			t.Fatal("the API key appeared in the output")
 		}
+	}
+}
+
+// TestRetriesCountedOnce checks that a retry counted when logged is not
+// counted again when its symbol ends, while a source that logs none has
+// its retries counted from the result.
+func TestRetriesCountedOnce(t *testing.T) {
+	p := newProgress(2)
+	log := p.logger(slog.DiscardHandler).With("source", "alphavantage")
+	log.Warn(retryMessage, "symbol", "A", "attempt", 1)
+	log.Warn(retryMessage, "symbol", "A", "attempt", 2)
+	if got := p.retries.Load(); got != 2 {
+		t.Fatalf("%d retries after two logged, want 2", got)
+	}
+	p.record(fetch.Result{Symbol: "A", Status: dataset.StatusOK, Attempts: 3})
+	p.record(fetch.Result{Symbol: "B", Status: dataset.StatusOK, Attempts: 2})
+	if got := p.retries.Load(); got != 3 {
+		t.Fatalf("%d retries, want 3: two logged for A, one unlogged for B", got)
 	}
 }

@@ -41,13 +41,16 @@ It listens on 127.0.0.1 unless --addr says otherwise, and stops on Ctrl-C.`,
 		Example: `  loader serve
   loader serve --addr 127.0.0.1:9000 --api-key demo --latency 50ms --jitter 50ms
   loader serve --fail-503 0.1 --fail-429 0.1 --rate-limit-note 0.05 --truncate 0.05 --seed 7`,
-		Args: cobra.NoArgs,
+		Args: noArgs("give the address with --addr HOST:PORT"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, _, err := net.SplitHostPort(addr); err != nil {
-				return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8080", addr)
+				return usagef("%s %q: want host:port, e.g. 127.0.0.1:8080", flagRef(cmd, "addr"), addr)
 			}
 			if cacheMB < 1 {
-				return usagef("--cache-mb %d: want at least 1", cacheMB)
+				return usagef("%s %d: want at least 1", flagRef(cmd, "cache-mb"), cacheMB)
+			}
+			if err := checkFaults(cmd, cfg); err != nil {
+				return err
 			}
 			cfg.CacheBytes = cacheMB << 20
 			cfg.Logger = slog.Default()
@@ -75,8 +78,39 @@ It listens on 127.0.0.1 unless --addr says otherwise, and stops on Ctrl-C.`,
 	return cmd
 }
 
-// serve runs srv on addr until the command's context is cancelled (Ctrl-C
-// or SIGTERM), then shuts it down.
+// checkFaults checks the values of the serve flags in their own names:
+// the same checks as avserver.Config's, which name the struct's fields.
+func checkFaults(cmd *cobra.Command, cfg avserver.Config) error {
+	f := cfg.Faults
+	sum := 0.0
+	for _, share := range []struct {
+		flag  string
+		value float64
+	}{{"fail-503", f.Fail503}, {"fail-429", f.Fail429}, {"rate-limit-note", f.RateLimitNote}, {"truncate", f.Truncate}} {
+		if !(share.value >= 0 && share.value <= 1) {
+			return usagef("%s %v: want a share between 0 and 1", flagRef(cmd, share.flag), share.value)
+		}
+		sum += share.value
+	}
+	if sum > 1 {
+		return usagef("--fail-503, --fail-429, --rate-limit-note and --truncate add up to %v: want at most 1 (each answer meets one fault at most)", sum)
+	}
+	for _, d := range []struct {
+		flag  string
+		value time.Duration
+	}{{"latency", f.Latency}, {"jitter", f.Jitter}, {"retry-after", f.RetryAfter}} {
+		if d.value < 0 {
+			return usagef("%s %v: must not be negative", flagRef(cmd, d.flag), d.value)
+		}
+	}
+	if cfg.DailyLimit < 0 {
+		return usagef("%s %d: want 0 (no limit) or more", flagRef(cmd, "daily-limit"), cfg.DailyLimit)
+	}
+	return nil
+}
+
+// serve runs srv on addr until the command's context is cancelled (Ctrl-C,
+// SIGTERM or SIGHUP), then shuts it down.
 func serve(cmd *cobra.Command, srv *avserver.Server, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -107,9 +107,12 @@ func TestServeUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--fail-503", "1.5"}, "503 share 1.5"},
-		{[]string{"--fail-503", "0.6", "--truncate", "0.6"}, "shares add up to"},
-		{[]string{"--latency", "-1s"}, "must not be negative"},
+		{[]string{"--fail-503", "1.5"}, "--fail-503 1.5: want a share between 0 and 1"},
+		{[]string{"--fail-503", "0.6", "--truncate", "0.6"}, "add up to 1.2"},
+		{[]string{"--latency", "-1s"}, "--latency -1s: must not be negative"},
+		{[]string{"--daily-limit", "-1"}, "--daily-limit -1"},
+		{[]string{"--cache-mb", "0"}, "--cache-mb 0"},
+		{[]string{"127.0.0.1:9000"}, `serve takes no arguments, got "127.0.0.1:9000": give the address with --addr`},
 		{[]string{"--addr", "8080"}, `--addr "8080"`},
 		{[]string{"--seed", "x"}, `invalid argument "x"`},
 	} {
@@ -117,6 +120,11 @@ func TestServeUsageErrors(t *testing.T) {
 			code, _, stderr := runCLI(t, append([]string{"serve"}, tt.args...)...)
 			if code != exitUsage || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tt.want)
+			}
+			for _, prefix := range []string{"server:", "faults:"} {
+				if strings.Contains(stderr, prefix) {
+					t.Errorf("stderr %q carries the internal prefix %q", stderr, prefix)
+				}
 			}
 		})
 	}

@@ -37,6 +37,15 @@ const (
 	DefaultDataType = "json"
 )
 
+// HeaderSynthetic is the response header with which `loader serve` marks
+// its answers as synthetic data. The client then names the series' source
+// SourceSynthetic instead of "alphavantage" in its metadata, so that the
+// files, their charts and `loader inspect` say so.
+const (
+	HeaderSynthetic = "X-Synthetic-Data"
+	SourceSynthetic = "alphavantage (synthetic sample data from loader serve)"
+)
+
 // The two functions the client and the server speak.
 const (
 	FunctionDaily    = "TIME_SERIES_DAILY"
@@ -295,12 +304,16 @@ func (a *Client) Fetch(ctx context.Context, symbol string, mem memory.Allocator)
 		var wait time.Duration
 		switch r.next {
 		case done:
+			source := "alphavantage"
+			if r.synthetic {
+				source = SourceSynthetic
+			}
 			return sources.Series{
 				Symbol:   symbol,
 				Record:   rec,
 				Attempts: attempts,
 				Meta: map[string]string{
-					"source":      "alphavantage",
+					"source":      source,
 					"function":    a.function,
 					"output_size": a.cfg.OutputSize,
 					"fetched_at":  time.Now().UTC().Format(time.RFC3339),
@@ -387,6 +400,8 @@ type outcome struct {
 	// that the server asked for more than maxRetryAfter.
 	after  time.Duration
 	capped bool
+	// synthetic reports an answer marked with HeaderSynthetic.
+	synthetic bool
 }
 
 // attempt makes one request for symbol, if the client is open for new
@@ -471,10 +486,11 @@ func (a *Client) exchange(ctx context.Context, uri, symbol string, mem memory.Al
 		return nil, outcome{next: final, err: fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, a.cfg.MaxBodyBytes)}
 	}
 
+	synthetic := len(resp.Header.Peek(HeaderSynthetic)) > 0
 	body := &bodyReader{ctx: ctx, r: resp.BodyStream(), left: a.cfg.MaxBodyBytes}
 	rec, err := a.decodeBody(body, symbol, a.cfg.Adjusted, mem)
 	if err == nil {
-		return rec, outcome{next: done}
+		return rec, outcome{next: done, synthetic: synthetic}
 	}
 	if ctx.Err() != nil {
 		return nil, outcome{next: cancelled, err: ctx.Err()}

@@ -103,7 +103,7 @@ type Stats struct {
 // range. Start it with Serve.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Faults.Validate(); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+		return nil, err
 	}
 	if cfg.RateLimit < 0 {
 		return nil, fmt.Errorf("server: rate limit %d: want a positive number of requests per minute, or 0 for none", cfg.RateLimit)
@@ -251,6 +251,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.Error("Internal Server Error", fasthttp.StatusInternalServerError)
 		return
 	}
+	ctx.Response.Header.Set(alphavantage.HeaderSynthetic, "loader serve")
 	if q.dataType == "csv" {
 		ctx.SetContentType("application/x-download")
 		ctx.Response.Header.Set(fasthttp.HeaderContentDisposition, "attachment; filename=daily_"+q.symbol+".csv")
