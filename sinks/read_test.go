@@ -33,14 +33,18 @@ func TestReadGivesBackWhatWasWritten(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer rec.Release()
-				if _, err := w.Write(context.Background(), sources.Series{Symbol: "BRK.B", Record: rec, Meta: map[string]string{"k": "v"}}); err != nil {
+				wrote, err := w.Write(context.Background(), sources.Series{Symbol: "BRK.B", Record: rec, Meta: map[string]string{"k": "v"}})
+				if err != nil {
 					t.Fatal(err)
 				}
-				back, err := w.Read(context.Background(), "BRK.B", mem)
+				back, desc, err := w.Read(context.Background(), "BRK.B", mem)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer back.Release()
+				if desc != wrote {
+					t.Errorf("Read describes the file as %+v, Write did as %+v", desc, wrote)
+				}
 				if back.NumCols() != rec.NumCols() || back.NumRows() != rec.NumRows() {
 					t.Fatalf("read back %s, wrote %s", back.Schema(), rec.Schema())
 				}
@@ -52,7 +56,7 @@ func TestReadGivesBackWhatWasWritten(t *testing.T) {
 				if md := back.Schema().Metadata(); md.Len() != 0 {
 					t.Errorf("read back with metadata %v", md)
 				}
-				if _, err := w.Read(context.Background(), "NONE", mem); err == nil || !strings.Contains(err.Error(), "NONE") {
+				if _, _, err := w.Read(context.Background(), "NONE", mem); err == nil || !strings.Contains(err.Error(), "NONE") {
 					t.Errorf("Read of a symbol never written: %v", err)
 				}
 			})
@@ -65,7 +69,7 @@ func TestReadSingleLayoutRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Read(context.Background(), "AAPL", nil); err == nil {
+	if _, _, err := w.Read(context.Background(), "AAPL", nil); err == nil {
 		t.Error("Read in the single layout succeeded")
 	}
 }
