@@ -403,21 +403,6 @@ func (m *Manifest) RecordOK(symbol string, f File, attempts int) error {
 	return m.update(func() { m.put(e) })
 }
 
-// RecordUnchanged records that symbol, ok, was fetched at fetchedAt with
-// attempts requests and found as stored: its file stays, and so does its
-// entry but for FetchedAt and Attempts. It saves.
-func (m *Manifest) RecordUnchanged(symbol string, fetchedAt time.Time, attempts int) error {
-	return m.update(func() {
-		if i, ok := m.index[symbol]; ok && m.entries[i].Status == StatusOK {
-			e := &m.entries[i]
-			e.Attempts, e.Reason, e.CarriedOver = attempts, "", false
-			if !fetchedAt.IsZero() {
-				e.FetchedAt = fetchedAt.UTC().Format(time.RFC3339)
-			}
-		}
-	})
-}
-
 // RecordKept records why symbol, ok, was not brought up to date by this
 // run (its update failed, or the run stopped first): its file and entry
 // stay as they were, with reason. The manifest is a file users share:

@@ -528,36 +528,22 @@ func TestLoadManifestRefusesHugeFile(t *testing.T) {
 	}
 }
 
-// TestManifestRecordsUpdates shows the records of a run that brings ok
-// symbols up to date: unchanged keeps the file and moves fetched_at, kept
-// keeps everything but the reason, and neither touches a symbol that is
-// not ok.
-func TestManifestRecordsUpdates(t *testing.T) {
+// TestManifestRecordKept shows the record of an ok symbol a run did not
+// bring up to date: its entry stays but for the reason, and a symbol that
+// is not ok is left alone.
+func TestManifestRecordKept(t *testing.T) {
 	dir := t.TempDir()
-	m, err := dataset.NewManifest(dir, dataset.Run{Started: started}, []string{"A", "B", "C"})
+	m, err := dataset.NewManifest(dir, dataset.Run{Started: started}, []string{"A", "B"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fetched := started.Add(-24 * time.Hour)
 	f := dataset.File{Path: "A.parquet", Rows: 3, Bytes: 30, SHA256: "ab", FirstDate: firstDay, LastDate: firstDay.AddDate(0, 0, 2), FetchedAt: fetched}
-	for _, sym := range []string{"A", "B"} {
-		f.Path = sym + ".parquet"
-		if err := m.RecordOK(sym, f, 1); err != nil {
-			t.Fatal(err)
-		}
+	if err := m.RecordOK("A", f, 1); err != nil {
+		t.Fatal(err)
 	}
-	if e, _ := m.Entry("A"); e.FetchedAt != "2026-01-01T03:04:05Z" {
-		t.Errorf("RecordOK: fetched_at %q", e.FetchedAt)
-	}
-	errs := errors.Join(
-		m.RecordUnchanged("A", started, 2),
-		m.RecordKept("B", "update failed: HTTP 503"),
-		m.RecordUnchanged("C", started, 1),
-		m.RecordKept("C", "not fetched"),
-		m.Flush(),
-	)
-	if errs != nil {
-		t.Fatal(errs)
+	if err := errors.Join(m.RecordKept("A", "update failed: HTTP 503"), m.RecordKept("B", "not fetched"), m.Flush()); err != nil {
+		t.Fatal(err)
 	}
 	back, err := dataset.LoadManifest(dir)
 	if err != nil {
@@ -565,14 +551,12 @@ func TestManifestRecordsUpdates(t *testing.T) {
 	}
 	a, _ := back.Entry("A")
 	b, _ := back.Entry("B")
-	c, _ := back.Entry("C")
-	if a.FetchedAt != "2026-01-02T03:04:05Z" || a.Attempts != 2 || a.SHA256 != "ab" || a.Rows != 3 || a.Status != dataset.StatusOK {
-		t.Errorf("A after RecordUnchanged = %+v", a)
+	want := dataset.Entry{Symbol: "A", Status: dataset.StatusOK, Rows: 3, FirstDate: "2024-01-02", LastDate: "2024-01-04",
+		File: "A.parquet", Bytes: 30, SHA256: "ab", Attempts: 1, FetchedAt: "2026-01-01T03:04:05Z", Reason: "update failed: HTTP 503"}
+	if a != want {
+		t.Errorf("A after RecordKept = %+v\nwant %+v", a, want)
 	}
-	if b.Reason != "update failed: HTTP 503" || b.Status != dataset.StatusOK || b.FetchedAt != "2026-01-01T03:04:05Z" || b.File != "B.parquet" {
-		t.Errorf("B after RecordKept = %+v", b)
-	}
-	if c.Status != dataset.StatusPending || c.Reason != "" || c.FetchedAt != "" {
-		t.Errorf("C, pending, changed: %+v", c)
+	if b.Status != dataset.StatusPending || b.Reason != "" {
+		t.Errorf("B, pending, changed: %+v", b)
 	}
 }
