@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seed-c7c8f39b/loader/fetch"
-	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
@@ -35,7 +34,7 @@ type fetchFlags struct {
 
 	format, compression, layout string
 	rowGroupSize                int
-	resume                      bool
+	resume, overwrite           bool
 	grace                       time.Duration
 
 	apiKeyEnv, baseURL, outputSize, dataType string
@@ -61,9 +60,15 @@ or "auto" (alphavantage when a key is set, otherwise sample).
 Transforms (--transform, comma-separated, computed per symbol on the whole
 series before --start/--end cut it; windows not yet full hold nulls):
 ` + transform.Help() + `
+Into an existing dataset (a directory with a _manifest.json) with the same
+settings, it brings the named symbols up to date as 'loader update' does and
+fetches the new ones; with other settings it refuses before any request,
+naming every difference, unless --overwrite replaces the dataset.
+
 Exit status: 0 when every symbol succeeded, 1 when some failed, 2 for a usage
-error, 130 when interrupted. The first Ctrl-C finishes the symbols in flight
-and writes the manifest; a second one aborts at once.`,
+error, 75 when another process is writing --out, 130 when interrupted. The
+first Ctrl-C finishes the symbols in flight and writes the manifest; a second
+one aborts at once.`,
 		Example: `  loader fetch --symbols AAPL,GOOGL,MSFT
   loader fetch --symbols IBM,MSFT --source alphavantage --outputsize full --format arrow
   loader fetch --symbols AAPL --source alphavantage --base-url http://127.0.0.1:8080/query`,
@@ -89,6 +94,7 @@ and writes the manifest; a second one aborts at once.`,
 	fl.StringVar(&f.layout, "layout", "files", "files (OUT/SYMBOL.ext), single (one file) or hive (OUT/symbol=SYMBOL/part-0.ext)")
 	fl.IntVar(&f.rowGroupSize, "row-group-size", 0, "Parquet row group size in rows (0: one group per symbol)")
 	fl.BoolVar(&f.resume, "resume", false, "keep symbols the manifest lists as ok with their file intact; fetch the rest")
+	fl.BoolVar(&f.overwrite, "overwrite", false, "replace the dataset in --out, even one made with other settings, and remove its files that no longer belong")
 	fl.DurationVar(&f.grace, "grace", 10*time.Second, "after the first Ctrl-C, how long symbols in flight may take to finish")
 
 	fl.StringVar(&f.apiKeyEnv, "api-key-env", "ALPHAVANTAGE_API_KEY", "environment variable holding the Alpha Vantage API key")
@@ -114,8 +120,7 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 		}
 		syms = symbols.Shard(syms, k, n)
 	}
-	transforms, err := parseTransforms(f)
-	if err != nil {
+	if _, err := parseTransforms(f); err != nil {
 		return err
 	}
 	if f.concurrency < 1 {
@@ -136,64 +141,45 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	if f.resume && !layout.SupportsResume() {
 		return usagef("--resume does not work with --layout %s: its single file is rewritten whole by every run", layout)
 	}
+	if f.resume && f.overwrite {
+		return usagef("--resume keeps the dataset's files, --overwrite replaces them: give one")
+	}
 	source, err := newSource(cmd, f)
 	if err != nil {
 		return err
 	}
 	defer source.Close()
 
-	sink, err := sinks.New(sinks.Options{
-		Dir:          f.out,
-		Format:       format,
-		Layout:       layout,
-		Compression:  compression,
-		RowGroupSize: f.rowGroupSize,
-		Metadata:     map[string]string{"loader_version": version},
-	})
-	if err != nil {
-		return err
-	}
-	run := dataset.Run{Started: time.Now().UTC(), Source: source.Name(), Format: format, Layout: layout, Compression: compression, LoaderVersion: version}
-	manifest, err := dataset.Start(f.out, run, syms, f.resume)
-	if err != nil {
-		sink.Abort()
-		return err
-	}
-
-	ctx, stop := interruptible(context.WithoutCancel(cmd.Context()), f.grace)
-	defer stop.release()
-	shown := startProgress(cmd.ErrOrStderr(), len(syms), f.quiet)
-	report, err := fetch.Run(ctx, fetch.Config{
-		Symbols:     syms,
-		Source:      source,
-		Transform:   transforms,
-		Sink:        sink,
-		Manifest:    manifest,
-		Concurrency: f.concurrency,
-		Stop:        stop.graceful,
-		OnResult:    shown.record,
-	})
-	shown.stop()
-	summary := newRunReport(report, f.out)
-	summary.print(cmd.OutOrStdout())
-	if f.report != "" {
-		if err := summary.writeJSON(f.report); err != nil {
-			return err
-		}
-	}
+	settings := fetch.SourceConfig{Adjusted: f.adjusted, OutputSize: f.outputSize}.Settings(source.Name())
+	settings.Transform, settings.Start, settings.End = f.transform, f.start, f.end
+	settings.Format, settings.Layout, settings.Compression, settings.RowGroupSize = format, layout, compression, f.rowGroupSize
+	mode := dataset.Update
 	switch {
-	case err != nil && stop.interrupted():
-		return &exitError{code: exitInterrupted, err: errors.New("interrupted: files were cleaned up, the manifest lists what was written")}
-	case err != nil:
-		return err
-	case report.Fatal != nil:
-		return &exitError{code: exitFailure, err: report.Fatal}
-	case stop.interrupted():
-		return &exitError{code: exitInterrupted, err: errors.New("interrupted: finished the symbols in flight; run again with --resume to fetch the rest")}
-	case report.Incomplete() > 0:
-		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d symbols failed", report.Incomplete(), len(report.Results))}
+	case f.resume:
+		mode = dataset.Resume
+	case f.overwrite:
+		mode = dataset.Overwrite
 	}
-	return nil
+	session, err := beginDataset(f.out, dataset.BeginOptions{
+		Settings: &settings,
+		Symbols:  syms,
+		Mode:     mode,
+		Run:      dataset.Run{Started: time.Now().UTC(), LoaderVersion: version},
+	})
+	if err != nil {
+		return err
+	}
+	defer session.Close()
+	return datasetRun{
+		session:     session,
+		source:      source,
+		concurrency: f.concurrency,
+		grace:       f.grace,
+		quiet:       f.quiet,
+		report:      f.report,
+		overwrite:   f.overwrite,
+		again:       "run again with --resume",
+	}.run(cmd)
 }
 
 // parseTransforms builds --transform followed by the --start/--end range.

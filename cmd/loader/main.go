@@ -3,8 +3,8 @@
 // feeds the written files to ML training as batches.
 //
 // Each subcommand lives in its own file; this one wires them together and
-// maps errors to exit codes: 0 success, 1 failure, 2 usage error, 130
-// interrupted.
+// maps errors to exit codes: 0 success, 1 failure, 2 usage error, 75 run
+// again later (another process is writing the dataset), 130 interrupted.
 package main
 
 import (
@@ -25,6 +25,7 @@ const (
 	exitOK          = 0
 	exitFailure     = 1
 	exitUsage       = 2
+	exitTempFail    = 75 // EX_TEMPFAIL: the run stopped for a reason that passes
 	exitInterrupted = 130
 )
 
@@ -101,6 +102,7 @@ LOADER_<FLAG> (--symbols-file: LOADER_SYMBOLS_FILE); flags win.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newFetchCmd(),
+		newUpdateCmd(),
 		newBatchesCmd(),
 		newServeCmd(),
 		newPlotCmd(), newInspectCmd(),

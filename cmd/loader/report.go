@@ -35,7 +35,12 @@ type symbolReport struct {
 	Bytes     int64          `json:"bytes"`
 	Attempts  int            `json:"attempts"`
 	Resumed   bool           `json:"resumed,omitempty"`
-	Reason    string         `json:"reason,omitempty"`
+	// Outcome is what the run did with an ok symbol's data: fetched,
+	// appended (DaysAppended), unchanged, refetched (Why) or kept.
+	Outcome      fetch.Outcome `json:"outcome,omitempty"`
+	DaysAppended int           `json:"days_appended,omitempty"`
+	Why          string        `json:"why,omitempty"`
+	Reason       string        `json:"reason,omitempty"`
 }
 
 type totals struct {
@@ -66,7 +71,8 @@ func newRunReport(r fetch.Report, dir string) runReport {
 		ElapsedSeconds: r.Elapsed.Seconds(),
 	}
 	for _, res := range r.Results {
-		s := symbolReport{Symbol: res.Symbol, Status: res.Status, Attempts: res.Attempts, Resumed: res.Resumed}
+		s := symbolReport{Symbol: res.Symbol, Status: res.Status, Attempts: res.Attempts, Resumed: res.Resumed,
+			Outcome: res.Outcome, DaysAppended: res.Days, Why: res.Why}
 		rep.Totals.Symbols++
 		switch res.Status {
 		case dataset.StatusOK:
@@ -109,8 +115,15 @@ func (r runReport) print(w io.Writer) {
 	for _, s := range r.Symbols {
 		if s.Status == dataset.StatusOK {
 			note := ""
-			if s.Resumed {
+			switch {
+			case s.Resumed:
 				note = "  (kept from an earlier run)"
+			case s.Outcome == fetch.Appended:
+				note = fmt.Sprintf("  (appended %d days)", s.DaysAppended)
+			case s.Outcome == fetch.Unchanged:
+				note = "  (unchanged)"
+			case s.Outcome == fetch.Refetched:
+				note = "  (refetched: " + s.Why + ")"
 			}
 			fmt.Fprintf(tw, "%s\t%d rows\t%s → %s\t%s%s\n", s.Symbol, s.Rows, s.FirstDate, s.LastDate, s.File, note)
 		} else {
