@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
@@ -203,9 +204,7 @@ func withOutputSize(meta map[string]string, size sources.OutputSize) map[string]
 		return meta
 	}
 	out := make(map[string]string, len(meta)+1)
-	for k, v := range meta {
-		out[k] = v
-	}
+	maps.Copy(out, meta)
 	out["output_size"] = string(size)
 	return out
 }
