@@ -44,7 +44,8 @@ type Options struct {
 
 // RenderDir renders a chart of every selected symbol found under in to
 // out/<SYMBOL>.<format>, creating out if needed, and returns the paths
-// written, sorted. Each file appears under its final name only when
+// written, sorted. Of a dataset (a directory with a manifest) it reads only
+// the files the manifest lists (see dataset.Files). Each file appears under its final name only when
 // complete. Errors name the file or symbol; the charts that could be
 // rendered are written even when others fail.
 func RenderDir(ctx context.Context, in, out string, opts Options) ([]string, error) {
@@ -55,7 +56,7 @@ func RenderDir(ctx context.Context, in, out string, opts Options) ([]string, err
 		opts.Mem = memory.NewGoAllocator()
 	}
 	opts.Style = opts.Style.withDefaults()
-	paths, err := dataset.List(in)
+	paths, err := dataset.Files(in)
 	if err != nil {
 		return nil, err
 	}

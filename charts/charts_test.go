@@ -227,8 +227,12 @@ func TestRenderDirLayouts(t *testing.T) {
 		}, []string{"AAPL.png", "IBM.png", "TSLA.png"}},
 		{"manifest and temp files skipped", func(t *testing.T, dir string) {
 			writeSamples(t, dir, dataset.FormatParquet, "AAPL")
-			os.WriteFile(filepath.Join(dir, "_manifest.json"), []byte("{}"), 0o644)
+			os.WriteFile(filepath.Join(dir, "_manifest.json"), []byte(`{"manifest_version": 1, "symbols": [{"symbol": "AAPL", "status": "ok", "file": "AAPL.parquet"}]}`), 0o644)
 			os.WriteFile(filepath.Join(dir, ".IBM.parquet.tmp-1"), []byte("partial"), 0o644)
+		}, []string{"AAPL.png"}},
+		{"files the manifest does not list are not read", func(t *testing.T, dir string) {
+			writeSamples(t, dir, dataset.FormatParquet, "AAPL", "MSFT")
+			os.WriteFile(filepath.Join(dir, "_manifest.json"), []byte(`{"manifest_version": 1, "symbols": [{"symbol": "AAPL", "status": "ok", "file": "AAPL.parquet"}, {"symbol": "MSFT", "status": "failed"}]}`), 0o644)
 		}, []string{"AAPL.png"}},
 	}
 	for _, tt := range tests {

@@ -14,27 +14,43 @@
 //
 // # The manifest
 //
-// OUT/_manifest.json records the run and every requested symbol:
+// OUT/_manifest.json records the settings that shaped the files, the last
+// run and every symbol of the dataset:
 //
 //	{
-//	  "manifest_version": 1,
+//	  "manifest_version": 2,
 //	  "started": "2026-01-02T03:04:05Z",
 //	  "finished": "2026-01-02T03:04:09Z",
-//	  "source": "sample",
-//	  "format": "parquet",
-//	  "layout": "files",
+//	  "loader_version": "v0.2.0",
+//	  "settings": {"source": "alphavantage", "function": "TIME_SERIES_DAILY",
+//	               "output_size": "full", "transform": "returns,sma:20",
+//	               "start": "2010-01-04", "format": "parquet", "layout": "files",
+//	               "compression": "zstd", "schema_version": 1},
 //	  "totals": {"symbols": 2, "ok": 1, "failed": 1, "skipped": 0, "pending": 0,
-//	             "carried_over": 0, "rows": 5217, "bytes": 109876},
+//	             "carried_over": 0, "rows": 4021, "bytes": 109876},
 //	  "symbols": [
-//	    {"symbol": "AAPL", "status": "ok", "rows": 5217, "first_date": "2006-01-02",
+//	    {"symbol": "AAPL", "status": "ok", "rows": 4021, "first_date": "2010-01-04",
 //	     "last_date": "2025-12-31", "file": "AAPL.parquet", "bytes": 109876,
-//	     "sha256": "9f2c…", "attempts": 1},
+//	     "sha256": "9f2c…", "attempts": 1, "fetched_at": "2026-01-02T03:04:08Z"},
 //	    {"symbol": "XXXX", "status": "failed", "rows": 0, "attempts": 4,
 //	     "reason": "fetch XXXX: unknown symbol"}
 //	  ]
 //	}
 //
+// The settings (see [Settings]) are what decides the files' contents; a run
+// with other settings may not write into the dataset (see [Begin]). Files
+// the manifest does not list as an ok symbol's are not part of the dataset
+// (see [Files] and [Unlisted]). A version 1 manifest, which recorded only
+// source, function, format, layout and compression at the top, is read too.
+//
 // [NewManifest] writes it at the start with every symbol pending; changes
 // replace it atomically within [SaveInterval], so a killed run leaves a
 // whole manifest at most that far behind its files.
+//
+// # Writers
+//
+// A run that writes a dataset begins with [Begin], which takes the
+// directory's lock (see [Acquire]) for the whole run, so that a second
+// writer is refused at once with the first one's pid, command and start
+// time; readers need no lock.
 package dataset

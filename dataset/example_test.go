@@ -16,7 +16,7 @@ func ExampleManifest() {
 	}
 	defer os.RemoveAll(dir)
 
-	m, err := dataset.NewManifest(dir, dataset.Run{Started: time.Now(), Source: "sample"}, []string{"AAPL", "MSFT", "XXXX"})
+	m, err := dataset.NewManifest(dir, dataset.Run{Started: time.Now(), Settings: dataset.Settings{Source: "sample"}}, []string{"AAPL", "MSFT", "XXXX"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 package dataset
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,4 +60,91 @@ func PartitionSymbol(path string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Files returns the data files of the dataset in dir, sorted: with a
+// manifest, the files of the symbols it lists as ok that exist (the files a
+// writer has not finished, and those it does not list, are not part of the
+// dataset); without one, every data file List finds, since such a
+// directory was not written by loader. A manifest that cannot be read is
+// an error: what it would exclude is unknown.
+func Files(dir string) ([]string, error) {
+	m, err := LoadManifest(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return List(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	return m.files(dir), nil
+}
+
+// files returns the existing files of m's ok entries under dir, sorted and
+// without repeats (the single layout's one file).
+func (m *Manifest) files(dir string) []string {
+	var paths []string
+	for _, e := range m.Entries() {
+		if e.Status != StatusOK || e.File == "" {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(e.File))
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths)
+}
+
+// Unlisted returns the data files under dir that are not part of its
+// dataset: those List finds that the manifest does not list as an ok
+// symbol's file, such as the files of another format an overwritten
+// dataset left, or files put there by hand. Without a manifest every file
+// is part of the directory's data, and Unlisted returns none.
+func Unlisted(dir string) ([]string, error) {
+	m, err := LoadManifest(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	all, err := List(dir)
+	if err != nil {
+		return nil, err
+	}
+	listed := m.files(dir)
+	var out []string
+	for _, p := range all {
+		if _, found := slices.BinarySearch(listed, p); !found {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// RemoveUnlisted removes the files Unlisted returns, and the hive partition
+// directories that it leaves empty, and returns what it removed. It is the
+// end of a run that replaced a dataset (--overwrite), under its lock.
+func RemoveUnlisted(dir string) ([]string, error) {
+	paths, err := Unlisted(dir)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, p)
+		if parent := filepath.Dir(p); parent != dir && strings.HasPrefix(filepath.Base(parent), PartitionKey+"=") {
+			os.Remove(parent) // only if empty
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("remove files that no longer belong to %s: %w", dir, err)
+	}
+	return removed, nil
 }

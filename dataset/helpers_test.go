@@ -79,7 +79,7 @@ func fileSums(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	sums := make(map[string]string)
 	for _, f := range listFiles(t, dir) {
-		if f == "_manifest.json" || strings.HasPrefix(f, "._manifest.json.tmp-reserve-") {
+		if f == "_manifest.json" || strings.HasPrefix(f, "._manifest.json.reserve-") {
 			continue
 		}
 		sums[f] = sha256File(t, filepath.Join(dir, f))

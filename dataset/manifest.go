@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -19,14 +18,29 @@ import (
 // ManifestName is the manifest's file name in the output directory.
 const ManifestName = "_manifest.json"
 
-// manifestVersion is the version of the manifest's JSON shape.
-const manifestVersion = 1
+// manifestVersion is the version of the manifest's JSON shape. Version 1
+// kept source, function, format, layout and compression at the top and
+// nothing else of the settings; version 2 records every setting under
+// "settings" and each symbol's fetched_at.
+const manifestVersion = 2
+
+// MaxManifestBytes bounds the size of a manifest LoadManifest reads: a
+// larger file is refused, not read, since no dataset needs one (a symbol
+// takes about 300 bytes).
+const MaxManifestBytes = 64 << 20
 
 // dateLayout formats the dates of an Entry.
 const dateLayout = "2006-01-02"
 
-// ErrCorruptManifest marks a manifest file that is not valid manifest JSON.
-var ErrCorruptManifest = errors.New("corrupt manifest")
+// Errors of LoadManifest, matched with errors.Is.
+var (
+	// ErrCorruptManifest marks a manifest file that is not valid manifest
+	// JSON, or too large to be one.
+	ErrCorruptManifest = errors.New("corrupt manifest")
+	// ErrNewerManifest marks a manifest written by a newer loader, in a
+	// version this one cannot read.
+	ErrNewerManifest = errors.New("manifest of a newer loader")
+)
 
 // Status is the state of one symbol in a manifest.
 type Status string
@@ -59,29 +73,27 @@ type Entry struct {
 	// SHA256 is the hex SHA-256 of File, empty in the single layout.
 	SHA256   string `json:"sha256,omitempty"`
 	Attempts int    `json:"attempts"`
-	// Reason explains a failure or a skip.
+	// FetchedAt is when the symbol's data was last fetched, and found to
+	// be as stored or stored anew (RFC 3339, UTC).
+	FetchedAt string `json:"fetched_at,omitempty"`
+	// Reason explains a failure or a skip, or for an ok symbol why the
+	// last run did not bring it up to date (its file is as before).
 	Reason string `json:"reason,omitempty"`
 	// CarriedOver marks an entry kept from an earlier run by --resume;
 	// its file was verified, not rewritten.
 	CarriedOver bool `json:"carried_over,omitempty"`
 }
 
-// Run describes a whole run in the manifest. The caller fills it in; the
-// manifest only adds Finished.
+// Run describes the last run that wrote the dataset, and the settings of
+// the dataset. The caller fills it in; the manifest only adds Finished.
 type Run struct {
-	Started time.Time `json:"started"`
+	Started time.Time
 	// Finished is nil until Finish: a manifest without it comes from a
 	// run that is still going or was killed.
-	Finished *time.Time `json:"finished,omitempty"`
-	// Source and Function say where the data came from ("alphavantage",
-	// "TIME_SERIES_DAILY").
-	Source   string `json:"source,omitempty"`
-	Function string `json:"function,omitempty"`
-	// Format, Layout and Compression are those of the files.
-	Format        Format      `json:"format,omitempty"`
-	Layout        Layout      `json:"layout,omitempty"`
-	Compression   Compression `json:"compression,omitempty"`
-	LoaderVersion string      `json:"loader_version,omitempty"`
+	Finished      *time.Time
+	LoaderVersion string
+	// Settings are those that made the dataset's files.
+	Settings Settings
 }
 
 // File describes a data file a writer finished (or, in the single layout,
@@ -100,6 +112,9 @@ type File struct {
 	// SHA256 is the hex SHA-256 of the file; empty in the single layout,
 	// whose file is not final until Close.
 	SHA256 string
+	// FetchedAt is when the data was fetched, zero if unknown. The writer
+	// leaves it to its caller.
+	FetchedAt time.Time
 }
 
 // Totals sums a manifest's entries.
@@ -116,10 +131,46 @@ type Totals struct {
 
 // document is the manifest's JSON shape.
 type document struct {
-	Version int `json:"manifest_version"`
-	Run
-	Totals  Totals  `json:"totals"`
-	Symbols []Entry `json:"symbols"`
+	Version       int        `json:"manifest_version"`
+	Started       time.Time  `json:"started"`
+	Finished      *time.Time `json:"finished,omitempty"`
+	LoaderVersion string     `json:"loader_version,omitempty"`
+	Settings      Settings   `json:"settings"`
+	Totals        Totals     `json:"totals"`
+	Symbols       []Entry    `json:"symbols"`
+}
+
+// documentV1 is the JSON shape of version 1, in which a manifest loaded
+// from such a file is saved again: saved as the current version, it would
+// claim to record settings it does not know.
+type documentV1 struct {
+	Version       int         `json:"manifest_version"`
+	Started       time.Time   `json:"started"`
+	Finished      *time.Time  `json:"finished,omitempty"`
+	Source        string      `json:"source,omitempty"`
+	Function      string      `json:"function,omitempty"`
+	Format        Format      `json:"format,omitempty"`
+	Layout        Layout      `json:"layout,omitempty"`
+	Compression   Compression `json:"compression,omitempty"`
+	LoaderVersion string      `json:"loader_version,omitempty"`
+	Totals        Totals      `json:"totals"`
+	Symbols       []Entry     `json:"symbols"`
+}
+
+// anyDocument is what LoadManifest reads: a document of either version.
+type anyDocument struct {
+	Version       int        `json:"manifest_version"`
+	Started       time.Time  `json:"started"`
+	Finished      *time.Time `json:"finished"`
+	LoaderVersion string     `json:"loader_version"`
+	Settings      *Settings  `json:"settings"`
+	Symbols       []Entry    `json:"symbols"`
+	// Version 1 kept these at the top, and no other setting.
+	Source      string      `json:"source"`
+	Function    string      `json:"function"`
+	Format      Format      `json:"format"`
+	Layout      Layout      `json:"layout"`
+	Compression Compression `json:"compression"`
 }
 
 // SaveInterval is the longest a change to a Manifest waits before it is on
@@ -135,6 +186,9 @@ const SaveInterval = 250 * time.Millisecond
 // Flush and Finish save at once. It is safe for concurrent use.
 type Manifest struct {
 	path string
+	// loadedVersion is the manifest_version of the file it was loaded
+	// from, manifestVersion for a new one.
+	loadedVersion int
 
 	mu      sync.Mutex
 	run     Run
@@ -158,12 +212,23 @@ type Manifest struct {
 // at any moment never forgets work an earlier run finished. To resume, load
 // the earlier manifest with LoadManifest first.
 func NewManifest(dir string, run Run, symbols []string, kept ...Entry) (*Manifest, error) {
-	m := &Manifest{path: filepath.Join(dir, ManifestName), run: run, index: make(map[string]int)}
+	entries := make([]Entry, 0, len(symbols)+len(kept))
 	for _, s := range symbols {
-		m.put(Entry{Symbol: s, Status: StatusPending})
+		entries = append(entries, Entry{Symbol: s, Status: StatusPending})
 	}
 	for _, e := range kept {
 		e.CarriedOver = true
+		entries = append(entries, e)
+	}
+	return newManifest(dir, run, entries)
+}
+
+// newManifest saves a manifest of entries in dir, a later entry of a
+// symbol replacing an earlier one in its place.
+func newManifest(dir string, run Run, entries []Entry) (*Manifest, error) {
+	run.Settings = run.Settings.Normalized()
+	m := &Manifest{path: filepath.Join(dir, ManifestName), loadedVersion: manifestVersion, run: run, index: make(map[string]int)}
+	for _, e := range entries {
 		m.put(e)
 	}
 	m.version++
@@ -174,36 +239,112 @@ func NewManifest(dir string, run Run, symbols []string, kept ...Entry) (*Manifes
 	return m, nil
 }
 
-// LoadManifest reads DIR/_manifest.json. A missing file gives an error
-// matching fs.ErrNotExist; a corrupt one an error matching
-// ErrCorruptManifest that names the file. Changes to the loaded manifest
-// are saved to the same file.
+// LoadManifest reads DIR/_manifest.json, of the current version or
+// version 1 (whose settings are only source, function, format, layout and
+// compression: see Version; it is saved again as version 1). A missing file gives an error matching
+// fs.ErrNotExist; a corrupt one, or one over MaxManifestBytes, an error
+// matching ErrCorruptManifest, and one of a newer loader an error matching
+// ErrNewerManifest, each naming the file. It never reads more than
+// MaxManifestBytes. Changes to the loaded manifest are saved to the same
+// file.
 func LoadManifest(dir string) (*Manifest, error) {
 	p := filepath.Join(dir, ManifestName)
-	data, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
-	var doc document
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var data []byte
+	if st.Size() <= MaxManifestBytes {
+		// Limited all the same: the size of a special file says nothing.
+		if data, err = io.ReadAll(io.LimitReader(f, MaxManifestBytes+1)); err != nil {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+	}
+	if st.Size() > MaxManifestBytes || len(data) > MaxManifestBytes {
+		return nil, fmt.Errorf("%w %s: larger than %d MiB, more than any dataset needs", ErrCorruptManifest, p, MaxManifestBytes>>20)
+	}
+	var doc anyDocument
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrCorruptManifest, p, err)
 	}
-	if doc.Version != manifestVersion {
-		return nil, fmt.Errorf("%w %s: manifest_version %d, want %d", ErrCorruptManifest, p, doc.Version, manifestVersion)
-	}
-	m := &Manifest{path: p, run: doc.Run, index: make(map[string]int)}
-	for _, e := range doc.Symbols {
-		if e.Symbol == "" {
-			return nil, fmt.Errorf("%w %s: an entry has no symbol", ErrCorruptManifest, p)
+	run := Run{Started: doc.Started, Finished: doc.Finished, LoaderVersion: doc.LoaderVersion}
+	switch {
+	case doc.Version > manifestVersion:
+		return nil, fmt.Errorf("%w %s: manifest_version %d; this loader reads versions 1 to %d", ErrNewerManifest, p, doc.Version, manifestVersion)
+	case doc.Version == 1:
+		run.Settings = Settings{Source: doc.Source, Function: doc.Function, Format: doc.Format, Layout: doc.Layout,
+			Compression: doc.Compression, SchemaVersion: 1}
+		if run.Settings.Format == "" {
+			run.Settings.Format = FormatParquet
 		}
-		switch e.Status {
-		case StatusPending, StatusOK, StatusFailed, StatusSkipped:
-		default:
-			return nil, fmt.Errorf("%w %s: %s: unknown status %q", ErrCorruptManifest, p, e.Symbol, e.Status)
+		if run.Settings.Layout == "" {
+			run.Settings.Layout = LayoutFiles
+		}
+	case doc.Version == manifestVersion && doc.Settings != nil:
+		run.Settings = *doc.Settings
+	case doc.Version == manifestVersion:
+		return nil, fmt.Errorf("%w %s: no settings", ErrCorruptManifest, p)
+	default:
+		return nil, fmt.Errorf("%w %s: manifest_version %d, want 1 to %d", ErrCorruptManifest, p, doc.Version, manifestVersion)
+	}
+	if err := run.Settings.validate(); err != nil {
+		return nil, fmt.Errorf("%w %s: settings: %w", ErrCorruptManifest, p, err)
+	}
+	run.Settings = run.Settings.Normalized()
+	m := &Manifest{path: p, loadedVersion: doc.Version, run: run, index: make(map[string]int)}
+	for _, e := range doc.Symbols {
+		if err := e.validate(); err != nil {
+			return nil, fmt.Errorf("%w %s: %w", ErrCorruptManifest, p, err)
 		}
 		m.put(e)
 	}
 	return m, nil
+}
+
+// validate reports what in e no loader could have written.
+func (e Entry) validate() error {
+	if e.Symbol == "" {
+		return errors.New("an entry has no symbol")
+	}
+	switch e.Status {
+	case StatusPending, StatusOK, StatusFailed, StatusSkipped:
+	default:
+		return fmt.Errorf("%s: unknown status %q", e.Symbol, e.Status)
+	}
+	if e.File != "" && (!filepath.IsLocal(filepath.FromSlash(e.File)) || filepath.ToSlash(filepath.Clean(filepath.FromSlash(e.File))) != e.File) {
+		return fmt.Errorf("%s: file %q is not a clean path inside the dataset", e.Symbol, e.File)
+	}
+	if e.Rows < 0 || e.Bytes < 0 || e.Attempts < 0 {
+		return fmt.Errorf("%s: negative rows, bytes or attempts", e.Symbol)
+	}
+	for _, d := range []string{e.FirstDate, e.LastDate} {
+		if _, err := parseDay(d); err != nil {
+			return fmt.Errorf("%s: %w", e.Symbol, err)
+		}
+	}
+	if e.FetchedAt != "" {
+		if _, err := time.Parse(time.RFC3339, e.FetchedAt); err != nil {
+			return fmt.Errorf("%s: fetched_at %q: want an RFC 3339 time", e.Symbol, e.FetchedAt)
+		}
+	}
+	return nil
+}
+
+// Version returns the manifest_version of the file m was loaded from, or
+// the current version for a new manifest. A version 1 manifest records
+// only source, function, format, layout and compression of its Settings.
+func (m *Manifest) Version() int { return m.loadedVersion }
+
+// Settings returns the settings that made the dataset's files.
+func (m *Manifest) Settings() Settings {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.run.Settings
 }
 
 // Path returns the manifest's file path.
@@ -259,7 +400,22 @@ func (m *Manifest) RecordOK(symbol string, f File, attempts int) error {
 	if !f.FirstDate.IsZero() {
 		e.FirstDate, e.LastDate = f.FirstDate.Format(dateLayout), f.LastDate.Format(dateLayout)
 	}
+	if !f.FetchedAt.IsZero() {
+		e.FetchedAt = f.FetchedAt.UTC().Format(time.RFC3339)
+	}
 	return m.update(func() { m.put(e) })
+}
+
+// RecordKept records why symbol, ok, was not brought up to date by this
+// run (its update failed, or the run stopped first): its file and entry
+// stay as they were, with reason. The manifest is a file users share:
+// reason must not contain a secret. It saves.
+func (m *Manifest) RecordKept(symbol, reason string) error {
+	return m.update(func() {
+		if i, ok := m.index[symbol]; ok && m.entries[i].Status == StatusOK {
+			m.entries[i].Reason, m.entries[i].CarriedOver = reason, false
+		}
+	})
 }
 
 // RecordFailure marks symbol failed after attempts requests, with the
@@ -300,30 +456,6 @@ func (m *Manifest) Flush() error {
 	}
 	m.saveMu.Unlock()
 	return m.save()
-}
-
-// Start begins the manifest of a run in dir that will write symbols in
-// layout and format. With resume, the symbols an earlier run's manifest
-// lists as ok whose files are intact (see Resumable) are carried over;
-// without an earlier manifest there is nothing to carry over.
-func Start(dir string, run Run, symbols []string, resume bool) (*Manifest, error) {
-	var kept []Entry
-	if resume {
-		prev, err := LoadManifest(dir)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("resume: %w", err)
-		}
-		for _, sym := range symbols {
-			path, err := run.Layout.Path(sym, run.Format)
-			if err != nil {
-				continue
-			}
-			if e, ok := prev.Resumable(sym, path); ok {
-				kept = append(kept, e)
-			}
-		}
-	}
-	return NewManifest(dir, run, symbols, kept...)
 }
 
 // Resumable returns symbol's entry and true when a new run may keep it
@@ -412,12 +544,32 @@ func (m *Manifest) save() error {
 		m.mu.Unlock()
 		return nil
 	}
-	data, err := json.MarshalIndent(document{
-		Version: manifestVersion,
-		Run:     m.run,
-		Totals:  m.totals(),
-		Symbols: m.entries,
-	}, "", "  ")
+	var doc any = document{
+		Version:       manifestVersion,
+		Started:       m.run.Started,
+		Finished:      m.run.Finished,
+		LoaderVersion: m.run.LoaderVersion,
+		Settings:      m.run.Settings,
+		Totals:        m.totals(),
+		Symbols:       m.entries,
+	}
+	if m.loadedVersion == 1 {
+		st := m.run.Settings
+		doc = documentV1{
+			Version:       1,
+			Started:       m.run.Started,
+			Finished:      m.run.Finished,
+			Source:        st.Source,
+			Function:      st.Function,
+			Format:        st.Format,
+			Layout:        st.Layout,
+			Compression:   st.Compression,
+			LoaderVersion: m.run.LoaderVersion,
+			Totals:        m.totals(),
+			Symbols:       m.entries,
+		}
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
 	m.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)

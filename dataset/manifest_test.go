@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 	for i := range symbols {
 		symbols[i] = fmt.Sprintf("S%02d", i)
 	}
-	m, err := dataset.NewManifest(dir, dataset.Run{Started: started, Source: "sample"}, symbols)
+	m, err := dataset.NewManifest(dir, dataset.Run{Started: started, Settings: dataset.Settings{Source: "sample"}}, symbols)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 	if e, _ := got.Entry("S01"); e.Status != dataset.StatusFailed || e.Reason != "HTTP 503" || e.Attempts != 4 {
 		t.Errorf("S01 = %+v", e)
 	}
-	if run := got.Run(); run.Finished == nil || !run.Finished.Equal(started.Add(time.Minute)) || run.Source != "sample" {
+	if run := got.Run(); run.Finished == nil || !run.Finished.Equal(started.Add(time.Minute)) || run.Settings.Source != "sample" {
 		t.Errorf("run = %+v", run)
 	}
 	if files := listFiles(t, dir); len(files) != 1 || files[0] != dataset.ManifestName {
@@ -130,7 +131,16 @@ func TestLoadManifestErrors(t *testing.T) {
 		{"missing", "", fs.ErrNotExist},
 		{"not json", "{not json", dataset.ErrCorruptManifest},
 		{"truncated", `{"manifest_version": 1, "symbols": [`, dataset.ErrCorruptManifest},
-		{"wrong version", `{"manifest_version": 7}`, dataset.ErrCorruptManifest},
+		{"newer version", `{"manifest_version": 7}`, dataset.ErrNewerManifest},
+		{"no version", `{"symbols": []}`, dataset.ErrCorruptManifest},
+		{"version 2 without settings", `{"manifest_version": 2, "symbols": []}`, dataset.ErrCorruptManifest},
+		{"unknown format", `{"manifest_version": 2, "settings": {"format": "xls", "layout": "files", "schema_version": 1}}`, dataset.ErrCorruptManifest},
+		{"bad start date", `{"manifest_version": 2, "settings": {"format": "csv", "layout": "files", "start": "2020-13-01", "schema_version": 1}}`, dataset.ErrCorruptManifest},
+		{"unknown output size", `{"manifest_version": 2, "settings": {"format": "csv", "layout": "files", "output_size": "huge", "schema_version": 1}}`, dataset.ErrCorruptManifest},
+		{"file outside the dataset", `{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "ok", "file": "../../etc/passwd"}]}`, dataset.ErrCorruptManifest},
+		{"absolute file", `{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "ok", "file": "/etc/passwd"}]}`, dataset.ErrCorruptManifest},
+		{"bad fetched_at", `{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "ok", "fetched_at": "yesterday"}]}`, dataset.ErrCorruptManifest},
+		{"negative rows", `{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "ok", "rows": -1}]}`, dataset.ErrCorruptManifest},
 		{"entry without symbol", `{"manifest_version": 1, "symbols": [{"status": "ok"}]}`, dataset.ErrCorruptManifest},
 		{"unknown status", `{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "done"}]}`, dataset.ErrCorruptManifest},
 	}
@@ -248,7 +258,7 @@ func TestSingleLayoutIsNotResumable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := dataset.NewManifest(dir, dataset.Run{Started: started, Layout: dataset.LayoutSingle}, []string{"AAPL"})
+	m, err := dataset.NewManifest(dir, dataset.Run{Started: started, Settings: dataset.Settings{Layout: dataset.LayoutSingle}}, []string{"AAPL"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +288,7 @@ func TestResumeEndsWithSameFiles(t *testing.T) {
 		t.Run(string(layout), func(t *testing.T) {
 			mem := newMem(t)
 			opts := sinks.Options{Allocator: mem, Layout: layout, Metadata: map[string]string{"source": "sample"}}
-			run := dataset.Run{Started: started, Layout: layout}
+			run := dataset.Run{Started: started, Settings: dataset.Settings{Layout: layout}}
 
 			// fetch writes every symbol the previous manifest cannot vouch
 			// for; an interrupted run stops after stopAfter symbols.
@@ -395,7 +405,7 @@ func TestLoadManifestV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := m.Run()
-	if run.Source != "alphavantage" || run.Format != dataset.FormatParquet || run.Layout != dataset.LayoutFiles ||
+	if run.Settings.Source != "alphavantage" || run.Settings.Format != dataset.FormatParquet || run.Settings.Layout != dataset.LayoutFiles ||
 		run.LoaderVersion != "v0.1.0" || run.Finished == nil {
 		t.Errorf("run = %+v", run)
 	}
@@ -406,6 +416,12 @@ func TestLoadManifestV1(t *testing.T) {
 	if e, _ := m.Entry("BRK.B"); !e.CarriedOver || e.Attempts != 2 || e.File != "BRK.B.parquet" {
 		t.Errorf("BRK.B = %+v", e)
 	}
+	if m.Version() != 1 || run.Settings.Function != "TIME_SERIES_DAILY" || run.Settings.Compression != dataset.CompressionZstd ||
+		run.Settings.SchemaVersion != 1 || run.Settings.OutputSize != "" || run.Settings.Transform != "" {
+		t.Errorf("version %d, settings %+v: want version 1 with only what it recorded", m.Version(), run.Settings)
+	}
+	// Saved, it stays version 1: as version 2 it would claim settings it
+	// does not know.
 	if err := m.Finish(*run.Finished); err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +435,8 @@ func TestLoadManifestV1(t *testing.T) {
 }
 
 // FuzzLoadManifest checks that any file either fails to load with
-// ErrCorruptManifest or loads and survives a save and a reload unchanged.
+// ErrCorruptManifest or ErrNewerManifest, or loads and survives a save and
+// a reload unchanged, settings and version included.
 func FuzzLoadManifest(f *testing.F) {
 	seed, err := os.ReadFile("testdata/manifest_v1.json")
 	if err != nil {
@@ -429,6 +446,10 @@ func FuzzLoadManifest(f *testing.F) {
 	f.Add([]byte(`{"manifest_version": 1}`))
 	f.Add([]byte(`{"manifest_version": 1, "symbols": [{"symbol": "A", "status": "ok"}, {"symbol": "A", "status": "failed"}]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"manifest_version": 2, "settings": {"source": "sample", "format": "csv", "layout": "hive",
+		"transform": "sma:5", "start": "2020-01-02", "schema_version": 1},
+		"symbols": [{"symbol": "A", "status": "ok", "file": "symbol=A/part-0.csv", "fetched_at": "2026-01-02T03:04:05Z"}]}`))
+	f.Add([]byte(`{"manifest_version": 3}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, dataset.ManifestName), data, 0o644); err != nil {
@@ -436,8 +457,8 @@ func FuzzLoadManifest(f *testing.F) {
 		}
 		m, err := dataset.LoadManifest(dir)
 		if err != nil {
-			if !errors.Is(err, dataset.ErrCorruptManifest) {
-				t.Fatalf("LoadManifest = %v, want ErrCorruptManifest", err)
+			if !errors.Is(err, dataset.ErrCorruptManifest) && !errors.Is(err, dataset.ErrNewerManifest) {
+				t.Fatalf("LoadManifest = %v, want ErrCorruptManifest or ErrNewerManifest", err)
 			}
 			return
 		}
@@ -448,7 +469,8 @@ func FuzzLoadManifest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("reload: %v", err)
 		}
-		if !slices.Equal(back.Entries(), m.Entries()) || back.Totals() != m.Totals() {
+		if !slices.Equal(back.Entries(), m.Entries()) || back.Totals() != m.Totals() ||
+			back.Settings() != m.Settings() || back.Version() != m.Version() {
 			t.Fatalf("reload differs:\n%+v\n%+v", back.Entries(), m.Entries())
 		}
 	})
@@ -487,5 +509,62 @@ func TestManifestCoalescesSaves(t *testing.T) {
 			t.Fatalf("after 30s the manifest on disk has %+v", loaded.Totals())
 		}
 		time.Sleep(dataset.SaveInterval / 5)
+	}
+}
+
+// TestLoadManifestRefusesHugeFile refuses a manifest larger than any
+// dataset needs without reading it: the file is sparse, 1 GiB.
+func TestLoadManifestRefusesHugeFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, dataset.ManifestName)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(f.Truncate(1<<30), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = dataset.LoadManifest(dir)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, dataset.ErrCorruptManifest) || !strings.Contains(err.Error(), p) {
+		t.Fatalf("LoadManifest of 1 GiB = %v, want ErrCorruptManifest naming the file", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("refusing it allocated %d bytes", grew)
+	}
+}
+
+// TestManifestRecordKept shows the record of an ok symbol a run did not
+// bring up to date: its entry stays but for the reason, and a symbol that
+// is not ok is left alone.
+func TestManifestRecordKept(t *testing.T) {
+	dir := t.TempDir()
+	m, err := dataset.NewManifest(dir, dataset.Run{Started: started}, []string{"A", "B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetched := started.Add(-24 * time.Hour)
+	f := dataset.File{Path: "A.parquet", Rows: 3, Bytes: 30, SHA256: "ab", FirstDate: firstDay, LastDate: firstDay.AddDate(0, 0, 2), FetchedAt: fetched}
+	if err := m.RecordOK("A", f, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(m.RecordKept("A", "update failed: HTTP 503"), m.RecordKept("B", "not fetched"), m.Flush()); err != nil {
+		t.Fatal(err)
+	}
+	back, err := dataset.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := back.Entry("A")
+	b, _ := back.Entry("B")
+	want := dataset.Entry{Symbol: "A", Status: dataset.StatusOK, Rows: 3, FirstDate: "2024-01-02", LastDate: "2024-01-04",
+		File: "A.parquet", Bytes: 30, SHA256: "ab", Attempts: 1, FetchedAt: "2026-01-01T03:04:05Z", Reason: "update failed: HTTP 503"}
+	if a != want {
+		t.Errorf("A after RecordKept = %+v\nwant %+v", a, want)
+	}
+	if b.Status != dataset.StatusPending || b.Reason != "" {
+		t.Errorf("B, pending, changed: %+v", b)
 	}
 }

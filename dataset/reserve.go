@@ -1,6 +1,9 @@
 package dataset
 
-import "os"
+import (
+	"os"
+	"path/filepath"
+)
 
 // reserveBytesPerSymbol is the disk space a manifest holds in reserve per
 // symbol: an ok entry takes about 340 bytes of its JSON, a failed one 150
@@ -14,14 +17,18 @@ const reserveSlack = 4 << 10
 // temporary file, and gives back just before its last save: a run that
 // fills the disk can then still record how every symbol ended, where the
 // manifest's atomic save needs room for a second copy of itself. A killed
-// run leaves the file behind for the next run's writer to remove, like
-// any temporary file (atomicfile.RemoveStale).
+// run leaves the file behind; the next run's reserveSpace, which holds the
+// dataset's lock, removes it.
 type reserve struct{ path string }
 
 // reserveSpace holds room for the manifest of symbols in dir. It is best
 // effort: on a disk already too full for it, nothing is held.
 func reserveSpace(dir string, symbols int) *reserve {
-	f, err := os.CreateTemp(dir, "."+ManifestName+".tmp-reserve-*")
+	stale, _ := filepath.Glob(filepath.Join(dir, "."+ManifestName+".reserve-*"))
+	for _, p := range stale {
+		os.Remove(p)
+	}
+	f, err := os.CreateTemp(dir, "."+ManifestName+".reserve-*")
 	if err != nil {
 		return nil
 	}

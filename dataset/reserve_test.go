@@ -24,7 +24,7 @@ func TestManifestHoldsRoomForItsLastSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	reserved := func() (names []string, size int64) {
-		matches, _ := filepath.Glob(filepath.Join(dir, "._manifest.json.tmp-reserve-*"))
+		matches, _ := filepath.Glob(filepath.Join(dir, "._manifest.json.reserve-*"))
 		for _, p := range matches {
 			if st, err := os.Stat(p); err == nil {
 				size += st.Size()

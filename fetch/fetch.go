@@ -9,6 +9,12 @@
 // in the dataset's manifest as it happens: written to a complete file,
 // failed with its reason, or skipped because the run stopped before it
 // started.
+//
+// A symbol the manifest lists as ok (see [dataset.Begin]) is brought up to
+// date instead of fetched whole: one compact request when its stored
+// history ends within the compact window, the newest days checked against
+// the stored ones and appended; any difference refetches it whole. See
+// [Outcome].
 package fetch
 
 import (
@@ -54,9 +60,12 @@ type Config struct {
 	// Sink stores the series. Run closes it when done, or aborts it when
 	// ctx is cancelled.
 	Sink Sink
-	// Manifest, if set, records every symbol's result as it happens. The
-	// symbols it already lists as carried over from an earlier run (see
-	// [dataset.Start]) are kept, not fetched.
+	// Manifest, if set, records every symbol's result as it happens, and
+	// says what to do with each (see [dataset.Begin]): a symbol it lists
+	// as carried over from an earlier run is kept, not fetched; one it
+	// lists ok otherwise is brought up to date, in its settings' output
+	// size, when Sink is a [Reader]; any other is fetched whole. Source
+	// must fetch in the manifest's settings.
 	Manifest *dataset.Manifest
 	// Concurrency is how many symbols are fetched at once (default 4).
 	Concurrency int
@@ -82,6 +91,9 @@ type Config struct {
 	OnResult func(Result)
 	// Allocator builds the Arrow records (default memory.DefaultAllocator).
 	Allocator memory.Allocator
+	// Now tells the time that decides whether a stored history ends within
+	// the compact window (default time.Now).
+	Now func() time.Time
 }
 
 // Result is the outcome of one symbol.
@@ -92,9 +104,36 @@ type Result struct {
 	Attempts int
 	// Resumed marks a file kept from an earlier run.
 	Resumed bool
+	// Outcome says, for an ok symbol, what the run did with its data; Days
+	// is how many days Appended added, Why why the symbol was Refetched.
+	Outcome Outcome
+	Days    int
+	Why     string
 	// Err is the reason of a failure or a skip.
 	Err error
 }
+
+// Outcome is what a run did with the data of a symbol that ended ok.
+type Outcome string
+
+// The outcomes.
+const (
+	// Fetched: the symbol had no complete file; it was fetched whole.
+	Fetched Outcome = "fetched"
+	// Appended: the newest days matched the stored ones, and the new days
+	// were appended.
+	Appended Outcome = "appended"
+	// Unchanged: the newest days matched the stored ones and none was new;
+	// the file was left as it was.
+	Unchanged Outcome = "unchanged"
+	// Refetched: the stored history no longer matched the source's (a
+	// dividend or split rewrote the adjusted series, a bar was revised),
+	// so the symbol was fetched whole again; Why says what differed.
+	Refetched Outcome = "refetched"
+	// Kept: the complete file of an earlier run was kept without a
+	// request (resume).
+	Kept Outcome = "kept"
+)
 
 // ErrStopped is the reason of the symbols a stopped run never started.
 var ErrStopped = errors.New("run stopped before this symbol started")
@@ -160,7 +199,6 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		return nil
 	})
-	releaseSeries := func(s sources.Series) { s.Record.Release() }
 	// QueueSize bounds the series waiting for the writers: it is the
 	// output buffer of whichever stage feeds write.
 	queue := pipeline.Buffer(cfg.QueueSize)
@@ -168,33 +206,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Transform == nil {
 		fetchOpts = append(fetchOpts, queue)
 	}
-	series := pipeline.Map(p, "fetch", symbols, func(ctx context.Context, sym string) (sources.Series, error) {
-		s, err := cfg.Source.Fetch(ctx, sym, cfg.Allocator)
-		if err == nil {
-			s.Meta = withFetchTime(s.Meta)
-		}
-		return s, err
-	}, fetchOpts...).WithDiscard(releaseSeries)
+	jobs := pipeline.Map(p, "fetch", symbols, r.fetch, fetchOpts...).WithDiscard(job.release)
 	if cfg.Transform != nil {
-		series = pipeline.Map(p, "transform", series, func(_ context.Context, s sources.Series) (sources.Series, error) {
-			defer s.Record.Release()
-			rec, err := cfg.Transform(s.Record, cfg.Allocator)
-			if err != nil {
-				return sources.Series{}, fmt.Errorf("transform %s: %w", s.Symbol, err)
-			}
-			s.Record = rec
-			return s, nil
-		}, pipeline.Workers(runtime.GOMAXPROCS(0)), queue).WithDiscard(releaseSeries)
+		jobs = pipeline.Map(p, "transform", jobs, r.transform,
+			pipeline.Workers(runtime.GOMAXPROCS(0)), queue).WithDiscard(job.release)
 	}
-	pipeline.Sink(p, "write", series, func(ctx context.Context, s sources.Series) error {
-		defer s.Record.Release()
-		f, err := cfg.Sink.Write(ctx, s)
-		if err != nil {
-			return err
-		}
-		r.finish(Result{Symbol: s.Symbol, Status: dataset.StatusOK, File: f, Attempts: s.Attempts})
-		return nil
-	}, pipeline.Workers(cfg.WriteWorkers))
+	pipeline.Sink(p, "write", jobs, r.write, pipeline.Workers(cfg.WriteWorkers))
 
 	if s, ok := cfg.Source.(sources.Stopper); ok {
 		defer stopOnClose(cfg.Stop, s)()
@@ -240,6 +257,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.IsFatal == nil {
 		cfg.IsFatal = func(err error) bool { return errors.Is(err, sources.ErrFatal) }
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return cfg
 }
 
@@ -270,10 +290,10 @@ func withFetchTime(meta map[string]string) map[string]string {
 }
 
 // symbolOf names the symbol of a failed pipeline item: the fetch stage
-// fails on a symbol, the later stages on a series.
+// fails on a symbol, the later stages on a job.
 func symbolOf(err *pipeline.ItemError) string {
-	if s, ok := pipeline.ItemOf[sources.Series](err); ok {
-		return s.Symbol
+	if j, ok := pipeline.ItemOf[job](err); ok {
+		return j.Symbol
 	}
 	sym, _ := pipeline.ItemOf[string](err)
 	return sym
@@ -287,3 +307,13 @@ func attemptsOf(err error) int {
 	}
 	return 1
 }
+
+// attemptsError adds the requests made before err to those it reports.
+type attemptsError struct {
+	err   error
+	extra int
+}
+
+func (e *attemptsError) Error() string { return e.err.Error() }
+func (e *attemptsError) Unwrap() error { return e.err }
+func (e *attemptsError) Attempts() int { return attemptsOf(e.err) + e.extra }

@@ -16,14 +16,15 @@ import (
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"go.uber.org/goleak"
+
+	"github.com/seed-c7c8f39b/loader/internal/leaktest"
 
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
 
 // errFatal is what a source returns for a refused key: the default IsFatal
 // stops the run on it.
@@ -76,14 +77,22 @@ func newSink(t *testing.T, dir string) *sinks.Writer {
 }
 
 // newManifest starts the manifest of a run of symbols into dir, carrying
-// over what an earlier run finished when resume is set.
+// over what an earlier run finished when resume is set, replacing it
+// otherwise.
 func newManifest(t *testing.T, dir string, symbols []string, resume bool) *dataset.Manifest {
 	t.Helper()
-	m, err := dataset.Start(dir, dataset.Run{Format: dataset.FormatParquet, Layout: dataset.LayoutFiles}, symbols, resume)
+	mode := dataset.Overwrite
+	if resume {
+		mode = dataset.Resume
+	}
+	settings := dataset.Settings{Source: "sample", Format: dataset.FormatParquet, Layout: dataset.LayoutFiles}
+	s, err := dataset.Begin(dir, dataset.BeginOptions{Settings: &settings, Symbols: symbols, Mode: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	// These runs need no lock: one at a time, each in its own directory.
+	s.Close()
+	return s.Manifest()
 }
 
 func statuses(r fetch.Report) map[string]dataset.Status {

@@ -6,12 +6,17 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // run keeps the results of one Run and mirrors them into the manifest.
 type run struct {
 	cfg  Config
 	todo []string // symbols to fetch, in request order
+	// updates are the entries of the symbols to bring up to date.
+	updates map[string]dataset.Entry
+	// size is the dataset's output size, empty if unknown.
+	size sources.OutputSize
 
 	mu       sync.Mutex
 	results  map[string]Result
@@ -20,17 +25,22 @@ type run struct {
 }
 
 func newRun(cfg Config) *run {
-	r := &run{cfg: cfg, results: make(map[string]Result, len(cfg.Symbols))}
+	r := &run{cfg: cfg, results: make(map[string]Result, len(cfg.Symbols)), updates: make(map[string]dataset.Entry)}
+	if cfg.Manifest != nil {
+		r.size = sources.OutputSize(cfg.Manifest.Settings().OutputSize)
+	}
 	for _, sym := range cfg.Symbols {
 		e, ok := cfg.Manifest.Entry(sym)
-		if !ok || !e.CarriedOver || e.Status != dataset.StatusOK {
+		switch {
+		case !ok || e.Status != dataset.StatusOK:
+			r.todo = append(r.todo, sym)
+			continue
+		case !e.CarriedOver:
+			r.updates[sym] = e
 			r.todo = append(r.todo, sym)
 			continue
 		}
-		f := dataset.File{Path: e.File, Bytes: e.Bytes, Rows: e.Rows, SHA256: e.SHA256}
-		f.FirstDate, _ = time.Parse(time.DateOnly, e.FirstDate)
-		f.LastDate, _ = time.Parse(time.DateOnly, e.LastDate)
-		res := Result{Symbol: e.Symbol, Status: dataset.StatusOK, File: f, Attempts: e.Attempts, Resumed: true}
+		res := Result{Symbol: e.Symbol, Status: dataset.StatusOK, File: fileOf(e), Attempts: e.Attempts, Resumed: true, Outcome: Kept}
 		r.results[e.Symbol] = res
 		if cfg.OnResult != nil {
 			cfg.OnResult(res)
@@ -44,14 +54,21 @@ func (r *run) finish(res Result) {
 	r.mu.Lock()
 	r.results[res.Symbol] = res
 	r.mu.Unlock()
-	switch {
-	case r.cfg.Manifest == nil:
+	// A symbol being brought up to date keeps its complete file when the
+	// update fails or never starts: its entry stays ok, saying why.
+	_, stored := r.updates[res.Symbol]
+	switch m := r.cfg.Manifest; {
+	case m == nil:
 	case res.Status == dataset.StatusOK:
-		r.saved(r.cfg.Manifest.RecordOK(res.Symbol, res.File, res.Attempts))
+		r.saved(m.RecordOK(res.Symbol, res.File, res.Attempts))
+	case res.Status == dataset.StatusFailed && stored:
+		r.saved(m.RecordKept(res.Symbol, "update failed: "+res.Err.Error()))
 	case res.Status == dataset.StatusFailed:
-		r.saved(r.cfg.Manifest.RecordFailure(res.Symbol, res.Attempts, res.Err))
+		r.saved(m.RecordFailure(res.Symbol, res.Attempts, res.Err))
+	case res.Status == dataset.StatusSkipped && stored:
+		r.saved(m.RecordKept(res.Symbol, "not updated: "+res.Err.Error()))
 	case res.Status == dataset.StatusSkipped:
-		r.saved(r.cfg.Manifest.RecordSkip(res.Symbol, res.Err.Error()))
+		r.saved(m.RecordSkip(res.Symbol, "not fetched: "+res.Err.Error()))
 	}
 	if r.cfg.OnResult != nil {
 		r.cfg.OnResult(res)
@@ -105,7 +122,7 @@ func (r *run) close(cancelled error) (Report, error) {
 	case fatal != nil:
 		reason = fmt.Errorf("run stopped: %w", fatal)
 	case cancelled != nil:
-		reason = fmt.Errorf("not finished: %w", cancelled)
+		reason = cancelled
 	}
 	for _, sym := range r.cfg.Symbols {
 		r.mu.Lock()

@@ -48,7 +48,10 @@ import (
 // Path writes a report on the file or output directory at path to w: one
 // block per data file (a directory's in name order, named relative to it),
 // then for a directory a total with every symbol's rows and date range
-// across its files. Errors name the file that could not be read.
+// across its files. A directory with a manifest is a dataset: only the
+// files it lists are described and counted, and those it does not list
+// are named apart, as not part of it (see dataset.Files). Errors name the
+// file that could not be read.
 func Path(ctx context.Context, w io.Writer, path string, mem memory.Allocator) error {
 	info, err := os.Stat(path)
 	if err != nil {
@@ -58,11 +61,15 @@ func Path(ctx context.Context, w io.Writer, path string, mem memory.Allocator) e
 		_, err := file(ctx, w, path, path, mem)
 		return err
 	}
-	paths, err := dataset.List(path)
+	paths, err := dataset.Files(path)
 	if err != nil {
 		return fmt.Errorf("inspect: %w", err)
 	}
-	if len(paths) == 0 {
+	unlisted, err := dataset.Unlisted(path)
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
+	}
+	if len(paths) == 0 && len(unlisted) == 0 {
 		return fmt.Errorf("inspect %s: no .parquet, .arrow or .csv files", path)
 	}
 	total := map[string]*span{}
@@ -89,7 +96,20 @@ func Path(ctx context.Context, w io.Writer, path string, mem memory.Allocator) e
 	fmt.Fprintf(w, "total: %s, %d rows, %s\n", plural(len(paths), "file"), rows, plural(len(total), "symbol"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	writeSpans(tw, "  ", total)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(unlisted) > 0 {
+		fmt.Fprintf(w, "not part of the dataset (its manifest does not list them): %s\n", plural(len(unlisted), "file"))
+		for _, p := range unlisted {
+			name, err := filepath.Rel(path, p)
+			if err != nil {
+				name = p
+			}
+			fmt.Fprintf(w, "  %s\n", filepath.ToSlash(name))
+		}
+	}
+	return nil
 }
 
 // file writes the report on one file, titled name, and returns its spans

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -86,8 +87,14 @@ func TestPathGolden(t *testing.T) {
 		}},
 		{"dir_per_symbol", func(t *testing.T, dir string) string {
 			write(t, dir, dataset.FormatParquet, dataset.LayoutFiles, bars(t, "AAPL", 0, 4, false), bars(t, "MSFT", 10, 13, false))
-			os.WriteFile(filepath.Join(dir, "_manifest.json"), []byte(`{"symbols":{}}`), 0o644)
+			os.WriteFile(filepath.Join(dir, "_manifest.json"), []byte(manifestOf("AAPL", "MSFT")), 0o644)
 			os.WriteFile(filepath.Join(dir, ".IBM.parquet.tmp-42"), []byte("half written"), 0o644)
+			return dir
+		}},
+		{"dir_with_unlisted", func(t *testing.T, dir string) string {
+			write(t, dir, dataset.FormatParquet, dataset.LayoutFiles, bars(t, "AAPL", 0, 4, false), bars(t, "MSFT", 10, 13, false))
+			write(t, dir, dataset.FormatCSV, dataset.LayoutFiles, bars(t, "AAPL", 0, 2, false))
+			os.WriteFile(filepath.Join(dir, "_manifest.json"), []byte(manifestOf("AAPL")), 0o644)
 			return dir
 		}},
 		{"dir_hive", func(t *testing.T, dir string) string {
@@ -201,4 +208,15 @@ func TestPathHiveSymbols(t *testing.T) {
 	if want := []string{"^GSPC", "EURUSD=X", "EURUSD=X", "^GSPC"}; !slices.Equal(listed, want) {
 		t.Errorf("symbols listed %q, want %q; report:\n%s", listed, want, out.String())
 	}
+}
+
+// manifestOf returns a manifest that lists SYMBOL.parquet of each symbol
+// as ok.
+func manifestOf(symbols ...string) string {
+	var entries []string
+	for _, s := range symbols {
+		entries = append(entries, fmt.Sprintf(`{"symbol": %q, "status": "ok", "file": "%s.parquet"}`, s, s))
+	}
+	return `{"manifest_version": 2, "settings": {"source": "sample", "format": "parquet", "layout": "files", "schema_version": 1},
+		"symbols": [` + strings.Join(entries, ", ") + `]}`
 }

@@ -14,8 +14,9 @@ import (
 )
 
 // findFiles returns the data files under path, sorted: path itself if it is
-// a file, otherwise every Parquet and Arrow IPC file below it, in any layout
-// loader fetch writes. Manifests and temporary files are skipped.
+// a file, otherwise every Parquet and Arrow IPC file of the dataset below it
+// (those its manifest lists, see dataset.Files), in any layout loader fetch
+// writes. Manifests and temporary files are skipped.
 func findFiles(path string) ([]string, error) {
 	info, err := os.Stat(path)
 	if err != nil {
@@ -27,7 +28,7 @@ func findFiles(path string) ([]string, error) {
 		}
 		return []string{path}, nil
 	}
-	all, err := dataset.List(path)
+	all, err := dataset.Files(path)
 	if err != nil {
 		return nil, fmt.Errorf("loader: %w", err)
 	}

@@ -48,7 +48,8 @@ type appendFile struct {
 // New returns a Writer configured by opts. It creates opts.Dir, checks
 // that a file can be created there, and removes the temporary files a
 // killed run left there and in its hive partition directories, so two
-// Writers must not share a directory.
+// Writers must not share a directory (the lock of dataset.Begin keeps two
+// runs apart).
 func New(opts Options) (*Writer, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {

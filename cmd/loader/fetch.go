@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/sinks"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
@@ -20,7 +21,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seed-c7c8f39b/loader/fetch"
-	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
@@ -36,7 +36,7 @@ type fetchFlags struct {
 
 	format, compression, layout string
 	rowGroupSize                int
-	resume                      bool
+	resume, overwrite           bool
 	grace                       time.Duration
 
 	apiKeyEnv, baseURL, outputSize, dataType string
@@ -72,16 +72,22 @@ series before --start/--end cut it; windows not yet full hold nulls):
 A symbol with no data between --start and --end is skipped with that reason;
 it does not make the run fail.
 
+Into an existing dataset (a directory with a _manifest.json) with the same
+settings, it brings the named symbols up to date as 'loader update' does and
+fetches the new ones; with other settings it refuses before any request,
+naming every difference, unless --overwrite replaces the dataset.
+
 The end-of-run report on stdout lists every symbol up to ` + fmt.Sprint(listLimit) + ` of them; past
 that, the failures and a summary (--verbose lists every symbol; the manifest
 and --report always do). --quiet prints only the failures and the totals.
 
 Exit status: 0 when every symbol succeeded, 1 when some failed, 2 for a usage
 error or an --out or --report path that cannot be written (found before the
-first request), 130 when interrupted. The first Ctrl-C (or SIGTERM, or
-SIGHUP) finishes the symbols in flight and writes the manifest; a second one
-aborts at once. A closed stdout or stderr (a pipe into head) only stops the
-printing.`,
+first request), 75 when another process is writing --out or the request
+quota is used up (run again later), 130 when interrupted. The first Ctrl-C
+(or SIGTERM, or SIGHUP) finishes the symbols in flight and writes the
+manifest; a second one aborts at once. A closed stdout or stderr (a pipe
+into head) only stops the printing.`,
 		Example: `  loader fetch --symbols AAPL,GOOGL,MSFT
   loader fetch --symbols IBM,MSFT --source alphavantage --outputsize full --format arrow
   loader fetch --symbols AAPL --source alphavantage --base-url http://127.0.0.1:8080/query`,
@@ -108,6 +114,7 @@ printing.`,
 	fl.StringVar(&f.layout, "layout", "files", "files (OUT/SYMBOL.ext), single (one file) or hive (OUT/symbol=SYMBOL/part-0.ext)")
 	fl.IntVar(&f.rowGroupSize, "row-group-size", 0, "Parquet row group size in rows (0: one group per symbol; --format parquet only)")
 	fl.BoolVar(&f.resume, "resume", false, "keep symbols the manifest lists as ok with their file intact; fetch the rest")
+	fl.BoolVar(&f.overwrite, "overwrite", false, "replace the dataset in --out, even one made with other settings, and remove its files that no longer belong")
 	fl.DurationVar(&f.grace, "grace", 10*time.Second, "after the first Ctrl-C, how long symbols in flight may take to finish")
 
 	fl.StringVar(&f.apiKeyEnv, "api-key-env", "ALPHAVANTAGE_API_KEY", "environment variable holding the Alpha Vantage API key")
@@ -147,100 +154,68 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 		note(cmd, fmt.Sprintf("shard %s holds none of the symbols given: nothing to fetch", f.shard))
 		return nil
 	}
-
-	// Setup problems end the command before the first request.
-	var reportFile *pendingReport
+	// Setup problems end the command before any output or request.
+	var pending *pendingReport
 	if f.report != "" {
-		if reportFile, err = createReport(f.report); err != nil {
+		if pending, err = createReport(f.report); err != nil {
 			return usagef("%s %s: %w", flagRef(cmd, "report"), f.report, err)
 		}
-		defer reportFile.discard()
+		defer pending.discard()
 	}
-	if st, err := os.Stat(f.out); err == nil && !st.IsDir() {
-		return usagef("%s %s: is a file, not a directory", flagRef(cmd, "out"), f.out)
-	}
-	sink, err := openSink(sinks.Options{
-		Dir:          f.out,
-		Format:       plan.format,
-		Layout:       plan.layout,
-		Compression:  plan.compression,
-		RowGroupSize: f.rowGroupSize,
-		Metadata:     map[string]string{"loader_version": version},
-	})
-	if err != nil {
+	if err := usableDir(f.out); err != nil {
 		return usagef("%s %s: %w", flagRef(cmd, "out"), f.out, err)
 	}
 	shown := newProgress(len(plan.symbols))
 	plan.source.Logger = shown.logger(slog.Default().Handler())
 	source, err := newSource(cmd, f, plan.source)
 	if err != nil {
-		sink.Abort()
 		return err
 	}
 	defer source.Close()
-	run := dataset.Run{Started: time.Now().UTC(), Source: source.Name(), Format: plan.format, Layout: plan.layout, Compression: plan.compression, LoaderVersion: version}
-	manifest, err := dataset.Start(f.out, run, plan.symbols, f.resume)
-	if err != nil {
-		sink.Abort()
-		return err
-	}
 
-	ctx, stop := interruptible(context.WithoutCancel(cmd.Context()), f.grace)
-	defer stop.release()
-	shown.show(cmd.ErrOrStderr(), f.quiet, jsonLogs(cmd))
-	report, err := fetch.Run(ctx, fetch.Config{
-		Symbols:     plan.symbols,
-		Source:      source,
-		Transform:   plan.transforms,
-		Sink:        sink,
-		Manifest:    manifest,
-		Concurrency: f.concurrency,
-		Stop:        stop.graceful,
-		OnResult:    shown.record,
+	settings := plan.source.Settings(source.Name())
+	settings.Transform, settings.Start, settings.End = f.transform, f.start, f.end
+	settings.Format, settings.Layout, settings.Compression, settings.RowGroupSize = plan.format, plan.layout, plan.compression, f.rowGroupSize
+	mode := dataset.Update
+	switch {
+	case f.resume:
+		mode = dataset.Resume
+	case f.overwrite:
+		mode = dataset.Overwrite
+	}
+	return runDataset(cmd, f.out, dataset.BeginOptions{
+		Settings: &settings,
+		Symbols:  plan.symbols,
+		Mode:     mode,
+		Run:      dataset.Run{Started: time.Now().UTC(), LoaderVersion: version},
+	}, datasetRun{
+		source:      source,
+		progress:    shown,
+		pending:     pending,
+		concurrency: f.concurrency,
+		grace:       f.grace,
+		quiet:       f.quiet,
+		verbose:     f.verbose,
+		overwrite:   f.overwrite,
+		again:       "run again with --resume",
 	})
-	shown.stop()
-	if err != nil && len(report.Results) == 0 {
+}
+
+// usableDir makes dir, if need be, and checks that files can be created in
+// it: a directory to write a dataset into.
+func usableDir(dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return errors.New("is a file, not a directory")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	summary := newRunReport(report, f.out)
-	mode := printNormal
-	switch {
-	case f.verbose:
-		mode = printVerbose
-	case f.quiet:
-		mode = printQuiet
+	probe, err := os.CreateTemp(dir, ".loader-probe-*")
+	if err != nil {
+		return fmt.Errorf("output directory not writable: %w", err)
 	}
-	summary.print(cmd.OutOrStdout(), mode)
-	if reportFile != nil {
-		if werr := reportFile.write(summary); werr != nil {
-			return errors.Join(err, werr)
-		}
-	}
-	switch {
-	case err != nil && stop.interrupted():
-		return &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted (%v): files were cleaned up, the manifest lists what was written", context.Cause(ctx))}
-	case err != nil:
-		return err
-	case report.Fatal != nil:
-		return &exitError{code: exitFailure, err: fmt.Errorf("the run stopped: %s: %w", fatalCause(report.Fatal), report.Fatal)}
-	case stop.interrupted():
-		return &exitError{code: exitInterrupted, err: errors.New("interrupted: finished the symbols in flight; run again with --resume to fetch the rest")}
-	case summary.noSpace > 0:
-		were := "were"
-		if summary.noSpace == 1 {
-			were = "was"
-		}
-		return &exitError{code: exitFailure, err: fmt.Errorf("the disk holding %s is full: %s %s not written (no space left on device); free some space and run again with --resume",
-			f.out, plural(summary.noSpace, "symbol"), were)}
-	case quotaStopped(report) > 0:
-		return &exitError{code: exitTempFail, err: fmt.Errorf("the request quota is used up: %s not fetched; run again after midnight US/Eastern (when a free key's daily quota resets) with --resume, or with loader update",
-			plural(quotaStopped(report), "symbol"))}
-	case summary.incomplete > 0:
-		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %s failed", summary.incomplete, plural(len(report.Results), "symbol"))}
-	case summary.Totals.OK == 0:
-		warn(cmd, "nothing written: no symbol has data between --start and --end")
-	}
-	return nil
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // planFetch checks every flag of a fetch, whatever the source, and
@@ -286,6 +261,9 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 	}
 	if f.resume && !p.layout.SupportsResume() {
 		return p, usagef("--resume does not work with --layout %s: its single file is rewritten whole by every run", p.layout)
+	}
+	if f.resume && f.overwrite {
+		return p, usagef("--resume keeps the dataset's files, --overwrite replaces them: give one")
 	}
 	if f.grace < 0 {
 		return p, usagef("%s %v: must not be negative", flagRef(cmd, "grace"), f.grace)

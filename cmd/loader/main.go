@@ -4,7 +4,8 @@
 //
 // Each subcommand lives in its own file; this one wires them together and
 // maps errors to exit codes: 0 success, 1 failure, 2 usage error (or an
-// output path that cannot be used), 130 interrupted.
+// output path that cannot be used), 75 run again later (another process is
+// writing the dataset, the request quota is used up), 130 interrupted.
 package main
 
 import (
@@ -161,6 +162,7 @@ LOADER_<FLAG> (--symbols-file: LOADER_SYMBOLS_FILE); flags win.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newFetchCmd(),
+		newUpdateCmd(),
 		newBatchesCmd(),
 		newServeCmd(),
 		newPlotCmd(), newInspectCmd(),

@@ -206,7 +206,7 @@ func TestSecondInterruptSaysWhy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"reason": "cut off: aborted by a second interrupt"`, `"reason": "not finished: aborted by a second interrupt"`} {
+	for _, want := range []string{`"reason": "cut off: aborted by a second interrupt"`, `"reason": "not fetched: aborted by a second interrupt"`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("manifest lacks %s:\n%s", want, data)
 		}

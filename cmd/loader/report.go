@@ -48,8 +48,13 @@ type symbolReport struct {
 	Bytes     int64          `json:"bytes"`
 	Attempts  int            `json:"attempts"`
 	Resumed   bool           `json:"resumed,omitempty"`
-	Reason    string         `json:"reason,omitempty"`
-	err       error          // the reason's error, to classify it
+	// Outcome is what the run did with an ok symbol's data: fetched,
+	// appended (DaysAppended), unchanged, refetched (Why) or kept.
+	Outcome      fetch.Outcome `json:"outcome,omitempty"`
+	DaysAppended int           `json:"days_appended,omitempty"`
+	Why          string        `json:"why,omitempty"`
+	Reason       string        `json:"reason,omitempty"`
+	err          error         // the reason's error, to classify it
 }
 
 type totals struct {
@@ -80,7 +85,8 @@ func newRunReport(r fetch.Report, dir string) runReport {
 		ElapsedSeconds: r.Elapsed.Seconds(),
 	}
 	for _, res := range r.Results {
-		s := symbolReport{Symbol: res.Symbol, Status: res.Status, Attempts: res.Attempts, Resumed: res.Resumed, err: res.Err}
+		s := symbolReport{Symbol: res.Symbol, Status: res.Status, Attempts: res.Attempts, Resumed: res.Resumed,
+			Outcome: res.Outcome, DaysAppended: res.Days, Why: res.Why, err: res.Err}
 		rep.Totals.Symbols++
 		switch res.Status {
 		case dataset.StatusOK:
@@ -171,8 +177,15 @@ func (r runReport) print(w io.Writer, mode printMode) {
 				continue
 			}
 			note := ""
-			if s.Resumed {
+			switch {
+			case s.Resumed:
 				note = "  (kept from an earlier run)"
+			case s.Outcome == fetch.Appended:
+				note = fmt.Sprintf("  (appended %d days)", s.DaysAppended)
+			case s.Outcome == fetch.Unchanged:
+				note = "  (unchanged)"
+			case s.Outcome == fetch.Refetched:
+				note = "  (refetched: " + s.Why + ")"
 			}
 			fmt.Fprintf(tw, "%s\t%d rows\t%s → %s\t%s%s\n", s.Symbol, s.Rows, s.FirstDate, s.LastDate, s.File, note)
 			continue

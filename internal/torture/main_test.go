@@ -245,7 +245,7 @@ func sameValues(a, b sources.Bar) bool {
 }
 
 // dataFiles returns the names in dir that are neither hidden nor the
-// manifest, and the hidden ones (temporary files) apart.
+// manifest or the lock, and the hidden ones (temporary files) apart.
 func dataFiles(t *testing.T, dir string) (data, hidden []string) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -254,7 +254,7 @@ func dataFiles(t *testing.T, dir string) (data, hidden []string) {
 	}
 	for _, e := range entries {
 		switch name := e.Name(); {
-		case name == "_manifest.json":
+		case name == "_manifest.json", name == "_lock":
 		case strings.HasPrefix(name, "."):
 			hidden = append(hidden, name)
 		default:

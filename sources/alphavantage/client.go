@@ -283,7 +283,12 @@ func (a *Client) Stop() { a.gate.close(sources.ErrStopped) }
 // cancelled ctx ends waits at once; see Config.Timeout for a request in
 // flight.
 func (a *Client) Fetch(ctx context.Context, symbol string, mem memory.Allocator) (sources.Series, error) {
-	uri := a.queryURI(symbol)
+	return a.fetch(ctx, symbol, a.cfg.OutputSize, mem)
+}
+
+// fetch is Fetch with the output size of this request.
+func (a *Client) fetch(ctx context.Context, symbol, outputSize string, mem memory.Allocator) (sources.Series, error) {
+	uri := a.queryURI(symbol, outputSize)
 	var (
 		attempts int           // requests made
 		failures int           // failed attempts that count against Retries
@@ -315,7 +320,7 @@ func (a *Client) Fetch(ctx context.Context, symbol string, mem memory.Allocator)
 				Meta: map[string]string{
 					"source":      source,
 					"function":    a.function,
-					"output_size": a.cfg.OutputSize,
+					"output_size": outputSize,
 					"fetched_at":  time.Now().UTC().Format(time.RFC3339),
 				},
 			}, nil
@@ -358,11 +363,11 @@ func (a *Client) Fetch(ctx context.Context, symbol string, mem memory.Allocator)
 
 // queryURI returns the request URI for symbol. It holds the key: it is
 // never logged nor put in an error.
-func (a *Client) queryURI(symbol string) string {
+func (a *Client) queryURI(symbol, outputSize string) string {
 	q := url.Values{
 		"function":   {a.function},
 		"symbol":     {symbol},
-		"outputsize": {a.cfg.OutputSize},
+		"outputsize": {outputSize},
 		"datatype":   {a.cfg.DataType},
 		"apikey":     {a.cfg.APIKey},
 	}

@@ -43,34 +43,54 @@ func (Source) Name() string { return "sample" }
 // Close does nothing: the generator holds nothing.
 func (Source) Close() error { return nil }
 
-// Fetch returns the synthetic series of symbol.
+// Fetch returns the synthetic series of symbol: its whole history.
 func (s Source) Fetch(ctx context.Context, symbol string, mem memory.Allocator) (sources.Series, error) {
+	return s.FetchSize(ctx, symbol, sources.Full, mem)
+}
+
+// FetchSize returns the synthetic series of symbol: with sources.Compact
+// only its newest sources.CompactBars bars, as the service would answer.
+func (s Source) FetchSize(ctx context.Context, symbol string, size sources.OutputSize, mem memory.Allocator) (sources.Series, error) {
 	if err := ctx.Err(); err != nil {
+		return sources.Series{}, fmt.Errorf("sample %s: %w", symbol, err)
+	}
+	if _, err := sources.ParseOutputSize(string(size)); err != nil {
 		return sources.Series{}, fmt.Errorf("sample %s: %w", symbol, err)
 	}
 	function := "TIME_SERIES_DAILY"
 	if s.Adjusted {
 		function = "TIME_SERIES_DAILY_ADJUSTED"
 	}
+	bars := Series(symbol)
+	if size == sources.Compact && len(bars) > sources.CompactBars {
+		bars = bars[len(bars)-sources.CompactBars:]
+	}
 	return sources.Series{
 		Symbol:   symbol,
-		Record:   Bars(symbol, s.Adjusted, mem),
+		Record:   Record(symbol, bars, s.Adjusted, mem),
 		Attempts: 1,
 		Meta: map[string]string{
 			"source":      "sample (synthetic data)",
 			"function":    function,
-			"output_size": "full",
+			"output_size": string(size),
 		},
 	}, nil
 }
 
 // Series returns the synthetic bars of symbol between Start and
-// End, oldest first: business days only, a geometric random walk with
+// End, oldest first: History(symbol, End).
+func Series(symbol string) []sources.Bar { return History(symbol, End) }
+
+// History returns the synthetic bars of symbol from Start through last,
+// which may lie past End: business days only, a geometric random walk with
 // positive prices, high >= max(open, close), low <= min(open, close),
 // prices rounded to 4 decimals like the real service's, and volumes that
-// grow with the size of the move. Symbols with an even seed pay a small
-// quarterly dividend, reflected in AdjustedClose.
-func Series(symbol string) []sources.Bar {
+// grow with the size of the move. A bar is the same whatever last is; only
+// the adjusted closes depend on it, as they do on the service, because
+// every dividend up to last discounts the closes before it (see Adjust).
+// Symbols with an even seed pay a small quarterly dividend, on the first
+// business day of each quarter.
+func History(symbol string, last time.Time) []sources.Bar {
 	h := fnv.New64a()
 	h.Write([]byte(symbol))
 	seed := h.Sum64()
@@ -84,7 +104,7 @@ func Series(symbol string) []sources.Bar {
 
 	bars := make([]sources.Bar, 0, 5300)
 	lastQuarter := -1
-	for d := Start; !d.After(End); d = d.AddDate(0, 0, 1) {
+	for d := Start; !d.After(last); d = d.AddDate(0, 0, 1) {
 		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
 			continue
 		}
@@ -115,7 +135,14 @@ func Series(symbol string) []sources.Bar {
 		price = closePrice
 	}
 
-	// Adjusted close discounts each earlier close by every later dividend.
+	Adjust(bars)
+	return bars
+}
+
+// Adjust sets the AdjustedClose of every bar, oldest first, from the
+// closes and dividends: each close is discounted by every later dividend,
+// by the factor 1 - dividend/previous close, as the service adjusts them.
+func Adjust(bars []sources.Bar) {
 	factor := 1.0
 	for i := len(bars) - 1; i >= 0; i-- {
 		bars[i].AdjustedClose = round4(bars[i].Close * factor)
@@ -123,13 +150,17 @@ func Series(symbol string) []sources.Bar {
 			factor *= 1 - bars[i].Dividend/bars[i-1].Close
 		}
 	}
-	return bars
 }
 
 // Bars returns Series(symbol) as a record of sources.DailySchema(adjusted)
 // built with mem. The caller owns the record.
 func Bars(symbol string, adjusted bool, mem memory.Allocator) arrow.RecordBatch {
-	bars := Series(symbol)
+	return Record(symbol, Series(symbol), adjusted, mem)
+}
+
+// Record returns bars as symbol's record of sources.DailySchema(adjusted),
+// built with mem. The caller owns the record.
+func Record(symbol string, bars []sources.Bar, adjusted bool, mem memory.Allocator) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, sources.DailySchema(adjusted))
 	defer b.Release()
 	b.Reserve(len(bars))

@@ -90,3 +90,65 @@ func BenchmarkBars(b *testing.B) {
 		sample.Bars("AAPL", false, memory.DefaultAllocator).Release()
 	}
 }
+
+func TestHistoryGoesOnPastEnd(t *testing.T) {
+	sym := payer(t)
+	series := sample.Series(sym)
+	last := sample.End.AddDate(0, 2, 0)
+	longer := sample.History(sym, last)
+	if len(longer) <= len(series) || longer[len(longer)-1].Date.After(last) {
+		t.Fatalf("History through %s: %d bars ending %s, Series %d", last.Format(time.DateOnly),
+			len(longer), longer[len(longer)-1].Date.Format(time.DateOnly), len(series))
+	}
+	adjustedMoved := false
+	for i, b := range series {
+		got := longer[i]
+		if got.Date != b.Date || got.Open != b.Open || got.Close != b.Close || got.Volume != b.Volume || got.Dividend != b.Dividend {
+			t.Fatalf("bar %d changed when the history went on: %+v, was %+v", i, got, b)
+		}
+		adjustedMoved = adjustedMoved || got.AdjustedClose != b.AdjustedClose
+	}
+	// The first business day of 2026 pays a dividend, which discounts
+	// every earlier close.
+	if !adjustedMoved {
+		t.Error("a dividend after End left the adjusted closes before it as they were")
+	}
+	if shorter := sample.History(sym, sample.End.AddDate(0, -1, 0)); len(shorter) >= len(series) {
+		t.Errorf("History a month before End has %d bars, Series %d", len(shorter), len(series))
+	}
+}
+
+func TestFetchSizeCompact(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	src := sample.Source{Adjusted: true}
+	s, err := src.FetchSize(context.Background(), "IBM", sources.Compact, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Record.Release()
+	bars := sample.Series("IBM")
+	if s.Record.NumRows() != sources.CompactBars || s.Meta["output_size"] != "compact" {
+		t.Fatalf("compact: %d rows, meta %v", s.Record.NumRows(), s.Meta)
+	}
+	first := bars[len(bars)-sources.CompactBars]
+	if got := s.Record.Column(1).(*array.Date32).Value(0).ToTime(); !got.Equal(first.Date) {
+		t.Errorf("compact starts %s, want %s", got, first.Date)
+	}
+	if _, err := src.FetchSize(context.Background(), "IBM", "huge", mem); err == nil {
+		t.Error("FetchSize accepted the output size \"huge\"")
+	}
+}
+
+// payer returns a symbol whose sample series pays dividends.
+func payer(t *testing.T) string {
+	for _, sym := range []string{"AAPL", "MSFT", "IBM", "GOOGL", "KO", "C", "BAC"} {
+		for _, b := range sample.Series(sym) {
+			if b.Dividend > 0 {
+				return sym
+			}
+		}
+	}
+	t.Fatal("no symbol pays a dividend")
+	return ""
+}

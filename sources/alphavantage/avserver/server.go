@@ -51,6 +51,9 @@ type Config struct {
 	// CacheBytes bounds the memory of encoded answers kept for reuse;
 	// 64 MiB when zero.
 	CacheBytes int
+	// LastDay is the last trading day served; sample.End when zero. See
+	// also SetLastDay, Advance and AddDividend.
+	LastDay time.Time
 	// Logger receives the server's own errors (a truncated answer shows up
 	// as one) at debug level; slog.Default() when nil.
 	Logger *slog.Logger
@@ -69,7 +72,7 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	http      *fasthttp.Server
-	cache     *bodyCache
+	hist      *histories
 	faults    *faultDraws
 	refusals  map[alphavantage.ServiceErrorKind][]byte
 	mu        sync.Mutex // guards listeners and the closing of stop
@@ -83,6 +86,9 @@ type Server struct {
 	quotaUsed atomic.Int64
 	limited   atomic.Int64
 	rateLimit *slidingLimit // nil without Config.RateLimit
+	bytes     atomic.Int64
+	compact   atomic.Int64
+	full      atomic.Int64
 	retryHint []byte
 }
 
@@ -97,6 +103,11 @@ type Stats struct {
 	// RateLimited is how many requests got the rate-limit Note because
 	// of Config.RateLimit.
 	RateLimited int64
+	// Bytes adds up the bodies sent with data or a refusal (a cut body
+	// counts its half), the bytes a client's decoder reads.
+	Bytes int64
+	// Compact and Full count the answers with data by output size.
+	Compact, Full int64
 }
 
 // New returns a Server for cfg, or an error if its faults are out of
@@ -116,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:       cfg,
-		cache:     newBodyCache(cfg.CacheBytes),
+		hist:      newHistories(lastDay(cfg.LastDay), cfg.CacheBytes),
 		faults:    newFaultDraws(cfg.Faults),
 		refusals:  make(map[alphavantage.ServiceErrorKind][]byte),
 		stop:      make(chan struct{}),
@@ -194,7 +205,8 @@ func (l *onceCloseListener) Close() error {
 
 // Stats returns the counts so far.
 func (s *Server) Stats() Stats {
-	return Stats{Requests: s.requests.Load(), PeakInFlight: s.peak.Load(), Faults: s.injected.Load(), RateLimited: s.limited.Load()}
+	return Stats{Requests: s.requests.Load(), PeakInFlight: s.peak.Load(), Faults: s.injected.Load(), RateLimited: s.limited.Load(),
+		Bytes: s.bytes.Load(), Compact: s.compact.Load(), Full: s.full.Load()}
 }
 
 // handle answers one request.
@@ -258,11 +270,18 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	} else {
 		ctx.SetContentType("application/json")
 	}
+	if q.outputSize == "compact" {
+		s.compact.Add(1)
+	} else {
+		s.full.Add(1)
+	}
 	if f == faultTruncate {
 		s.injected.Add(1)
+		s.bytes.Add(int64(len(body) / 2))
 		s.truncate(ctx, body)
 		return
 	}
+	s.bytes.Add(int64(len(body)))
 	ctx.Response.SetBodyRaw(body)
 }
 
@@ -323,6 +342,7 @@ func (s *Server) check(q query) (alphavantage.ServiceErrorKind, bool) {
 // refuse answers with the service's JSON refusal of kind, HTTP 200.
 func (s *Server) refuse(ctx *fasthttp.RequestCtx, kind alphavantage.ServiceErrorKind) {
 	ctx.SetContentType("application/json")
+	s.bytes.Add(int64(len(s.refusals[kind])))
 	ctx.Response.SetBodyRaw(s.refusals[kind])
 }
 
@@ -330,10 +350,11 @@ func (s *Server) refuse(ctx *fasthttp.RequestCtx, kind alphavantage.ServiceError
 // when it is there.
 func (s *Server) body(q query) ([]byte, error) {
 	key := q.key()
-	if b := s.cache.get(key); b != nil {
+	h := s.hist.load()
+	if b := h.cache.get(key); b != nil {
 		return b, nil
 	}
-	bars := sample.Series(q.symbol)
+	bars := h.bars(q.symbol)
 	if q.outputSize == "compact" && len(bars) > compactBars {
 		bars = bars[len(bars)-compactBars:]
 	}
@@ -349,8 +370,16 @@ func (s *Server) body(q query) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cache.put(key, b.Bytes())
+	h.cache.put(key, b.Bytes())
 	return b.Bytes(), nil
+}
+
+// lastDay is the configured last trading day, sample.End when zero.
+func lastDay(t time.Time) time.Time {
+	if t.IsZero() {
+		return sample.End
+	}
+	return t
 }
 
 // encodedSize estimates the size of n encoded bars, so that the buffer

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/fetch"
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
+	"github.com/seed-c7c8f39b/loader/symbols"
+)
+
+// updateFlags are the options of `loader update`: the symbols to add, and
+// the source options that do not shape the data.
+type updateFlags struct {
+	symbols, symbolsFile string
+	report               string
+	quiet, verbose       bool
+	grace                time.Duration
+
+	apiKeyEnv, baseURL string
+	concurrency        int
+	rate               float64
+	timeout            time.Duration
+	retries            int
+	maxWait            time.Duration
+	maxRequests        int
+}
+
+func newUpdateCmd() *cobra.Command {
+	var f updateFlags
+	cmd := &cobra.Command{
+		Use:   "update DIR [flags]",
+		Short: "Bring a dataset up to date with the settings it was made with",
+		Long: `Update every symbol of the dataset in DIR (made by loader fetch --out DIR),
+with the settings its manifest records: source, --adjusted, --outputsize,
+--transform, --start/--end, format, layout and compression. --symbols and
+--symbols-file add symbols to it.
+
+For each symbol whose stored history ends within the compact window (the
+newest 100 trading days) it makes one compact request, else one in the
+dataset's output size. Where every day the answer shares with the stored
+history is identical in every fetched column, it appends the new days and
+recomputes the transforms; any difference (a dividend or split rewrote the
+adjusted series, a bar was revised) refetches that symbol whole, in the
+dataset's output size, and the report says why. Each file is replaced
+atomically and the manifest updated. Symbols without a complete file are
+requested first, then the stalest, so that a daily quota smaller than the
+dataset still covers it over successive days. A compact dataset grows a day
+at a time.
+
+One process writes a dataset at a time: a second one exits at once with
+status 75, naming the first. From cron:
+
+  30 18 * * 1-5  loader update /data/prices --quiet || [ $? -eq 75 ]
+
+Exit status: 0 when every symbol is up to date, 1 when some failed, 2 for a
+usage error, 75 when another process is writing DIR (run again later), 130
+when interrupted.`,
+		Example: `  loader update ./data
+  loader update ./data --symbols NVDA,AMD
+  loader update ./data --base-url http://127.0.0.1:8080/query --rate 0`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("update takes one DIR, the dataset's directory (got %d arguments)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runUpdate(cmd, args[0], f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.symbols, "symbols", "", "comma-separated symbols to add to the dataset")
+	fl.StringVar(&f.symbolsFile, "symbols-file", "", "file with one symbol a line (# comments) to add to the dataset")
+	fl.StringVar(&f.report, "report", "", "also write the end-of-run report as JSON to this file")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress display and no informational logs; the report shows only failures and totals")
+	fl.BoolVar(&f.verbose, "verbose", false, "the report lists every symbol, however many")
+	fl.DurationVar(&f.grace, "grace", 10*time.Second, "after the first Ctrl-C, how long symbols in flight may take to finish")
+
+	fl.StringVar(&f.apiKeyEnv, "api-key-env", "ALPHAVANTAGE_API_KEY", "environment variable holding the Alpha Vantage API key")
+	fl.StringVar(&f.baseURL, "base-url", alphavantage.DefaultURL, "Alpha Vantage endpoint (point it at loader serve to work offline)")
+	fl.IntVar(&f.concurrency, "concurrency", 4, "symbols fetched at once (requests in flight)")
+	fl.Float64Var(&f.rate, "rate", alphavantage.DefaultRate, "most Alpha Vantage requests per minute (0: no limit)")
+	fl.DurationVar(&f.timeout, "timeout", alphavantage.DefaultTimeout, "timeout of one request, body included")
+	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (5xx, timeouts, cut bodies; 0: none); rate-limit answers do not count")
+	fl.DurationVar(&f.maxWait, "max-wait", alphavantage.DefaultMaxWait, "most time one symbol waits between its attempts (backoff, Retry-After, rate limits)")
+	fl.IntVar(&f.maxRequests, "max-requests", 0, "most Alpha Vantage requests of the run, e.g. 25 on a free key (0: no budget)")
+	return cmd
+}
+
+func runUpdate(cmd *cobra.Command, dir string, f updateFlags) error {
+	added, err := addedSymbols(f)
+	if err != nil {
+		return err
+	}
+	if f.concurrency < 1 {
+		return usagef("--concurrency must be at least 1, got %d", f.concurrency)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usagef("%s is not a directory: make the dataset with `loader fetch --out %s`", dir, dir)
+	}
+	// A source that cannot be opened (no key) is a usage error, found
+	// before the run's manifest replaces the dataset's; Begin reports a
+	// manifest that cannot be read.
+	if m, err := dataset.LoadManifest(dir); err == nil {
+		source, err := updateSource(m.Settings(), f, slog.Default())
+		if err != nil {
+			return err
+		}
+		source.Close()
+	}
+	var pending *pendingReport
+	if f.report != "" {
+		if pending, err = createReport(f.report); err != nil {
+			return usagef("%s %s: %w", flagRef(cmd, "report"), f.report, err)
+		}
+		defer pending.discard()
+	}
+	session, err := beginDataset(dir, dataset.BeginOptions{
+		Symbols: added,
+		Run:     dataset.Run{Started: time.Now().UTC(), LoaderVersion: version},
+	})
+	if err != nil {
+		return err
+	}
+	defer session.Close()
+	shown := newProgress(len(session.Symbols()))
+	source, err := updateSource(session.Settings(), f, shown.logger(slog.Default().Handler()))
+	if err != nil {
+		return err
+	}
+	defer source.Close()
+	return datasetRun{
+		session:     session,
+		source:      source,
+		progress:    shown,
+		pending:     pending,
+		concurrency: f.concurrency,
+		grace:       f.grace,
+		quiet:       f.quiet,
+		verbose:     f.verbose,
+		again:       "run loader update again",
+	}.run(cmd)
+}
+
+// addedSymbols gathers --symbols and --symbols-file, normalised and
+// without repeats; none is fine.
+func addedSymbols(f updateFlags) ([]string, error) {
+	var all []string
+	if f.symbols != "" {
+		list, err := symbols.Parse(f.symbols)
+		if err != nil {
+			return nil, usagef("--symbols: %w", err)
+		}
+		all = append(all, list...)
+	}
+	if f.symbolsFile != "" {
+		list, header, err := symbols.ReadFile(f.symbolsFile)
+		if err != nil {
+			return nil, usagef("--symbols-file: %w", err)
+		}
+		if header != "" {
+			slog.Info("symbols file: skipped its first line, a column header, not a symbol", "file", f.symbolsFile, "line", header)
+		}
+		all = append(all, list...)
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	return symbols.Unique(all)
+}
+
+// updateSource opens the source of a dataset of settings st, with the
+// flags that do not shape data.
+func updateSource(st dataset.Settings, f updateFlags, logger *slog.Logger) (sources.Source, error) {
+	cfg := fetch.SourceConfig{
+		APIKey:      os.Getenv(f.apiKeyEnv),
+		BaseURL:     f.baseURL,
+		Concurrency: f.concurrency,
+		Rate:        f.rate,
+		Timeout:     f.timeout,
+		Retries:     f.retries,
+		MaxWait:     f.maxWait,
+		MaxRequests: f.maxRequests,
+		Logger:      logger,
+	}.WithSettings(st)
+	source, _, err := fetch.OpenSource(cfg)
+	switch {
+	case errors.Is(err, fetch.ErrNoAPIKey):
+		return nil, usagef("the dataset comes from alphavantage, which needs an API key in $%s", f.apiKeyEnv)
+	case err != nil:
+		return nil, fmt.Errorf("the dataset's source: %w", err)
+	}
+	return source, nil
+}

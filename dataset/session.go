@@ -1,0 +1,316 @@
+package dataset
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Mode is what a writing run does with the symbols that already have a
+// complete file.
+type Mode int
+
+// The modes.
+const (
+	// Update brings them up to date and fetches the symbols without one:
+	// `loader fetch` into an existing dataset, and `loader update`.
+	Update Mode = iota
+	// Resume keeps them as they are, if their files are intact, and
+	// fetches only the symbols without one: `loader fetch --resume`.
+	Resume
+	// Overwrite replaces the dataset: every symbol is fetched, the earlier
+	// manifest is not read (so a corrupt one does not stand in the way),
+	// and the files that no longer belong are left for RemoveUnlisted.
+	Overwrite
+)
+
+// Errors of Begin, matched with errors.Is, besides ErrLocked,
+// ErrSettingsDiffer and those of LoadManifest.
+var (
+	// ErrNoDataset marks a directory without a manifest where a run
+	// without settings of its own needs a dataset's.
+	ErrNoDataset = errors.New("not a dataset: it has no " + ManifestName)
+	// ErrSettingsUnknown marks a dataset whose manifest, of version 1,
+	// does not record the settings a run without its own needs.
+	ErrSettingsUnknown = errors.New("its manifest, of version 1, does not record the dataset's output size, transforms, dates or row group size")
+)
+
+// BeginOptions configure Begin.
+type BeginOptions struct {
+	// Settings are the run's. Nil means the dataset's own, which it must
+	// have (`loader update`).
+	Settings *Settings
+	// Symbols are the run's symbols, without repeats. With nil Settings
+	// they are added to the dataset's.
+	Symbols []string
+	Mode    Mode
+	// Run describes the run; Begin sets its Settings.
+	Run Run
+	// Holder is recorded in the lock; zero means ThisProcess().
+	Holder Holder
+}
+
+// Session is one writing run's hold on a dataset directory: the lock, the
+// settings and the run's manifest. Close it when the run is done.
+type Session struct {
+	dir      string
+	lock     *Lock
+	manifest *Manifest
+	symbols  []string
+}
+
+// Begin starts a writing run on the dataset in dir, creating dir if
+// needed. It takes the directory's lock first, or fails at once with a
+// *LockedError; then it reads the dataset's manifest (unless opts.Mode is
+// Overwrite), refuses with a *SettingsError a run whose settings differ
+// from the dataset's, and saves the run's manifest, all before the run
+// makes any request.
+//
+// The run's manifest lists the dataset's symbols as they were and the
+// run's: a symbol with a complete file (an ok entry whose file, at the
+// path the settings give it, exists) keeps its entry, to be brought up to
+// date (Update) or, if its file is intact, carried over (Resume); every
+// other run symbol is pending. Entries of a version 1 manifest, which does
+// not say which settings made their files, are brought up to date by no
+// run: Update fetches them whole. The single layout, whose one file every
+// run rewrites, keeps no symbol outside the run.
+//
+// A session holds the lock until Close; the OS releases it if the process
+// dies first.
+func Begin(dir string, opts BeginOptions) (*Session, error) {
+	h := opts.Holder
+	if h == (Holder{}) {
+		h = ThisProcess()
+	}
+	lock, err := Acquire(dir, h)
+	if err != nil {
+		return nil, err
+	}
+	s, err := begin(dir, opts)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func begin(dir string, opts BeginOptions) (*Session, error) {
+	var prev *Manifest
+	if opts.Mode != Overwrite {
+		m, err := LoadManifest(dir)
+		switch {
+		case err == nil:
+			prev = m
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, err
+		}
+	}
+	settings, err := runSettings(dir, prev, opts.Settings)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Mode == Resume && !settings.Layout.SupportsResume() {
+		return nil, fmt.Errorf("%s: layout %s cannot resume: its single file is rewritten whole by every run", dir, settings.Layout)
+	}
+	symbols := opts.Symbols
+	if opts.Settings == nil {
+		symbols = nil
+		for _, e := range prev.Entries() {
+			symbols = append(symbols, e.Symbol)
+		}
+		for _, sym := range opts.Symbols {
+			if _, ok := prev.Entry(sym); !ok {
+				symbols = append(symbols, sym)
+			}
+		}
+	}
+
+	p := planner{dir: dir, prev: prev, settings: settings, mode: opts.Mode}
+	entries, ordered := p.plan(symbols)
+	run := opts.Run
+	run.Settings = settings
+	m, err := newManifest(dir, run, entries)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{dir: dir, manifest: m, symbols: ordered}, nil
+}
+
+// runSettings returns the settings of a run asking for run (nil for the
+// dataset's own) on the dataset of prev (nil for none).
+func runSettings(dir string, prev *Manifest, run *Settings) (Settings, error) {
+	if run == nil {
+		switch {
+		case prev == nil:
+			return Settings{}, fmt.Errorf("%s: %w", dir, ErrNoDataset)
+		case prev.Version() == 1:
+			return Settings{}, fmt.Errorf("%s: %w", dir, ErrSettingsUnknown)
+		}
+		return prev.Settings(), nil
+	}
+	want := run.Normalized()
+	if err := want.validate(); err != nil {
+		return Settings{}, fmt.Errorf("%s: settings: %w", dir, err)
+	}
+	if prev == nil {
+		return want, nil
+	}
+	have := prev.Settings()
+	if prev.Version() == 1 {
+		have = recordedByV1(have, want)
+	}
+	if diffs := have.Diff(want); len(diffs) > 0 {
+		return Settings{}, &SettingsError{Dir: dir, Differences: diffs}
+	}
+	return want, nil
+}
+
+// recordedByV1 returns want with the settings a version 1 manifest
+// recorded (source, function, format, layout, compression, each when not
+// empty) replaced by those of have: the settings it left out cannot
+// differ.
+func recordedByV1(have, want Settings) Settings {
+	out := want
+	if have.Source != "" {
+		out.Source = have.Source
+	}
+	if have.Function != "" {
+		out.Function = have.Function
+	}
+	out.Format, out.Layout = have.Format, have.Layout
+	if have.Compression != "" {
+		out.Compression = have.Compression
+	}
+	out.SchemaVersion = have.SchemaVersion
+	return out
+}
+
+// planner decides what a run does with each symbol.
+type planner struct {
+	dir      string
+	prev     *Manifest
+	settings Settings
+	mode     Mode
+}
+
+type task int
+
+const (
+	taskFetch task = iota
+	taskUpdate
+	taskKeep
+)
+
+// plan returns the entries of the run's manifest, the dataset's order
+// first, and the run's symbols ordered by need: those without a complete
+// file first, in the order given, then those to bring up to date, the
+// stalest first, then those carried over.
+func (p planner) plan(symbols []string) ([]Entry, []string) {
+	inRun := make(map[string]bool, len(symbols))
+	for _, s := range symbols {
+		inRun[s] = true
+	}
+	type planned struct {
+		sym   string
+		task  task
+		entry Entry
+		order int
+	}
+	var entries []Entry
+	seen := make(map[string]bool)
+	if p.prev != nil {
+		for _, e := range p.prev.Entries() {
+			if !inRun[e.Symbol] && p.settings.Layout == LayoutSingle {
+				continue
+			}
+			e.CarriedOver = false
+			entries = append(entries, e)
+			seen[e.Symbol] = true
+		}
+	}
+	for _, s := range symbols {
+		if !seen[s] {
+			entries = append(entries, Entry{Symbol: s, Status: StatusPending})
+		}
+	}
+	index := make(map[string]int, len(entries))
+	for i, e := range entries {
+		index[e.Symbol] = i
+	}
+
+	runs := make([]planned, 0, len(symbols))
+	for i, s := range symbols {
+		e := &entries[index[s]]
+		t := p.task(*e)
+		switch t {
+		case taskFetch:
+			*e = Entry{Symbol: s, Status: StatusPending}
+		case taskUpdate:
+			e.Reason = ""
+		case taskKeep:
+			e.CarriedOver = true
+		}
+		runs = append(runs, planned{sym: s, task: t, entry: *e, order: i})
+	}
+	slices.SortStableFunc(runs, func(a, b planned) int {
+		if c := cmp.Compare(a.task, b.task); c != 0 || a.task != taskUpdate {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.entry.LastDate, b.entry.LastDate), cmp.Compare(a.entry.FetchedAt, b.entry.FetchedAt))
+	})
+	ordered := make([]string, len(runs))
+	for i, r := range runs {
+		ordered[i] = r.sym
+	}
+	return entries, ordered
+}
+
+// task decides what the run does with the symbol of e.
+func (p planner) task(e Entry) task {
+	if p.prev == nil || p.mode == Overwrite || p.settings.Layout == LayoutSingle || e.Status != StatusOK {
+		return taskFetch
+	}
+	path, err := p.settings.Layout.Path(e.Symbol, p.settings.Format)
+	if err != nil || e.File != path {
+		return taskFetch
+	}
+	if p.mode == Resume {
+		if _, ok := p.prev.Resumable(e.Symbol, path); ok {
+			return taskKeep
+		}
+		return taskFetch
+	}
+	if p.prev.Version() != manifestVersion {
+		return taskFetch
+	}
+	// The file need not match its hash: a run killed between renaming a
+	// new file into place and saving the manifest leaves a complete file
+	// the manifest does not describe yet, and an update checks every
+	// stored day against the source anyway.
+	if st, err := os.Stat(filepath.Join(p.dir, filepath.FromSlash(path))); err != nil || !st.Mode().IsRegular() {
+		return taskFetch
+	}
+	return taskUpdate
+}
+
+// Dir returns the dataset's directory.
+func (s *Session) Dir() string { return s.dir }
+
+// Settings returns the run's settings, which are the dataset's.
+func (s *Session) Settings() Settings { return s.manifest.Settings() }
+
+// Manifest returns the run's manifest. A symbol of the run whose entry is
+// ok and not carried over is one to bring up to date (see fetch.Run).
+func (s *Session) Manifest() *Manifest { return s.manifest }
+
+// Symbols returns the run's symbols, ordered by need: those without a
+// complete file first, then the stalest.
+func (s *Session) Symbols() []string { return slices.Clone(s.symbols) }
+
+// Close releases the lock. Later calls do nothing.
+func (s *Session) Close() error { return s.lock.Release() }

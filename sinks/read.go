@@ -1,0 +1,123 @@
+package sinks
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/tablefile"
+	"github.com/seed-c7c8f39b/loader/sources"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Read returns the record stored for symbol, as it was given to Write (in
+// the hive layout with its symbol column put back first, without the
+// file's metadata), and the description of its file that Write would have
+// returned. The record is built with mem; the caller releases it. It reads
+// the file under its final name, which is always complete. The single
+// layout's shared file cannot be read back per symbol. A Writer is a
+// fetch.Reader, which `loader update` needs to append new days.
+func (w *Writer) Read(ctx context.Context, symbol string, mem memory.Allocator) (arrow.RecordBatch, dataset.File, error) {
+	if w.opts.Layout == dataset.LayoutSingle {
+		return nil, dataset.File{}, errors.New("sinks: the single layout's file cannot be read back per symbol")
+	}
+	rel, err := w.Path(symbol)
+	if err != nil {
+		return nil, dataset.File{}, err
+	}
+	path := filepath.Join(w.opts.Dir, filepath.FromSlash(rel))
+	size, sum, err := hashFile(path)
+	if err != nil {
+		return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
+	}
+	f, err := tablefile.Read(ctx, path, mem)
+	if err != nil {
+		return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
+	}
+	defer f.Release()
+	rec, err := concat(f.Schema, f.Records, mem)
+	if err != nil {
+		return nil, dataset.File{}, fmt.Errorf("sinks: read back %s from %s: %w", symbol, rel, err)
+	}
+	if w.opts.Layout == dataset.LayoutHive && len(rec.Schema().FieldIndices(sources.ColSymbol)) == 0 {
+		defer rec.Release()
+		rec = withSymbol(rec, symbol, mem)
+	}
+	desc := describe(rec)
+	desc.Path, desc.Bytes, desc.SHA256 = rel, size, sum
+	return rec, desc, nil
+}
+
+// hashFile returns the size and hex SHA-256 of the file at path.
+func hashFile(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// concat returns recs as one record of schema's fields without its
+// metadata, built with mem.
+func concat(schema *arrow.Schema, recs []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
+	plain := arrow.NewSchema(schema.Fields(), nil)
+	cols := make([]arrow.Array, len(plain.Fields()))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	var rows int64
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	for i := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		if len(parts) == 0 {
+			cols[i] = array.MakeArrayOfNull(mem, plain.Field(i).Type, 0)
+			continue
+		}
+		c, err := array.Concatenate(parts, mem)
+		if err != nil {
+			return nil, err
+		}
+		cols[i] = c
+	}
+	return array.NewRecordBatch(plain, cols, rows), nil
+}
+
+// withSymbol returns rec with a first column symbol holding symbol in
+// every row, built with mem.
+func withSymbol(rec arrow.RecordBatch, symbol string, mem memory.Allocator) arrow.RecordBatch {
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(int(rec.NumRows()))
+	for range rec.NumRows() {
+		b.Append(symbol)
+	}
+	col := b.NewArray()
+	defer col.Release()
+	fields := append([]arrow.Field{{Name: sources.ColSymbol, Type: arrow.BinaryTypes.String}}, rec.Schema().Fields()...)
+	cols := append([]arrow.Array{col}, rec.Columns()...)
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+}
