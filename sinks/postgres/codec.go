@@ -176,7 +176,7 @@ var (
 		bind: func(col arrow.Array) func([]byte, int) []byte {
 			vals := col.(*array.Int16).Int16Values()
 			return func(dst []byte, i int) []byte {
-				dst = appendInt32(dst, 2)
+				dst = binary.BigEndian.AppendUint32(dst, 2)
 				return binary.BigEndian.AppendUint16(dst, uint16(vals[i]))
 			}
 		},
@@ -194,7 +194,7 @@ var (
 		bind: func(col arrow.Array) func([]byte, int) []byte {
 			a := col.(*array.Boolean)
 			return func(dst []byte, i int) []byte {
-				dst = appendInt32(dst, 1)
+				dst = binary.BigEndian.AppendUint32(dst, 1)
 				if a.Value(i) {
 					return append(dst, 1)
 				}

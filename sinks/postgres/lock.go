@@ -105,35 +105,29 @@ func lockHolder(ctx context.Context, conn *pgx.Conn, key int64) (uint32, string)
 // When no write uses it, it is one more connection for writing, so that
 // the lock costs no connection of MaxConns.
 type holder struct {
-	mu    sync.Mutex
-	conn  *pgxpool.Conn // nil once the lock was lost with its connection
-	pid   uint32        // conn's server process, as pg_locks names it
-	lost  uint32        // the server process of the last conn given up
-	idle  bool          // no write uses conn
-	since time.Time     // when conn became idle
+	mu   sync.Mutex
+	conn *pgxpool.Conn // nil once the lock was lost with its connection
+	pid  uint32        // conn's server process, as pg_locks names it
+	lost uint32        // the server process of the last conn given up
+	idle bool          // no write uses conn
 }
 
-// idleCheck is how long the lock's connection may sit idle before a write
-// pings it first, as the pool does with its own.
-const idleCheck = time.Second
-
-// take returns the lock's connection if no write uses it, after checking a
-// long-idle one is alive; nil otherwise. A dead one is given up: the next
-// write's lock check finds the lock gone and takes it again.
+// take returns the lock's connection if no write uses it, after checking
+// that it is alive, as the pool checks its own; nil otherwise. A dead one
+// is given up: the next write's lock check finds the lock gone and takes
+// it again.
 func (h *holder) take(ctx context.Context) *pgxpool.Conn {
 	h.mu.Lock()
 	if h.conn == nil || !h.idle {
 		h.mu.Unlock()
 		return nil
 	}
-	c, stale := h.conn, time.Since(h.since) > idleCheck
+	c := h.conn
 	h.idle = false
 	h.mu.Unlock()
-	if stale {
-		if err := c.Ping(ctx); err != nil {
-			h.drop(c)
-			return nil
-		}
+	if err := c.Ping(ctx); err != nil {
+		h.drop(c)
+		return nil
 	}
 	return c
 }
@@ -152,7 +146,7 @@ func (h *holder) put(c *pgxpool.Conn) bool {
 		c.Release()
 		return true
 	}
-	h.idle, h.since = true, time.Now()
+	h.idle = true
 	h.mu.Unlock()
 	return true
 }

@@ -31,15 +31,16 @@ var ErrClosed = errors.New("postgres: sink closed")
 // state row in one transaction. It is a fetch.Sink, safe for concurrent
 // use; Open it, Write any number of series, then Close or Abort it.
 type Sink struct {
-	opts     Options
-	table    tableName
-	key      int64
-	hash     string // of opts.Settings
-	pool     *pgxpool.Pool
-	scrub    *scrubber
-	sem      chan struct{} // one token per connection a write may use
-	lock     holder
-	location string // the redacted URL, for people
+	opts      Options
+	table     tableName
+	key       int64
+	hash      string // of opts.Settings
+	pool      *pgxpool.Pool
+	scrub     *scrubber
+	sem       chan struct{} // one token per connection a write may use
+	lock      holder
+	relocking sync.Mutex
+	location  string // the redacted URL, for people
 
 	mu       sync.Mutex // guards the fields below
 	cols     []column   // the table's, nil until it is known to fit
@@ -70,6 +71,10 @@ func Open(ctx context.Context, opts Options) (*Sink, error) {
 	scrub.add(cfg.ConnConfig.Password)
 	cfg.MaxConns = int32(opts.MaxConns)
 	cfg.MinConns = 0
+	// A connection that ended while idle (the server restarted, or an
+	// administrator terminated it) must not fail the next symbol: one
+	// round trip per write finds out first.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "loader"
 	}
@@ -97,7 +102,7 @@ func Open(ctx context.Context, opts Options) (*Sink, error) {
 func (s *Sink) open(ctx context.Context) error {
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: connect to %s: %w", s.location, err)
+		return fmt.Errorf("postgres: %w", err) // pgx names the user, database and address
 	}
 	if s.table.schema == "" {
 		if err := c.QueryRow(ctx, "SELECT current_schema()").Scan(&s.table.schema); err != nil {
@@ -359,6 +364,9 @@ func (s *Sink) commit(ctx context.Context, c *pgxpool.Conn, cols []column, paylo
 // that the run goes on; if another writer took it meanwhile, the run has
 // lost the table.
 func (s *Sink) relock(ctx context.Context, c *pgxpool.Conn) error {
+	// One at a time, so that a write finds the lock its run took again.
+	s.relocking.Lock()
+	defer s.relocking.Unlock()
 	// A session closed by this side may hold the lock a moment longer,
 	// until its server process notices.
 	deadline := time.Now().Add(relockWait)
@@ -372,6 +380,9 @@ func (s *Sink) relock(ctx context.Context, c *pgxpool.Conn) error {
 			return nil
 		}
 		pid, desc := lockHolder(ctx, c.Conn(), s.key)
+		if pid != 0 && pid == s.lock.lockPID() {
+			return nil // another write of this run took it again first
+		}
 		if (pid != 0 && pid != s.lock.lostPID()) || time.Now().After(deadline) {
 			return &LockError{Table: s.table.String(), Holder: desc, Lost: true}
 		}
