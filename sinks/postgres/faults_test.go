@@ -52,6 +52,7 @@ func resume(t *testing.T, opts postgres.Options, syms []string) int {
 // Killing the server mid-run leaves every symbol whole or absent; the
 // committed ones stay, and a resumed run completes the rest.
 func TestServerKilledMidRun(t *testing.T) {
+	t.Parallel()
 	srv := pgtest.Start(t, pgtest.TestSettings...)
 	db := srv.CreateDB(t)
 	opts := postgres.Options{URL: srv.URL(db), MaxConns: 4, Settings: map[string]string{"source": "sample"}}
@@ -113,6 +114,7 @@ func TestServerKilledMidRun(t *testing.T) {
 // with the server's reason; the run goes on, re-taking the table's lock if
 // its connection was one of them.
 func TestTerminatedConnectionsFailOnlyTheirSymbols(t *testing.T) {
+	t.Parallel()
 	_, url, admin := database(t)
 	opts := postgres.Options{URL: url, MaxConns: 4}
 	syms := symbolsN(60)
@@ -181,6 +183,7 @@ func TestTerminatedConnectionsFailOnlyTheirSymbols(t *testing.T) {
 // writer took it meanwhile, the run's writes fail with ErrLocked and
 // store nothing.
 func TestLockLostWithItsConnection(t *testing.T) {
+	t.Parallel()
 	_, url, admin := database(t)
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

@@ -132,10 +132,10 @@ func checkValues(t *testing.T, conn *pgx.Conn, table, sym string) {
 	}
 }
 
-// loaderConns counts the server's connections of loader.
+// loaderConns counts loader's connections to conn's database.
 func loaderConns(t *testing.T, conn *pgx.Conn) int64 {
 	t.Helper()
-	return count(t, conn, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'loader%' AND pid <> pg_backend_pid()")
+	return count(t, conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'loader%' AND pid <> pg_backend_pid()")
 }
 
 // waitFor polls cond until it holds or d passes.

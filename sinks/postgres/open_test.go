@@ -110,6 +110,7 @@ func TestPasswordFromEnvironmentAndPgpass(t *testing.T) {
 // An existing table with other columns is refused, naming every
 // difference, unless Overwrite replaces it.
 func TestSchemaMismatchRefused(t *testing.T) {
+	t.Parallel()
 	_, url, conn := database(t)
 	ctx := context.Background()
 	if _, err := conn.Exec(ctx, `CREATE TABLE prices (symbol text, date date, open double precision, high double precision,
@@ -153,6 +154,7 @@ func TestSchemaMismatchRefused(t *testing.T) {
 // A table recorded with other settings is refused, naming them, unless
 // Overwrite; Completed keeps only symbols of the run's settings.
 func TestSettingsRecordedAndChecked(t *testing.T) {
+	t.Parallel()
 	_, url, conn := database(t)
 	ctx := context.Background()
 	base := map[string]string{"--source": "sample", "--transform": ""}

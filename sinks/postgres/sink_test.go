@@ -25,6 +25,7 @@ import (
 // 30 symbols arrive exactly as served, each with its state row; a second
 // run changes nothing, not even where the rows lie.
 func TestThirtySymbolsExactlyAsServedAndIdempotent(t *testing.T) {
+	t.Parallel()
 	_, url, conn := database(t)
 	syms := symbolsN(30)
 	opts := postgres.Options{URL: url, Settings: map[string]string{"source": "sample"}}
@@ -79,6 +80,7 @@ func TestThirtySymbolsExactlyAsServedAndIdempotent(t *testing.T) {
 // Write makes the table hold exactly the series: rows it lacks go, changed
 // rows change, the rest stay.
 func TestWriteReplacesTheSymbol(t *testing.T) {
+	t.Parallel()
 	_, url, conn := database(t)
 	sink := open(t, postgres.Options{URL: url, Table: "p"})
 	ctx := context.Background()
@@ -134,6 +136,7 @@ func TestWriteReplacesTheSymbol(t *testing.T) {
 // Adjusted and transform columns, nulls included, read back exactly as
 // written.
 func TestReadSeriesRoundTrip(t *testing.T) {
+	t.Parallel()
 	_, url, _ := database(t)
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -190,6 +193,7 @@ func TestReadSeriesRoundTrip(t *testing.T) {
 // --db-conns bounds the connections while eight writers compete for them,
 // and every one is closed when the run ends.
 func TestConnectionsNeverExceedMaxConns(t *testing.T) {
+	t.Parallel()
 	_, url, conn := database(t)
 	const maxConns = 2
 	sink := open(t, postgres.Options{URL: url, MaxConns: maxConns})
@@ -233,6 +237,7 @@ func TestConnectionsNeverExceedMaxConns(t *testing.T) {
 // A cancelled run releases every connection and keeps what it committed
 // whole.
 func TestCancelledRunReleasesConnections(t *testing.T) {
+	t.Parallel()
 	_, url, conn := database(t)
 	sink, err := postgres.Open(context.Background(), postgres.Options{URL: url, MaxConns: 3})
 	if err != nil {
@@ -261,6 +266,7 @@ func TestCancelledRunReleasesConnections(t *testing.T) {
 // A second writer is refused at once, naming the first; the lock goes
 // with the first's Close.
 func TestSecondWriterIsLockedOut(t *testing.T) {
+	t.Parallel()
 	_, url, _ := database(t)
 	first := open(t, postgres.Options{URL: url})
 	start := time.Now()
@@ -286,6 +292,7 @@ func TestSecondWriterIsLockedOut(t *testing.T) {
 // Every Arrow type the sink maps crosses the server and reads back as
 // written, nulls included.
 func TestEveryTypeThroughTheServer(t *testing.T) {
+	t.Parallel()
 	_, url, conn := database(t)
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
