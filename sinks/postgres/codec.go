@@ -281,9 +281,10 @@ const copySignature = "PGCOPY\n\xff\r\n\x00"
 // nullField is the length of a NULL field.
 const nullField = 0xffffffff
 
-// encodeCopy appends to dst the columns cols of rec, whose types are
-// types, as one binary COPY stream.
-func encodeCopy(dst []byte, rec arrow.RecordBatch, cols []int, types []pgType) []byte {
+// encodeCopy appends to dst one binary COPY stream of rec's rows: symbol,
+// the same in every row, then the columns cols of rec, whose types are
+// types.
+func encodeCopy(dst []byte, symbol string, rec arrow.RecordBatch, cols []int, types []pgType) []byte {
 	binds := make([]func([]byte, int) []byte, len(cols))
 	arrays := make([]arrow.Array, len(cols))
 	for j, c := range cols {
@@ -295,7 +296,8 @@ func encodeCopy(dst []byte, rec arrow.RecordBatch, cols []int, types []pgType) [
 	dst = binary.BigEndian.AppendUint32(dst, 0)
 	n := int(rec.NumRows())
 	for i := range n {
-		dst = binary.BigEndian.AppendUint16(dst, uint16(len(cols)))
+		dst = binary.BigEndian.AppendUint16(dst, uint16(1+len(cols)))
+		dst = appendText(dst, symbol)
 		for j, a := range arrays {
 			if a.IsNull(i) {
 				dst = binary.BigEndian.AppendUint32(dst, nullField)

@@ -13,8 +13,9 @@ import (
 )
 
 // decodeCopy reads a binary COPY stream back into a record of schema, as
-// the server would store it and a binary SELECT would return it.
-func decodeCopy(stream []byte, schema *arrow.Schema, types []pgType, mem memory.Allocator) (arrow.RecordBatch, error) {
+// the server would store it and a binary SELECT would return it; the
+// stream's first field, the symbol, must be symbol.
+func decodeCopy(stream []byte, symbol string, schema *arrow.Schema, types []pgType, mem memory.Allocator) (arrow.RecordBatch, error) {
 	if len(stream) < 19 || string(stream[:11]) != copySignature {
 		return nil, fmt.Errorf("no COPY signature")
 	}
@@ -30,9 +31,14 @@ func decodeCopy(stream []byte, schema *arrow.Schema, types []pgType, mem memory.
 		if n == -1 {
 			break
 		}
-		if int(n) != len(types) {
-			return nil, fmt.Errorf("a row of %d fields, want %d", n, len(types))
+		if int(n) != 1+len(types) {
+			return nil, fmt.Errorf("a row of %d fields, want %d", n, 1+len(types))
 		}
+		size := int(binary.BigEndian.Uint32(p))
+		if got := string(p[4 : 4+size]); got != symbol {
+			return nil, fmt.Errorf("symbol %q, want %q", got, symbol)
+		}
+		p = p[4+size:]
 		for j := range types {
 			size := int32(binary.BigEndian.Uint32(p))
 			p = p[4:]
@@ -121,7 +127,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		types = append(types, typ)
 		cols = append(cols, i)
 	}
-	got, err := decodeCopy(encodeCopy(nil, rec, cols, types), schema, types, mem)
+	got, err := decodeCopy(encodeCopy(nil, "BRK.B", rec, cols, types), "BRK.B", schema, types, mem)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -233,7 +233,7 @@ func (s *Sink) write(ctx context.Context, ser sources.Series) (dataset.File, err
 	// Encoding comes before taking a connection: no connection waits on
 	// the CPU.
 	bp := copyBuffers.Get().(*[]byte)
-	payload := encodeCopy((*bp)[:0], rec, idx, types)
+	payload := encodeCopy((*bp)[:0], ser.Symbol, rec, idx, types)
 	defer func() {
 		*bp = payload[:0]
 		copyBuffers.Put(bp)
@@ -296,9 +296,11 @@ var (
 	errCommit = errors.New("COMMIT failed; the symbol is stored whole with its state row, or not at all")
 )
 
-// commit runs the transaction that stores one symbol: COPY into a staging
-// table, delete the rows the series lacks, merge the rest, write the state
-// row — only while the run holds the lock — and commit.
+// commit runs the transaction that stores one symbol and commits it. A
+// symbol the table holds is copied into a staging table, its rows the
+// series lacks are deleted, and the rest merged; one it does not hold is
+// copied straight in, which is the same with nothing to merge. The state
+// row is written only while the run holds the lock.
 func (s *Sink) commit(ctx context.Context, c *pgxpool.Conn, cols []column, payload []byte, st State) error {
 	tx, err := c.Begin(ctx)
 	if err != nil {
@@ -310,10 +312,21 @@ func (s *Sink) commit(ctx context.Context, c *pgxpool.Conn, cols []column, paylo
 		_ = tx.Rollback(rctx)
 	}()
 	q := s.statements(cols)
-	if _, err := tx.Exec(ctx, q.stage); err != nil {
+	var held bool
+	if err := tx.QueryRow(ctx, q.held, st.Symbol).Scan(&held); err != nil {
 		return err
 	}
-	if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(payload), q.copy); err != nil {
+	b := &pgx.Batch{}
+	if held {
+		if _, err := tx.Exec(ctx, q.stage); err != nil {
+			return err
+		}
+		if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(payload), q.copyStage); err != nil {
+			return fmt.Errorf("COPY: %w", err)
+		}
+		b.Queue(q.delete, st.Symbol)
+		b.Queue(q.merge)
+	} else if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(payload), q.copyTable); err != nil {
 		return fmt.Errorf("COPY: %w", err)
 	}
 	classid, objid := lockIDs(s.key)
@@ -329,24 +342,19 @@ func (s *Sink) commit(ctx context.Context, c *pgxpool.Conn, cols []column, paylo
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	b := &pgx.Batch{}
-	b.Queue(q.delete, st.Symbol)
-	b.Queue(q.merge, st.Symbol)
 	b.Queue(q.state, s.table.name, st.Symbol, st.Rows, first, last, fetched, st.Attempts, s.hash, meta,
 		int64(classid), int64(objid), int64(s.lock.lockPID()))
 	br := tx.SendBatch(ctx, b)
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return fmt.Errorf("delete the rows the series lacks: %w", err)
+	steps := []string{"state row"}
+	if held {
+		steps = []string{"delete the rows the series lacks", "merge", "state row"}
 	}
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return fmt.Errorf("merge: %w", err)
-	}
-	tag, err := br.Exec()
-	if err != nil {
-		br.Close()
-		return fmt.Errorf("state row: %w", err)
+	var tag pgconn.CommandTag
+	for _, step := range steps {
+		if tag, err = br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("%s: %w", step, err)
+		}
 	}
 	if err := br.Close(); err != nil {
 		return err
@@ -494,14 +502,16 @@ func (s *Sink) tableFor(ctx context.Context, schema *arrow.Schema) ([]column, er
 }
 
 // statements are the SQL of one symbol's transaction.
-type statements struct{ stage, copy, delete, merge, state string }
+type statements struct{ held, stage, copyStage, copyTable, delete, merge, state string }
 
 // statements builds the SQL that writes a record whose non-symbol columns
-// are cols, in its order.
+// are cols, in its order, after the symbol.
 func (s *Sink) statements(cols []column) statements {
 	const stage = "pg_temp.loader_stage"
 	ident := func(name string) string { return pgx.Identifier{name}.Sanitize() }
-	var defs, names, set, old, fresh []string
+	symbol, date := ident(sources.ColSymbol), ident(sources.ColDate)
+	defs, names := []string{symbol + " text"}, []string{symbol}
+	var set, old, fresh []string
 	for _, c := range cols {
 		defs = append(defs, ident(c.name)+" "+c.typ.name)
 		names = append(names, ident(c.name))
@@ -512,24 +522,26 @@ func (s *Sink) statements(cols []column) statements {
 		}
 	}
 	list := strings.Join(names, ", ")
-	date := ident(sources.ColDate)
 	conflict := "DO NOTHING"
-	if len(set) > 0 {
+	switch len(set) {
+	case 0:
+	case 1:
+		conflict = fmt.Sprintf("DO UPDATE SET %s WHERE %s IS DISTINCT FROM %s", set[0], old[0], fresh[0])
+	default:
 		conflict = fmt.Sprintf("DO UPDATE SET %s WHERE (%s) IS DISTINCT FROM (%s)",
 			strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(fresh, ", "))
-		if len(set) == 1 {
-			conflict = fmt.Sprintf("DO UPDATE SET %s WHERE %s IS DISTINCT FROM %s", set[0], old[0], fresh[0])
-		}
 	}
 	return statements{
+		held: fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s WHERE %s = $1)", s.table.ident(), symbol),
 		// A staging table per connection, emptied by every commit. Its
 		// rows are not WAL-logged.
-		stage: fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS loader_stage (%s) ON COMMIT DELETE ROWS", strings.Join(defs, ", ")),
-		copy:  fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", stage, list),
+		stage:     fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS loader_stage (%s) ON COMMIT DELETE ROWS", strings.Join(defs, ", ")),
+		copyStage: fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", stage, list),
+		copyTable: fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", s.table.ident(), list),
 		delete: fmt.Sprintf("DELETE FROM %s AS d WHERE d.%s = $1 AND NOT EXISTS (SELECT 1 FROM %s s WHERE s.%s = d.%s)",
-			s.table.ident(), ident(sources.ColSymbol), stage, date, date),
-		merge: fmt.Sprintf("INSERT INTO %s AS d (%s, %s) SELECT $1::text, %s FROM %s ON CONFLICT (%s, %s) %s",
-			s.table.ident(), ident(sources.ColSymbol), list, list, stage, ident(sources.ColSymbol), date, conflict),
+			s.table.ident(), symbol, stage, date, date),
+		merge: fmt.Sprintf("INSERT INTO %s AS d (%s) SELECT %s FROM %s ON CONFLICT (%s, %s) %s",
+			s.table.ident(), list, list, stage, symbol, date, conflict),
 		state: fmt.Sprintf(`
 			INSERT INTO %s AS st (table_name, symbol, rows, first_date, last_date, fetched_at, written_at, attempts, settings_hash, meta)
 			SELECT $1::text, $2::text, $3::bigint, $4::date, $5::date, $6::timestamptz, now(), $7::integer, $8::text, $9::jsonb
