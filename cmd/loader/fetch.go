@@ -20,6 +20,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/sinks"
+	"github.com/seed-c7c8f39b/loader/sinks/postgres"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
@@ -43,6 +44,8 @@ type fetchFlags struct {
 	rate                                     float64
 	timeout                                  time.Duration
 	retries                                  int
+
+	pg pgFlags
 }
 
 func newFetchCmd() *cobra.Command {
@@ -66,14 +69,15 @@ error, 130 when interrupted. The first Ctrl-C finishes the symbols in flight
 and writes the manifest; a second one aborts at once.`,
 		Example: `  loader fetch --symbols AAPL,GOOGL,MSFT
   loader fetch --symbols IBM,MSFT --source alphavantage --outputsize full --format arrow
-  loader fetch --symbols AAPL --source alphavantage --base-url http://127.0.0.1:8080/query`,
+  loader fetch --symbols AAPL --source alphavantage --base-url http://127.0.0.1:8080/query
+  loader fetch --symbols AAPL,MSFT --out postgres://loader@localhost:5432/markets --table prices`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runFetch(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.symbols, "symbols", "", "comma-separated ticker symbols, e.g. AAPL,GOOGL,MSFT")
 	fl.StringVar(&f.symbolsFile, "symbols-file", "", "file with one symbol a line (# comments); adds to --symbols")
-	fl.StringVar(&f.out, "out", "./data", "output directory")
+	fl.StringVar(&f.out, "out", "./data", "output directory, or a PostgreSQL database postgres://USER@HOST:PORT/DB (password from $PGPASSWORD or ~/.pgpass)")
 	fl.StringVar(&f.source, "source", "auto", "where prices come from: auto, sample or alphavantage")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "symbols fetched at once (requests in flight)")
 	fl.StringVar(&f.shard, "shard", "", "fetch only shard K/N of the symbols (a stable split by symbol), e.g. 0/4")
@@ -99,6 +103,7 @@ and writes the manifest; a second one aborts at once.`,
 	fl.Float64Var(&f.rate, "rate", alphavantage.DefaultRate, "most Alpha Vantage requests per minute (0: no limit)")
 	fl.DurationVar(&f.timeout, "timeout", alphavantage.DefaultTimeout, "timeout of one request, body included")
 	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (429, 5xx, timeouts, cut bodies; 0: none)")
+	addPostgresFlags(fl, &f.pg)
 	return cmd
 }
 
@@ -120,6 +125,12 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	}
 	if f.concurrency < 1 {
 		return usagef("--concurrency must be at least 1, got %d", f.concurrency)
+	}
+	if postgres.IsURL(f.out) {
+		return runFetchPostgres(cmd, f, syms, transforms)
+	}
+	if err := checkOutFlags(cmd, f.out); err != nil {
+		return err
 	}
 	format, err := dataset.ParseFormat(f.format)
 	if err != nil {

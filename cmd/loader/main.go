@@ -3,8 +3,8 @@
 // feeds the written files to ML training as batches.
 //
 // Each subcommand lives in its own file; this one wires them together and
-// maps errors to exit codes: 0 success, 1 failure, 2 usage error, 130
-// interrupted.
+// maps errors to exit codes: 0 success, 1 failure, 2 usage error, 75 try
+// again later, 130 interrupted.
 package main
 
 import (
@@ -18,6 +18,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/seed-c7c8f39b/loader/sinks/postgres"
 )
 
 // Exit codes shared by every command.
@@ -25,6 +27,7 @@ const (
 	exitOK          = 0
 	exitFailure     = 1
 	exitUsage       = 2
+	exitTempFail    = 75 // EX_TEMPFAIL: another writer holds the table
 	exitInterrupted = 130
 )
 
@@ -53,6 +56,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exit.code
 	}
 	fmt.Fprintln(stderr, prefixed(err))
+	if errors.Is(err, postgres.ErrLocked) {
+		return exitTempFail
+	}
 	if isUsage(err) {
 		fmt.Fprintln(stderr, "Run 'loader --help' for usage.")
 		return exitUsage
