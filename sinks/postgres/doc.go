@@ -37,7 +37,7 @@
 // date) DO UPDATE the rest (a row whose values are unchanged is not
 // rewritten), upsert the state row, COMMIT. A symbol the table does not
 // hold yet has nothing to merge: it is copied straight into the table,
-// which costs half as much. A symbol is therefore wholly
+// which is cheaper (BenchmarkWrite). A symbol is therefore wholly
 // stored with its state row or not at all, whatever fails — the server
 // killed, the connection terminated, the run cancelled — and writing the
 // same series again changes nothing. [Sink.Completed] is what a resumed run

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# bench/postgres.sh — `loader fetch --out postgres://…` against `psql \copy`
+# of the same rows from CSV, in the same run, on the same server.
+# BENCHMARKS.md explains the figures; `make bench-postgres` runs it. It
+# writes the table to bench/results/postgres.md and prints it.
+#
+# Settings (environment):
+#   SYMBOLS=1000      symbols of full sample history (5,218 rows each)
+#   RUNS=3            runs of each tool, interleaved; the median is reported
+#   DB_CONNS=4        loader's --db-conns
+#   PG_SETTINGS       extra server settings, e.g. "fsync=off" (default: none,
+#                     the server's defaults: every commit is flushed)
+#   PG_BIN            the PostgreSQL binaries (default: the newest
+#                     /usr/lib/postgresql/*/bin)
+#
+# It starts its own server (initdb into a temporary directory, as the
+# postgres user when run as root; password authentication on 127.0.0.1 at a
+# free port) and removes it on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+SYMBOLS=${SYMBOLS:-1000}
+RUNS=${RUNS:-3}
+DB_CONNS=${DB_CONNS:-4}
+PG_SETTINGS=${PG_SETTINGS:-}
+
+say() { printf '%s\n' "$*" >&2; }
+median() { sort -g | awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+if [[ -z ${PG_BIN:-} ]]; then
+	PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+fi
+if [[ -z $PG_BIN || ! -x $PG_BIN/initdb ]]; then
+	say "bench/postgres.sh: no PostgreSQL server binaries (apt-get install postgresql, or set PG_BIN)"
+	exit 1
+fi
+[[ -x /usr/bin/time ]] || { say "bench/postgres.sh: needs /usr/bin/time (apt-get install time)"; exit 1; }
+
+work=$(mktemp -d /tmp/loader-pgbench-XXXXXX)
+as_pg=()
+if [[ $(id -u) == 0 ]]; then
+	chown postgres: "$work"
+	as_pg=(runuser -u postgres --)
+fi
+cleanup() {
+	[[ -f $work/data/postmaster.pid ]] && (cd "$work" && "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1) || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+password="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$password" >"$work/pwfile"
+[[ ${#as_pg[@]} -gt 0 ]] && chown postgres: "$work/pwfile"
+(cd "$work" && "${as_pg[@]}" "$PG_BIN/initdb" -D "$work/data" -U loader --pwfile="$work/pwfile" \
+	--auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C >/dev/null)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+opts="-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work"
+for kv in $PG_SETTINGS; do opts+=" -c $kv"; done
+(cd "$work" && "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$work/data" -w -l "$work/server.log" -o "$opts" start >/dev/null)
+export PGPASSWORD=$password # psql's and loader's, never on a command line
+export PGOPTIONS="-c client_min_messages=warning"
+psql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U loader "$@"; }
+psql -d postgres -c "CREATE DATABASE bench"
+url="postgres://loader@127.0.0.1:$port/bench?sslmode=disable"
+
+say "building loader"
+go build -o "$work/loader" ./cmd/loader
+seq -f 'S%04g' 0 $((SYMBOLS - 1)) >"$work/symbols.txt"
+say "writing the same $SYMBOLS symbols as one CSV file for \\copy"
+"$work/loader" fetch --source sample --symbols-file "$work/symbols.txt" --format csv --layout single \
+	--out "$work/csv" --quiet >/dev/null 2>&1
+rows=$(($(wc -l <"$work/csv/data.csv") - 1))
+
+ddl() {
+	cat <<-SQL
+		CREATE TABLE $1 (symbol text NOT NULL, date date NOT NULL,
+		  open double precision NOT NULL, high double precision NOT NULL, low double precision NOT NULL,
+		  close double precision NOT NULL, volume bigint NOT NULL, PRIMARY KEY (symbol, date))
+	SQL
+}
+reset() { psql -d bench -c "DROP TABLE IF EXISTS prices, prices_copy, loader_symbols, loader_datasets" -c "CHECKPOINT"; }
+
+# peak_conns samples loader's connections every 20 ms until $work/stop exists.
+peak_conns() {
+	local peak=0 n
+	while [[ ! -e $work/stop ]]; do
+		n=$(psql -d bench -At -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'loader%'" 2>/dev/null || echo 0)
+		((n > peak)) && peak=$n
+		sleep 0.02
+	done
+	echo "$peak"
+}
+
+: >"$work/copy.times"
+: >"$work/loader.times"
+: >"$work/again.times"
+for run in $(seq 1 "$RUNS"); do
+	say "run $run/$RUNS: psql \\copy"
+	reset
+	psql -d bench -c "$(ddl prices_copy)"
+	/usr/bin/time -f '%e %M' -o "$work/t" \
+		"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U loader -d bench \
+		-c "\\copy prices_copy FROM '$work/csv/data.csv' WITH (FORMAT csv, HEADER)"
+	cat "$work/t" >>"$work/copy.times"
+	got=$(psql -d bench -At -c "SELECT count(*) FROM prices_copy")
+	[[ $got == "$rows" ]] || { say "\\copy loaded $got rows, not $rows"; exit 1; }
+
+	say "run $run/$RUNS: loader fetch --out postgres://… --db-conns $DB_CONNS"
+	reset
+	rm -f "$work/stop"
+	peak_conns >"$work/peak" &
+	poller=$!
+	/usr/bin/time -f '%e %M' -o "$work/t" "$work/loader" fetch --source sample --symbols-file "$work/symbols.txt" \
+		--out "$url" --db-conns "$DB_CONNS" --quiet >"$work/loader.out" 2>&1 || { cat "$work/loader.out" >&2; exit 1; }
+	touch "$work/stop"
+	wait "$poller"
+	echo "$(cat "$work/t") $(cat "$work/peak")" >>"$work/loader.times"
+	got=$(psql -d bench -At -c "SELECT count(*) FROM prices")
+	[[ $got == "$rows" ]] || { say "loader loaded $got rows, not $rows"; exit 1; }
+
+	say "run $run/$RUNS: loader fetch again (every row already there)"
+	/usr/bin/time -f '%e %M' -o "$work/t" "$work/loader" fetch --source sample --symbols-file "$work/symbols.txt" \
+		--out "$url" --db-conns "$DB_CONNS" --quiet >"$work/loader.out" 2>&1 || { cat "$work/loader.out" >&2; exit 1; }
+	cat "$work/t" >>"$work/again.times"
+done
+
+copy_s=$(cut -d' ' -f1 "$work/copy.times" | median)
+copy_rss=$(cut -d' ' -f2 "$work/copy.times" | median)
+loader_s=$(cut -d' ' -f1 "$work/loader.times" | median)
+loader_rss=$(cut -d' ' -f2 "$work/loader.times" | sort -g | tail -1)
+loader_peak=$(cut -d' ' -f3 "$work/loader.times" | sort -g | tail -1)
+again_s=$(cut -d' ' -f1 "$work/again.times" | median)
+again_rss=$(cut -d' ' -f2 "$work/again.times" | sort -g | tail -1)
+rate() { awk -v r="$rows" -v s="$1" 'BEGIN { printf "%.0f", r / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * b / a }'; }
+
+mkdir -p bench/results
+md=bench/results/postgres.md
+{
+	echo "$SYMBOLS symbols, $rows rows; PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), settings: ${PG_SETTINGS:-defaults}; median of $RUNS runs"
+	echo
+	echo "| load | median s | rows/s | vs \\copy | peak connections | peak RSS MB |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	echo "| psql \\copy from CSV (one stream, one transaction) | $copy_s | $(rate "$copy_s") | 100% | 1 | $((copy_rss / 1024)) |"
+	echo "| loader fetch --out postgres://… --db-conns $DB_CONNS (sample source included) | $loader_s | $(rate "$loader_s") | $(ratio "$(rate "$copy_s")" "$(rate "$loader_s")") | $loader_peak | $((loader_rss / 1024)) |"
+	echo "| loader fetch again: every row already stored, none rewritten | $again_s | $(rate "$again_s") | $(ratio "$(rate "$copy_s")" "$(rate "$again_s")") | ≤ $DB_CONNS | $((again_rss / 1024)) |"
+} | tee "$md"
