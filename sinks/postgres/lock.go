@@ -33,7 +33,7 @@ type LockError struct {
 
 func (e *LockError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "postgres: table %s ", e.Table)
+	fmt.Fprintf(&b, "table %s ", e.Table)
 	if e.Lost {
 		b.WriteString("was taken by another writer after this run's lock connection ended")
 	} else {

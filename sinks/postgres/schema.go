@@ -28,7 +28,7 @@ type SchemaError struct {
 }
 
 func (e *SchemaError) Error() string {
-	return fmt.Sprintf("postgres: table %s does not fit the series: %s", e.Table, strings.Join(e.Differences, "; "))
+	return fmt.Sprintf("table %s does not fit the series: %s", e.Table, strings.Join(e.Differences, "; "))
 }
 
 func (e *SchemaError) Unwrap() error { return ErrSchema }
@@ -56,24 +56,24 @@ func columnsOf(schema *arrow.Schema) ([]column, error) {
 	for _, f := range schema.Fields() {
 		t, err := typeOf(f.Type)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: column %s: %w", f.Name, err)
+			return nil, fmt.Errorf("column %s: %w", f.Name, err)
 		}
 		switch f.Name {
 		case sources.ColSymbol:
 			if t.name != textType.name {
-				return nil, fmt.Errorf("postgres: column symbol is %s, want a string", f.Type)
+				return nil, fmt.Errorf("column symbol is %s, want a string", f.Type)
 			}
 			continue
 		case sources.ColDate:
 			if t.name != dateType.name && t.name != timestampType.name && t.name != timestamptzType.name {
-				return nil, fmt.Errorf("postgres: column date is %s, want a date or a timestamp", f.Type)
+				return nil, fmt.Errorf("column date is %s, want a date or a timestamp", f.Type)
 			}
 			hasDate = true
 		}
 		cols = append(cols, column{name: f.Name, typ: t, notNull: !f.Nullable || f.Name == sources.ColDate})
 	}
 	if !hasDate {
-		return nil, errors.New("postgres: the series has no date column")
+		return nil, errors.New("the series has no date column")
 	}
 	return cols, nil
 }

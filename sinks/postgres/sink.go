@@ -121,7 +121,7 @@ func (s *Sink) open(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("postgres: lock %s: %w", s.table, err)
 		}
-		return &LockError{Table: s.table.String(), Holder: holderOf}
+		return fmt.Errorf("postgres: %w", &LockError{Table: s.table.String(), Holder: holderOf})
 	}
 	s.lock.conn, s.lock.pid = c, c.Conn().PgConn().PID()
 	err = pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error { return s.prepare(ctx, tx) })
@@ -146,7 +146,7 @@ func (s *Sink) prepare(ctx context.Context, tx pgx.Tx) error {
 	}
 	settings, err := recordSettings(ctx, tx, s.table, s.opts.Settings, s.opts.Overwrite)
 	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		return err
 	}
 	s.settings = settings
 	if s.opts.Overwrite {
@@ -161,8 +161,11 @@ func (s *Sink) prepare(ctx context.Context, tx pgx.Tx) error {
 		return nil
 	}
 	cols, err := s.fit(ctx, tx, s.opts.Schema)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
 	s.cols = cols
-	return err
+	return nil
 }
 
 // fit returns the table's columns after checking that series of schema fit
@@ -174,11 +177,11 @@ func (s *Sink) fit(ctx context.Context, q querier, schema *arrow.Schema) ([]colu
 	}
 	have, keyed, err := tableColumns(ctx, q, s.table)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read the columns of %s: %w", s.table, err)
+		return nil, fmt.Errorf("read the columns of %s: %w", s.table, err)
 	}
 	if have == nil {
 		if _, err := q.Exec(ctx, createTable(s.table, want)); err != nil {
-			return nil, fmt.Errorf("postgres: create %s: %w", s.table, err)
+			return nil, fmt.Errorf("create %s: %w", s.table, err)
 		}
 		return want, nil
 	}

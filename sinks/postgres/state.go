@@ -86,7 +86,7 @@ type SettingsError struct {
 }
 
 func (e *SettingsError) Error() string {
-	return fmt.Sprintf("postgres: table %s was written with other settings: %s", e.Table, strings.Join(e.Differences, "; "))
+	return fmt.Sprintf("table %s was written with other settings: %s", e.Table, strings.Join(e.Differences, "; "))
 }
 
 func (e *SettingsError) Unwrap() error { return ErrSettings }
@@ -136,21 +136,24 @@ func recordSettings(ctx context.Context, tx pgx.Tx, t tableName, settings map[st
 	err := tx.QueryRow(ctx, fmt.Sprintf("SELECT settings FROM %s WHERE table_name = $1", t.sibling(DatasetsTable)), t.name).Scan(&have)
 	found := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, err
+		return nil, fmt.Errorf("postgres: read the settings of %s: %w", t, err)
 	}
 	if settings == nil {
 		return have, nil
 	}
 	if found && !overwrite {
 		if diffs := settingsDiff(have, settings); len(diffs) > 0 {
-			return have, &SettingsError{Table: t.String(), Differences: diffs}
+			return have, fmt.Errorf("postgres: %w", &SettingsError{Table: t.String(), Differences: diffs})
 		}
 	}
 	_, err = tx.Exec(ctx, fmt.Sprintf(`
 		INSERT INTO %s (table_name, settings, schema_version) VALUES ($1, $2, $3)
 		ON CONFLICT (table_name) DO UPDATE SET settings = EXCLUDED.settings, schema_version = EXCLUDED.schema_version, updated_at = now()`,
 		t.sibling(DatasetsTable)), t.name, settings, schemaVersion)
-	return settings, err
+	if err != nil {
+		return nil, fmt.Errorf("postgres: record the settings of %s: %w", t, err)
+	}
+	return settings, nil
 }
 
 // stateColumns are the columns scanStates reads, in its order.
