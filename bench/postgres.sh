@@ -81,68 +81,107 @@ ddl() {
 }
 reset() { psql -d bench -c "DROP TABLE IF EXISTS prices, prices_copy, loader_symbols, loader_datasets" -c "CHECKPOINT"; }
 
-# peak_conns samples loader's connections every 20 ms until $work/stop exists.
-peak_conns() {
-	local peak=0 n
-	while [[ ! -e $work/stop ]]; do
-		n=$(psql -d bench -At -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'loader%'" 2>/dev/null || echo 0)
-		((n > peak)) && peak=$n
-		sleep 0.02
+# server_cpu prints the CPU seconds the server has used so far: the
+# postmaster and its live children, plus the backends it has reaped.
+server_cpu() {
+	local pm ticks
+	pm=$(head -1 "$work/data/postmaster.pid")
+	ticks=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+	for child in $(pgrep -P "$pm"); do
+		ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0)))
 	done
-	echo "$peak"
+	awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# settle waits until the server's backends have ended and been counted.
+settle() {
+	local pm
+	pm=$(head -1 "$work/data/postmaster.pid")
+	for _ in $(seq 100); do
+		(($(pgrep -c -P "$pm") <= auxiliary)) && return
+		sleep 0.05
+	done
+}
+
+# timed runs "$@" under /usr/bin/time and appends to file $1's name, one
+# line: elapsed s, peak RSS KiB, client CPU s, server CPU s.
+timed() {
+	local out=$1
+	shift
+	local before after
+	settle
+	before=$(server_cpu)
+	/usr/bin/time -f '%e %M %U %S' -o "$work/t" "$@"
+	if [[ -n $poller ]]; then
+		pkill -P "$poller" psql || true
+		wait "$poller" || true
+		poller=
+	fi
+	settle
+	after=$(server_cpu)
+	awk -v b="$before" -v a="$after" '{ printf "%s %s %.2f %.2f\n", $1, $2, $3 + $4, a - b }' "$work/t" >>"$out"
+}
+
+# watch_conns counts loader's connections every 20 ms, on one connection of
+# its own, into $work/conns until it is killed.
+watch_conns() {
+	printf "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'loader%%'\n\\watch 0.02\n" |
+		"$PG_BIN/psql" -X -At -h 127.0.0.1 -p "$port" -U loader -d bench >"$work/conns" 2>/dev/null
 }
 
 : >"$work/copy.times"
 : >"$work/loader.times"
 : >"$work/again.times"
+: >"$work/peaks"
+poller=
+sleep 1 # the backends of the commands above end
+auxiliary=$(pgrep -c -P "$(head -1 "$work/data/postmaster.pid")") # checkpointer, WAL writer, …
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 for run in $(seq 1 "$RUNS"); do
 	say "run $run/$RUNS: psql \\copy"
 	reset
 	psql -d bench -c "$(ddl prices_copy)"
-	/usr/bin/time -f '%e %M' -o "$work/t" \
-		"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U loader -d bench \
+	timed "$work/copy.times" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U loader -d bench \
 		-c "\\copy prices_copy FROM '$work/csv/data.csv' WITH (FORMAT csv, HEADER)"
-	cat "$work/t" >>"$work/copy.times"
 	got=$(psql -d bench -At -c "SELECT count(*) FROM prices_copy")
 	[[ $got == "$rows" ]] || { say "\\copy loaded $got rows, not $rows"; exit 1; }
 
 	say "run $run/$RUNS: loader fetch --out postgres://… --db-conns $DB_CONNS"
 	reset
-	rm -f "$work/stop"
-	peak_conns >"$work/peak" &
+	watch_conns &
 	poller=$!
-	/usr/bin/time -f '%e %M' -o "$work/t" "$work/loader" fetch --source sample --symbols-file "$work/symbols.txt" \
-		--out "$url" --db-conns "$DB_CONNS" --quiet >"$work/loader.out" 2>&1 || { cat "$work/loader.out" >&2; exit 1; }
-	touch "$work/stop"
-	wait "$poller"
-	echo "$(cat "$work/t") $(cat "$work/peak")" >>"$work/loader.times"
+	timed "$work/loader.times" "$work/loader" fetch --source sample --symbols-file "$work/symbols.txt" \
+		--out "$url" --db-conns "$DB_CONNS" --quiet --report "$work/report.json" >"$work/loader.out" 2>&1 ||
+		{ cat "$work/loader.out" >&2; exit 1; }
+	sort -g "$work/conns" | tail -1 >>"$work/peaks"
 	got=$(psql -d bench -At -c "SELECT count(*) FROM prices")
 	[[ $got == "$rows" ]] || { say "loader loaded $got rows, not $rows"; exit 1; }
 
 	say "run $run/$RUNS: loader fetch again (every row already there)"
-	/usr/bin/time -f '%e %M' -o "$work/t" "$work/loader" fetch --source sample --symbols-file "$work/symbols.txt" \
+	timed "$work/again.times" "$work/loader" fetch --source sample --symbols-file "$work/symbols.txt" \
 		--out "$url" --db-conns "$DB_CONNS" --quiet >"$work/loader.out" 2>&1 || { cat "$work/loader.out" >&2; exit 1; }
-	cat "$work/t" >>"$work/again.times"
 done
+load_end=$(cut -d' ' -f1 /proc/loadavg)
 
-copy_s=$(cut -d' ' -f1 "$work/copy.times" | median)
-copy_rss=$(cut -d' ' -f2 "$work/copy.times" | median)
-loader_s=$(cut -d' ' -f1 "$work/loader.times" | median)
-loader_rss=$(cut -d' ' -f2 "$work/loader.times" | sort -g | tail -1)
-loader_peak=$(cut -d' ' -f3 "$work/loader.times" | sort -g | tail -1)
-again_s=$(cut -d' ' -f1 "$work/again.times" | median)
-again_rss=$(cut -d' ' -f2 "$work/again.times" | sort -g | tail -1)
+col() { cut -d' ' -f"$1" "$2" | median; }
+maxcol() { cut -d' ' -f"$1" "$2" | sort -g | tail -1; }
+runs() { cut -d' ' -f1 "$1" | paste -sd' '; }
 rate() { awk -v r="$rows" -v s="$1" 'BEGIN { printf "%.0f", r / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * b / a }'; }
+row() { # name file peak
+	local s
+	s=$(col 1 "$2")
+	echo "| $1 | $s ($(runs "$2")) | $(rate "$s") | $(ratio "$(rate "$(col 1 "$work/copy.times")")" "$(rate "$s")") | $(col 3 "$2") | $(col 4 "$2") | $3 | $(($(maxcol 2 "$2") / 1024)) |"
+}
 
 mkdir -p bench/results
 md=bench/results/postgres.md
 {
-	echo "$SYMBOLS symbols, $rows rows; PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), settings: ${PG_SETTINGS:-defaults}; median of $RUNS runs"
+	echo "$SYMBOLS symbols, $rows rows; PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), settings: ${PG_SETTINGS:-defaults}; median of $RUNS interleaved runs; load average $load_start at the start, $load_end at the end"
 	echo
-	echo "| load | median s | rows/s | vs \\copy | peak connections | peak RSS MB |"
-	echo "|---|---:|---:|---:|---:|---:|"
-	echo "| psql \\copy from CSV (one stream, one transaction) | $copy_s | $(rate "$copy_s") | 100% | 1 | $((copy_rss / 1024)) |"
-	echo "| loader fetch --out postgres://… --db-conns $DB_CONNS (sample source included) | $loader_s | $(rate "$loader_s") | $(ratio "$(rate "$copy_s")" "$(rate "$loader_s")") | $loader_peak | $((loader_rss / 1024)) |"
-	echo "| loader fetch again: every row already stored, none rewritten | $again_s | $(rate "$again_s") | $(ratio "$(rate "$copy_s")" "$(rate "$again_s")") | ≤ $DB_CONNS | $((again_rss / 1024)) |"
+	echo "| load | median s (each run) | rows/s | vs \\copy | client CPU s | server CPU s | peak connections | peak RSS MB |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	row "psql \\copy from CSV (one stream, one transaction)" "$work/copy.times" 1
+	row "loader fetch --out postgres://… --db-conns $DB_CONNS (generating the sample data included)" "$work/loader.times" "$(sort -g "$work/peaks" | tail -1)"
+	row "loader fetch again: every row already stored, none rewritten" "$work/again.times" "≤ $DB_CONNS"
 } | tee "$md"
