@@ -8,8 +8,10 @@
 #   SYMBOLS=1000      symbols of full sample history (5,218 rows each)
 #   RUNS=3            runs of each tool, interleaved; the median is reported
 #   DB_CONNS=4        loader's --db-conns
-#   PG_SETTINGS       extra server settings, e.g. "fsync=off" (default: none,
-#                     the server's defaults: every commit is flushed)
+#   PG_SETTINGS       extra server settings ("autovacuum=off": otherwise a
+#                     vacuum started by one run is charged to the next; every
+#                     other setting is the server's default, so every commit
+#                     is flushed to disk)
 #   PG_BIN            the PostgreSQL binaries (default: the newest
 #                     /usr/lib/postgresql/*/bin)
 #
@@ -23,7 +25,7 @@ root=$PWD
 SYMBOLS=${SYMBOLS:-1000}
 RUNS=${RUNS:-3}
 DB_CONNS=${DB_CONNS:-4}
-PG_SETTINGS=${PG_SETTINGS:-}
+PG_SETTINGS=${PG_SETTINGS-autovacuum=off}
 
 say() { printf '%s\n' "$*" >&2; }
 median() { sort -g | awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -171,7 +173,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * b / a }'; }
 row() { # name file peak
 	local s
 	s=$(col 1 "$2")
-	echo "| $1 | $s ($(runs "$2")) | $(rate "$s") | $(ratio "$(rate "$(col 1 "$work/copy.times")")" "$(rate "$s")") | $(col 3 "$2") | $(col 4 "$2") | $3 | $(($(maxcol 2 "$2") / 1024)) |"
+	local cpu
+	cpu=$(awk -v c="$(col 3 "$2")" -v v="$(col 4 "$2")" 'BEGIN { print c + v }')
+	echo "| $1 | $s ($(runs "$2")) | $(rate "$s") | $(ratio "$(rate "$(col 1 "$work/copy.times")")" "$(rate "$s")") | $(col 3 "$2") | $(col 4 "$2") | $(rate "$cpu") | $3 | $(($(maxcol 2 "$2") / 1024)) |"
 }
 
 mkdir -p bench/results
@@ -179,8 +183,8 @@ md=bench/results/postgres.md
 {
 	echo "$SYMBOLS symbols, $rows rows; PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), settings: ${PG_SETTINGS:-defaults}; median of $RUNS interleaved runs; load average $load_start at the start, $load_end at the end"
 	echo
-	echo "| load | median s (each run) | rows/s | vs \\copy | client CPU s | server CPU s | peak connections | peak RSS MB |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| load | median s (each run) | rows/s | vs \\copy | client CPU s | server CPU s | rows per CPU s | peak connections | peak RSS MB |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	row "psql \\copy from CSV (one stream, one transaction)" "$work/copy.times" 1
 	row "loader fetch --out postgres://… --db-conns $DB_CONNS (generating the sample data included)" "$work/loader.times" "$(sort -g "$work/peaks" | tail -1)"
 	row "loader fetch again: every row already stored, none rewritten" "$work/again.times" "≤ $DB_CONNS"

@@ -209,7 +209,7 @@ func (s *Sink) Settings() map[string]string {
 // use. It never counts more than MaxConns.
 func (s *Sink) Stat() *pgxpool.Stat { return s.pool.Stat() }
 
-// Write stores s's rows as the whole of its symbol in the table, and its
+// Write stores ser's rows as the whole of its symbol in the table, and its
 // state row, in one transaction: afterwards the table holds exactly these
 // rows of the symbol (rows it held that the series lacks are deleted,
 // unchanged rows are not rewritten), or, on error, what it held before.
