@@ -57,6 +57,10 @@ func newFetchCmd() *cobra.Command {
 and write one complete file per symbol (under a temporary name, renamed when
 complete), plus OUT/_manifest.json recording every symbol's outcome.
 
+With --out postgres://USER@HOST:PORT/DB the series go into a PostgreSQL table
+instead (--table, default prices; password from $PGPASSWORD or ~/.pgpass),
+each symbol committed with its row in loader_symbols in one transaction.
+
 Sources: "alphavantage" (needs an API key in $ALPHAVANTAGE_API_KEY, or the
 variable named by --api-key-env), "sample" (built-in SYNTHETIC data, offline),
 or "auto" (alphavantage when a key is set, otherwise sample).
@@ -65,8 +69,9 @@ Transforms (--transform, comma-separated, computed per symbol on the whole
 series before --start/--end cut it; windows not yet full hold nulls):
 ` + transform.Help() + `
 Exit status: 0 when every symbol succeeded, 1 when some failed, 2 for a usage
-error, 130 when interrupted. The first Ctrl-C finishes the symbols in flight
-and writes the manifest; a second one aborts at once.`,
+error, 75 when another run holds the --out table, 130 when interrupted. The
+first Ctrl-C finishes the symbols in flight and writes the manifest; a second
+one aborts at once.`,
 		Example: `  loader fetch --symbols AAPL,GOOGL,MSFT
   loader fetch --symbols IBM,MSFT --source alphavantage --outputsize full --format arrow
   loader fetch --symbols AAPL --source alphavantage --base-url http://127.0.0.1:8080/query

@@ -118,7 +118,8 @@ func TestSchemaMismatchRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	features, _ := transform.Parse("sma:5")
-	mem := memory.NewGoAllocator()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
 	schema := schemaAfter(t, features, mem)
 
 	_, err := postgres.Open(ctx, postgres.Options{URL: url, Schema: schema})
