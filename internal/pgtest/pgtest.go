@@ -229,7 +229,11 @@ func (s *Server) Log() string {
 }
 
 func (s *Server) init() error {
-	dir, err := os.MkdirTemp("", "pgtest-")
+	parent := os.TempDir()
+	if s.runAs != "" && !traversable(parent) {
+		parent = "/tmp" // the server's user must reach its directory
+	}
+	dir, err := os.MkdirTemp(parent, "pgtest-")
 	if err != nil {
 		return err
 	}
@@ -318,15 +322,53 @@ func (s *Server) remove() {
 
 func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 
-// command runs one of the server's programs as the server's user.
+// command runs one of the server's programs as the server's user: with
+// runuser, or su where there is none.
 func (s *Server) command(name string, args ...string) *exec.Cmd {
 	path := s.Bin(name)
 	if s.runAs == "" {
 		return exec.Command(path, args...)
 	}
-	cmd := exec.Command("runuser", append([]string{"-u", s.runAs, "--", path}, args...)...)
+	var cmd *exec.Cmd
+	if runuser, err := lookPath("runuser"); err == nil {
+		cmd = exec.Command(runuser, append([]string{"-u", s.runAs, "--", path}, args...)...)
+	} else {
+		cmd = exec.Command("su", append([]string{"-s", "/bin/sh", "-c", `exec "$0" "$@"`, "--", s.runAs, path}, args...)...)
+	}
 	cmd.Dir = s.dir // the server's user may not enter the caller's directory
 	return cmd
+}
+
+// lookPath finds a program on $PATH or in the system directories that a
+// root shell's $PATH has but a test's may not.
+func lookPath(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		if p := filepath.Join(dir, name); fileExists(p) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found", name)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// traversable reports whether every user may enter dir and its parents.
+func traversable(dir string) bool {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil || st.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
+	}
 }
 
 func freePort() (int, error) {
