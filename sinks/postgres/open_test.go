@@ -86,6 +86,13 @@ func TestPasswordFromEnvironmentAndPgpass(t *testing.T) {
 		sink := open(t, postgres.Options{URL: bare})
 		sink.Close()
 	})
+	t.Run("PGPORT, PGDATABASE and postgresql://", func(t *testing.T) {
+		t.Setenv("PGPASSWORD", srv.Password)
+		t.Setenv("PGPORT", portOf(bare))
+		t.Setenv("PGDATABASE", db)
+		sink := open(t, postgres.Options{URL: "postgresql://" + pgtest.User + "@127.0.0.1/?sslmode=disable"})
+		sink.Close()
+	})
 	t.Run("pgpass", func(t *testing.T) {
 		pass := filepath.Join(t.TempDir(), "pgpass")
 		line := "127.0.0.1:" + portOf(bare) + ":" + db + ":" + pgtest.User + ":" + strings.ReplaceAll(srv.Password, ":", `\:`) + "\n"
