@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seed-c7c8f39b/loader/fetch"
+	"github.com/seed-c7c8f39b/loader/sinks/postgres"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
 
@@ -46,6 +47,8 @@ type fetchFlags struct {
 	retries                                  int
 	maxWait                                  time.Duration
 	maxRequests                              int
+
+	pg pgFlags
 }
 
 func newFetchCmd() *cobra.Command {
@@ -56,6 +59,10 @@ func newFetchCmd() *cobra.Command {
 		Long: `Fetch daily prices for every symbol concurrently, decode them into Arrow,
 and write one complete file per symbol (under a temporary name, renamed when
 complete), plus OUT/_manifest.json recording every symbol's outcome.
+
+With --out postgres://USER@HOST:PORT/DB the series go into a PostgreSQL table
+instead (--table, default prices; password from $PGPASSWORD or ~/.pgpass),
+each symbol committed with its row in loader_symbols in one transaction.
 
 Sources: "alphavantage" (needs an API key in $ALPHAVANTAGE_API_KEY, or the
 variable named by --api-key-env), "sample" (built-in SYNTHETIC data, offline),
@@ -83,21 +90,23 @@ and --report always do). --quiet prints only the failures and the totals.
 
 Exit status: 0 when every symbol succeeded, 1 when some failed, 2 for a usage
 error or an --out or --report path that cannot be written (found before the
-first request), 75 when another process is writing --out or the request
-quota is used up (run again later), 130 when interrupted. The first Ctrl-C
+first request), 75 when another process is writing --out (a directory or a
+PostgreSQL table) or the request quota is used up (run again later), 130
+when interrupted. The first Ctrl-C
 (or SIGTERM, or SIGHUP) finishes the symbols in flight and writes the
 manifest; a second one aborts at once. A closed stdout or stderr (a pipe
 into head) only stops the printing.`,
 		Example: `  loader fetch --symbols AAPL,GOOGL,MSFT
   loader fetch --symbols IBM,MSFT --source alphavantage --outputsize full --format arrow
-  loader fetch --symbols AAPL --source alphavantage --base-url http://127.0.0.1:8080/query`,
+  loader fetch --symbols AAPL --source alphavantage --base-url http://127.0.0.1:8080/query
+  loader fetch --symbols AAPL,MSFT --out postgres://loader@localhost:5432/markets --table prices`,
 		Args: noArgs("give symbols with --symbols or --symbols-file"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runFetch(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.symbols, "symbols", "", "comma-separated ticker symbols, e.g. AAPL,GOOGL,MSFT")
 	fl.StringVar(&f.symbolsFile, "symbols-file", "", "file with one symbol a line (# comments, an optional header line); adds to --symbols")
-	fl.StringVar(&f.out, "out", "./data", "output directory")
+	fl.StringVar(&f.out, "out", "./data", "output directory, or a PostgreSQL database postgres://USER@HOST:PORT/DB (password from $PGPASSWORD or ~/.pgpass)")
 	fl.StringVar(&f.source, "source", "auto", "where prices come from: auto, sample or alphavantage")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "symbols fetched at once (requests in flight)")
 	fl.StringVar(&f.shard, "shard", "", "fetch only shard K/N of the symbols (a stable split by symbol), e.g. 0/4")
@@ -127,6 +136,7 @@ into head) only stops the printing.`,
 	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (5xx, timeouts, cut bodies; 0: none); rate-limit answers do not count")
 	fl.DurationVar(&f.maxWait, "max-wait", alphavantage.DefaultMaxWait, "most time one symbol waits between its attempts (backoff, Retry-After, rate limits)")
 	fl.IntVar(&f.maxRequests, "max-requests", 0, "most Alpha Vantage requests of the run, e.g. 25 on a free key (0: no budget)")
+	addPostgresFlags(fl, &f.pg)
 	return cmd
 }
 
@@ -161,6 +171,9 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 			return usagef("%s %s: %w", flagRef(cmd, "report"), f.report, err)
 		}
 		defer pending.discard()
+	}
+	if postgres.IsURL(f.out) {
+		return runFetchPostgres(cmd, f, plan, pending)
 	}
 	if err := usableDir(f.out); err != nil {
 		return usagef("%s %s: %w", flagRef(cmd, "out"), f.out, err)
@@ -264,6 +277,12 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 	}
 	if f.resume && f.overwrite {
 		return p, usagef("--resume keeps the dataset's files, --overwrite replaces them: give one")
+	}
+	if err := checkOutFlags(cmd, f.out); err != nil {
+		return p, err
+	}
+	if postgres.IsURL(f.out) && f.pg.conns < 1 {
+		return p, usagef("--db-conns must be at least 1, got %d", f.pg.conns)
 	}
 	if f.grace < 0 {
 		return p, usagef("%s %v: must not be negative", flagRef(cmd, "grace"), f.grace)

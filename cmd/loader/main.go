@@ -20,6 +20,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/seed-c7c8f39b/loader/sinks/postgres"
 )
 
 // Exit codes shared by every command.
@@ -70,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			say(exit.err, "")
 		}
 		return exit.code
+	}
+	fmt.Fprintln(stderr, prefixed(err))
+	if errors.Is(err, postgres.ErrLocked) {
+		return exitTempFail
 	}
 	if isUsage(err) {
 		say(err, cmd.CommandPath()+" --help")

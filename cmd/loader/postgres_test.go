@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-c7c8f39b/loader/internal/avtest"
+	"github.com/seed-c7c8f39b/loader/internal/pgtest"
+	"github.com/seed-c7c8f39b/loader/sinks/postgres"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
+	"github.com/seed-c7c8f39b/loader/sources/sample"
+)
+
+// `loader fetch --out postgres://…` against a real server and the
+// Alpha Vantage-compatible one: what arrives, what a second run and a
+// resume do, what stops a run before its first request, and that the
+// password appears in nothing the runs printed or stored.
+func TestFetchIntoPostgres(t *testing.T) {
+	pg := pgtest.Start(t, pgtest.TestSettings...)
+	db := pg.CreateDB(t)
+	conn := pg.Conn(t, db)
+	ctx := context.Background()
+	av, avURL := avtest.Start(t, avserver.Config{})
+	t.Setenv("PG_TEST_AV_KEY", "pg-test-key")
+	dsn := pg.URL(db)
+	dir := t.TempDir()
+
+	var printed []string // everything every run printed or wrote
+	fetchPG := func(t *testing.T, extra ...string) (int, string, string, int64) {
+		t.Helper()
+		before := av.Stats().Requests
+		report := filepath.Join(dir, "report.json")
+		os.Remove(report)
+		args := append([]string{"fetch", "--out", dsn, "--source", "alphavantage", "--base-url", avURL,
+			"--api-key-env", "PG_TEST_AV_KEY", "--outputsize", "full", "--rate", "0", "--report", report}, extra...)
+		code, stdout, stderr := runCLI(t, args...)
+		js, _ := os.ReadFile(report)
+		printed = append(printed, stdout, stderr, string(js))
+		return code, stdout, stderr, av.Stats().Requests - before
+	}
+	rowsOf := func(syms ...string) int64 {
+		var n int64
+		for _, s := range syms {
+			n += int64(len(sample.Series(s)))
+		}
+		return n
+	}
+	tableRows := func() int64 {
+		var n int64
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM prices").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	five := []string{"AAPL", "GOOGL", "IBM", "MSFT", "NVDA"}
+
+	t.Run("first run", func(t *testing.T) {
+		code, stdout, stderr, requests := fetchPG(t, "--symbols", strings.Join(five, ","))
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		if requests != 5 || tableRows() != rowsOf(five...) {
+			t.Fatalf("%d requests, %d rows; want 5 and %d", requests, tableRows(), rowsOf(five...))
+		}
+		for _, want := range []string{"AAPL   5218 rows  2006-01-02 → 2025-12-31  public.prices", "5 symbols (5 ok, 0 failed, 0 skipped)"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, stdout)
+			}
+		}
+		var rep struct {
+			Symbols []struct{ File string } `json:"symbols"`
+		}
+		if err := json.Unmarshal([]byte(printed[len(printed)-1]), &rep); err != nil || len(rep.Symbols) != 5 || rep.Symbols[0].File != "public.prices" {
+			t.Errorf("the JSON report: %v, %+v", err, rep)
+		}
+	})
+	t.Run("second run changes nothing", func(t *testing.T) {
+		code, _, stderr, _ := fetchPG(t, "--symbols", strings.Join(five, ","))
+		if code != exitOK || tableRows() != rowsOf(five...) {
+			t.Fatalf("exit %d, %d rows, want %d\n%s", code, tableRows(), rowsOf(five...), stderr)
+		}
+	})
+	seven := append(five, "AMZN", "META")
+	t.Run("resume requests only the rest", func(t *testing.T) {
+		code, stdout, stderr, requests := fetchPG(t, "--symbols", strings.Join(seven, ","), "--resume")
+		if code != exitOK || requests != 2 || tableRows() != rowsOf(seven...) {
+			t.Fatalf("exit %d after %d requests, %d rows; want 2 requests and %d rows\n%s", code, requests, tableRows(), rowsOf(seven...), stderr)
+		}
+		if n := strings.Count(stdout, "(kept from an earlier run)"); n != 5 {
+			t.Errorf("%d symbols kept, want 5:\n%s", n, stdout)
+		}
+	})
+	t.Run("a second writer exits 75 at once", func(t *testing.T) {
+		holder, err := postgres.Open(ctx, postgres.Options{URL: dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Close()
+		start := time.Now()
+		code, _, stderr, requests := fetchPG(t, "--symbols", "AAPL")
+		if code != exitTempFail || requests != 0 || !strings.Contains(stderr, "is being written by another writer: loader pid ") {
+			t.Fatalf("exit %d after %d requests, want 75 and none\n%s", code, requests, stderr)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("took %v", d)
+		}
+	})
+	t.Run("other settings are refused, or replaced with --overwrite", func(t *testing.T) {
+		code, _, stderr, requests := fetchPG(t, "--symbols", "AAPL", "--transform", "sma:5")
+		if code != exitUsage || requests != 0 || !strings.Contains(stderr, "--transform: the table has none, this run asks for sma:5") {
+			t.Fatalf("exit %d after %d requests\n%s", code, requests, stderr)
+		}
+		code, _, stderr, _ = fetchPG(t, "--symbols", "AAPL", "--transform", "sma:5", "--overwrite")
+		if code != exitOK || tableRows() != rowsOf("AAPL") {
+			t.Fatalf("--overwrite: exit %d, %d rows\n%s", code, tableRows(), stderr)
+		}
+		var nulls int64
+		conn.QueryRow(ctx, "SELECT count(*) FROM prices WHERE sma_5 IS NULL").Scan(&nulls)
+		if nulls != 4 {
+			t.Errorf("%d rows without an sma_5, want the first 4", nulls)
+		}
+	})
+	t.Run("no request before the database is usable", func(t *testing.T) {
+		u, _ := url.Parse(dsn)
+		wrong := *u
+		wrong.User = url.UserPassword(pgtest.User, pg.Password+"-wrong")
+		noDB := *u
+		noDB.Path = "/no_such_db"
+		for _, tt := range []struct{ out, want string }{
+			{wrong.String(), "password authentication failed"},
+			{noDB.String(), `database "no_such_db" does not exist`},
+			{"postgres://" + pgtest.User + "@127.0.0.1:1/" + db, "connection refused"},
+		} {
+			code, _, stderr, requests := fetchPG(t, "--symbols", "AAPL", "--out", tt.out)
+			if code != exitFailure || requests != 0 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d after %d requests, want 1 and none, saying %q:\n%s", code, requests, tt.want, stderr)
+			}
+		}
+	})
+	t.Run("flags of the other kind of --out", func(t *testing.T) {
+		if code, _, stderr := runCLI(t, "fetch", "--symbols", "AAPL", "--out", dsn, "--format", "csv"); code != exitUsage || !strings.Contains(stderr, "--format needs a directory --out") {
+			t.Errorf("--format with a database: exit %d\n%s", code, stderr)
+		}
+		if code, _, stderr := runCLI(t, "fetch", "--symbols", "AAPL", "--out", t.TempDir(), "--db-conns", "2"); code != exitUsage || !strings.Contains(stderr, "--db-conns needs --out postgres://") {
+			t.Errorf("--db-conns with a directory: exit %d\n%s", code, stderr)
+		}
+	})
+
+	// The password, in every spelling, is in nothing printed or stored.
+	var stored []string
+	for _, table := range []string{"loader_datasets", "loader_symbols"} {
+		var text string
+		if err := conn.QueryRow(ctx, "SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM "+table+" t").Scan(&text); err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, text)
+	}
+	if !strings.Contains(stored[1], "AAPL") {
+		t.Fatalf("loader_symbols holds no AAPL: %q", stored[1])
+	}
+	escaped := url.UserPassword("", pg.Password).String()[1:]
+	for _, secret := range []string{pg.Password, url.QueryEscape(pg.Password), escaped} {
+		for _, text := range append(printed, stored...) {
+			if strings.Contains(text, secret) {
+				t.Fatalf("%q appears in:\n%s", secret, text)
+			}
+		}
+	}
+}
