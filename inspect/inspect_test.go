@@ -185,8 +185,10 @@ func TestPathHiveSymbols(t *testing.T) {
 			t.Fatalf("the writer made no %s: %v", part, err)
 		}
 	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
 	var out bytes.Buffer
-	if err := inspect.Path(context.Background(), &out, dir, memory.NewGoAllocator()); err != nil {
+	if err := inspect.Path(context.Background(), &out, dir, mem); err != nil {
 		t.Fatal(err)
 	}
 	// Each file's block, in file name order (%5EGSPC first), lists its

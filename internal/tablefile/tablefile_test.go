@@ -167,9 +167,11 @@ func TestSymbolOfEscapedNames(t *testing.T) {
 		for _, symbol := range []string{"EURUSD=X", "^GSPC", "BRK.B"} {
 			t.Run(string(layout)+"/"+symbol, func(t *testing.T) {
 				t.Parallel()
-				path, rec := writeBars(t, symbol, dataset.FormatParquet, layout, memory.NewGoAllocator())
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(t, 0)
+				path, rec := writeBars(t, symbol, dataset.FormatParquet, layout, mem)
 				rec.Release()
-				f, err := tablefile.Read(context.Background(), path, memory.NewGoAllocator())
+				f, err := tablefile.Read(context.Background(), path, mem)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -250,7 +252,9 @@ func FuzzReadCSV(f *testing.F) {
 // writer of `loader fetch` wrote: it must return an error or records whose
 // every value can be read, never panic.
 func FuzzDecode(f *testing.F) {
-	rec := sample.Bars("AAPL", false, memory.NewGoAllocator())
+	seeds := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer seeds.AssertSize(f, 0)
+	rec := sample.Bars("AAPL", false, seeds)
 	defer rec.Release()
 	small := rec.NewSlice(0, 20)
 	defer small.Release()
@@ -269,7 +273,9 @@ func FuzzDecode(f *testing.F) {
 		if format%2 == 1 {
 			name = "X.arrow"
 		}
-		file, err := tablefile.Decode(context.Background(), name, data, memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		file, err := tablefile.Decode(context.Background(), name, data, mem)
 		if err != nil {
 			return
 		}
