@@ -249,7 +249,7 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 	}
 	dateIdx := index(colDate)
 	if dateIdx < 0 {
-		return fmt.Errorf("%w %q: missing", ErrColumn, colDate)
+		return &ColumnError{colDate, "missing"}
 	}
 	dates, err := dateValues(nil, rec.Column(dateIdx))
 	if err != nil {
@@ -264,7 +264,7 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 			continue
 		}
 		if idx < 0 {
-			return fmt.Errorf("%w %q: missing", ErrColumn, name)
+			return &ColumnError{name, "missing"}
 		}
 		if cols[i], err = floatValues(nil, rec.Column(idx), name); err != nil {
 			return err
@@ -274,7 +274,7 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 	if derive == 2 {
 		idx := index(colClose)
 		if idx < 0 {
-			return fmt.Errorf("%w %q: missing, and %s is computed from it", ErrColumn, colClose, LogReturn)
+			return &ColumnError{colClose, "missing, and " + LogReturn + " is computed from it"}
 		}
 		if closes, err = floatValues(nil, rec.Column(idx), colClose); err != nil {
 			return err
