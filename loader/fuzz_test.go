@@ -3,6 +3,7 @@ package loader_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -74,6 +75,9 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		l, err := loader.New(ds, loader.Config{Window: 4, BatchSize: 8, Workers: 2})
+		if errors.Is(err, loader.ErrNoWindows) {
+			return
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
