@@ -1,4 +1,10 @@
-.PHONY: bench
+.PHONY: bench python
 # bench runs the comparison in bench/run.sh (QUICK=1 for a fast check).
 bench:
 	bench/run.sh
+
+# python builds the Go library of the Python package in place, so that
+# PYTHONPATH=python python3 -c "import goloader" works (needs Go and a C
+# compiler; pip install ./python does the same for an installed package).
+python:
+	CGO_ENABLED=1 go build -buildmode=c-shared -trimpath -ldflags="-s -w" -o python/goloader/libgoloader.so ./python/libgoloader
