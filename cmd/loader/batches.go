@@ -48,6 +48,7 @@ With --emit npy it writes every batch to stdout as two NumPy .npy arrays, X
 float32 [B, window, features] then Y float32 [B, horizon], for a Python
 training loop to read (see examples/python); the report then goes to stderr.
 With --listen 127.0.0.1:PORT the arrays go to the first client that connects.
+The Python package goloader (python/) runs this loader inside Python, faster.
 
 log_return is built in: ln(close[t]/close[t-1]), computed from close when the
 files have no such column. Windows touching a null (the first rows of a
@@ -55,7 +56,7 @@ moving average, say) are skipped.`,
 		Example: `  loader batches --in data
   loader batches --in data --features close,volume,log_return --window 64 --batch-size 512 --shuffle --epochs 3
   loader batches --in data --train-end 2019-12-31 --val-end 2022-12-31 --embargo 5 --normalize --split val
-  loader batches --in data --shuffle --emit npy | python3 examples/python/goloader.py`,
+  loader batches --in data --shuffle --emit npy | python3 examples/python/stream.py`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBatches(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
