@@ -22,11 +22,12 @@ func TestMain(m *testing.M) {
 }
 
 func TestPytest(t *testing.T) {
-	py := loadertest.Python(t, "numpy")
-	if out, err := exec.Command(py, "-c", "import pytest").CombinedOutput(); err != nil {
-		t.Fatalf("%s cannot import pytest (on Debian: apt-get install python3-pytest): %v\n%s", py, err, out)
-	}
-	if exec.Command(py, "-c", "import torch").Run() != nil {
+	py, ok := loadertest.FindPython("numpy", "pytest", "torch")
+	if !ok {
+		if py, ok = loadertest.FindPython("numpy", "pytest"); !ok {
+			py = loadertest.Python(t, "numpy") // skips when there is none
+			t.Fatalf("%s cannot import pytest (on Debian: apt-get install python3-pytest)", py)
+		}
 		t.Logf("%s cannot import torch: the torch cases skip (on Debian: apt-get install python3-torch)", py)
 	}
 	root := testbin.ModuleRoot(t)
