@@ -140,6 +140,9 @@ class Dataset:
         self.fingerprint = info["fingerprint"]
         self._names = np.array(self.symbols, dtype=object)
 
+    def __reduce__(self):
+        raise TypeError("a goloader.Dataset cannot be pickled or copied: it holds Go memory of this process")
+
     def __repr__(self):
         return (f"goloader.Dataset({self.path!r}: {len(self.files)} files, {len(self.symbols)} symbols, "
                 f"{self.rows} rows, features {self.features}, target {self.target!r})")
@@ -237,6 +240,10 @@ class DataLoader(_Base):
     def __len__(self):
         """The number of batches per epoch on this rank, the same on every rank."""
         return self._len
+
+    def __reduce__(self):
+        raise TypeError("a goloader.DataLoader cannot be pickled or copied: it drives Go workers of this process "
+                        "(in torch.utils.data.DataLoader, use num_workers=0)")
 
     def __repr__(self):
         return (f"goloader.DataLoader({self.dataset.path!r}, split={self.split!r}, window={self.window}, "

@@ -1,5 +1,7 @@
 """Bad input names the argument; Go's errors arrive as exceptions."""
+import copy
 import os
+import pickle
 
 import pytest
 
@@ -70,3 +72,12 @@ def test_superseded_iterator(dataset):
     next(iter(loader))
     with pytest.raises(RuntimeError, match="stopped by a newer iter"):
         next(old)
+
+
+def test_no_copies(dataset):
+    loader = goloader.DataLoader(dataset, batch_size=500)
+    for obj in (dataset, loader):
+        with pytest.raises(TypeError, match="cannot be pickled or copied"):
+            pickle.dumps(obj)
+        with pytest.raises(TypeError, match="cannot be pickled or copied"):
+            copy.copy(obj)
