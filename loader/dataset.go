@@ -261,7 +261,7 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 	}
 	dateIdx := index(sources.ColDate)
 	if dateIdx < 0 {
-		return fmt.Errorf("%w %q: missing", ErrColumn, sources.ColDate)
+		return &ColumnError{sources.ColDate, "missing"}
 	}
 	dates, err := dateValues(nil, rec.Column(dateIdx))
 	if err != nil {
@@ -276,7 +276,7 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 			continue
 		}
 		if idx < 0 {
-			return fmt.Errorf("%w %q: missing", ErrColumn, name)
+			return &ColumnError{name, "missing"}
 		}
 		if cols[i], err = floatValues(nil, rec.Column(idx), name); err != nil {
 			return err
@@ -286,7 +286,7 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 	if derive == 2 {
 		idx := index(sources.ColClose)
 		if idx < 0 {
-			return fmt.Errorf("%w %q: missing, and %s is computed from it", ErrColumn, sources.ColClose, LogReturn)
+			return &ColumnError{sources.ColClose, "missing, and " + LogReturn + " is computed from it"}
 		}
 		if closes, err = floatValues(nil, rec.Column(idx), sources.ColClose); err != nil {
 			return err

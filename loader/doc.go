@@ -41,5 +41,7 @@
 //     embargo, so no window or label of one split reads a row of another.
 //   - Resume. [Loader.State] is a small JSON-serialisable value; a loader
 //     restored from it yields exactly the batches not yet yielded, and
-//     refuses when the files or the configuration changed.
+//     refuses when the files or the configuration changed. Restored with
+//     another world size, it splits the rest of the epoch anew among the
+//     new ranks: no sample lost or repeated.
 package loader

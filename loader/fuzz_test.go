@@ -2,6 +2,7 @@ package loader_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -59,6 +60,9 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		l, err := loader.New(ds, loader.Config{Window: 4, BatchSize: 8, Workers: 2})
+		if errors.Is(err, loader.ErrNoWindows) {
+			return
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

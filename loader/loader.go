@@ -51,6 +51,8 @@ var (
 	// ErrStateMismatch is returned by Restore when the state was saved by
 	// a loader with another configuration, seed or rank.
 	ErrStateMismatch = errors.New("loader: state does not match this loader")
+	// ErrNoWindows is returned by New when no window fits the split.
+	ErrNoWindows = errors.New("loader: no windows")
 
 	// errSplit reports a split that the dataset's dates do not define.
 	errSplit = errors.New("loader: split not defined")
@@ -63,7 +65,8 @@ type Loader struct {
 	ds      *Dataset
 	cfg     Config
 	samples []sample
-	shard   shard
+	shard   shard // every rank's share of an epoch
+	cur     shard // the share of the current epoch: shard, or the rest of a resumed one
 	pool    *batchPool
 
 	order      []uint32 // sample order of orderEpoch
@@ -90,10 +93,28 @@ func New(ds *Dataset, cfg Config) (*Loader, error) {
 	}
 	l := &Loader{ds: ds, cfg: cfg, orderEpoch: -1}
 	l.samples = windows(ds, cfg.Split, cfg.Window, cfg.Horizon, cfg.Stride)
-	l.shard = newShard(len(l.samples), cfg.Rank, cfg.WorldSize, cfg.BatchSize, cfg.DropLast)
+	if len(l.samples) == 0 {
+		return nil, noWindows(ds, cfg)
+	}
+	l.shard = newShard(len(l.samples), 0, cfg.Rank, cfg.WorldSize, cfg.BatchSize, cfg.DropLast)
+	l.cur = l.shard
 	l.order = make([]uint32, len(l.samples))
 	l.pool = &batchPool{batch: cfg.BatchSize, window: cfg.Window, features: len(ds.cfg.Features), horizon: cfg.Horizon}
 	return l, nil
+}
+
+// noWindows explains why no window fits cfg.Split of ds.
+func noWindows(ds *Dataset, cfg Config) error {
+	longest := 0
+	for _, s := range ds.series {
+		longest = max(longest, s.bounds[cfg.Split][1]-s.bounds[cfg.Split][0])
+	}
+	if need := cfg.Window + cfg.Horizon; longest < need {
+		return fmt.Errorf("%w: the longest symbol of the %s split has %d rows, fewer than window %d + horizon %d",
+			ErrNoWindows, cfg.Split, longest, cfg.Window, cfg.Horizon)
+	}
+	return fmt.Errorf("%w: every window of %d + %d rows of the %s split touches a null or a symbol without training rows",
+		ErrNoWindows, cfg.Window, cfg.Horizon, cfg.Split)
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -156,7 +177,8 @@ func envInt(name string, def int) (int, error) {
 func (l *Loader) Config() Config { return l.cfg }
 
 // Len returns the number of batches this rank yields per epoch; it is the
-// same on every rank.
+// same on every rank. An epoch resumed with another world size (see
+// Restore) yields fewer.
 func (l *Loader) Len() int { return l.shard.batches }
 
 // Samples returns the number of windows in the split, before sharding.
@@ -184,9 +206,9 @@ func (l *Loader) Next(ctx context.Context) (*Batch, error) {
 		return nil, ErrClosed
 	}
 	if l.done {
-		l.epoch, l.next, l.done = l.epoch+1, 0, false
+		l.epoch, l.next, l.done, l.cur = l.epoch+1, 0, false, l.shard
 	}
-	if l.next >= l.shard.batches {
+	if l.next >= l.cur.batches {
 		l.stop()
 		l.done = true
 		return nil, io.EOF
@@ -203,6 +225,24 @@ func (l *Loader) Next(ctx context.Context) (*Batch, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// SetEpoch moves the loader to the start of epoch, as
+// DistributedSampler.set_epoch does: the next Next returns its first batch.
+// It stops the workers of the current epoch, if any.
+func (l *Loader) SetEpoch(epoch int) error {
+	if epoch < 0 {
+		return fmt.Errorf("loader: epoch %d is negative", epoch)
+	}
+	l.stop()
+	l.epoch, l.next, l.done, l.cur = epoch, 0, false, l.shard
+	return nil
+}
+
+// Pause stops the workers and waits for them to exit, keeping the loader's
+// position: the next Next starts them again and returns the batch it would
+// have returned. Call it when a consumer leaves an epoch unfinished, so that
+// no goroutine waits for it.
+func (l *Loader) Pause() { l.stop() }
 
 // Close stops the workers and waits for them to exit. Batches the consumer
 // still holds stay valid until released.
@@ -238,7 +278,7 @@ func (l *Loader) start() {
 		r.slots[i] = make(chan *Batch, 1)
 	}
 	r.next.Store(int64(l.next))
-	epoch := l.epoch
+	epoch, sh := l.epoch, l.cur
 	for range l.cfg.Workers {
 		r.wg.Go(func() {
 			for {
@@ -248,12 +288,12 @@ func (l *Loader) start() {
 					return
 				}
 				i := int(r.next.Add(1) - 1)
-				if i >= l.shard.batches {
+				if i >= sh.batches {
 					<-r.tokens
 					return
 				}
 				b := l.pool.get()
-				l.assemble(b, epoch, i)
+				l.assemble(b, sh, epoch, i)
 				r.slots[i%len(r.slots)] <- b
 			}
 		})
@@ -279,16 +319,16 @@ func (l *Loader) stop() {
 	l.run = nil
 }
 
-// assemble fills b with batch i of epoch. It reads only immutable state, so
-// any number of workers can run it at once.
-func (l *Loader) assemble(b *Batch, epoch, i int) {
-	lo, hi := l.shard.span(i)
+// assemble fills b with batch i of epoch, whose share is sh. It reads only
+// immutable state, so any number of workers can run it at once.
+func (l *Loader) assemble(b *Batch, sh shard, epoch, i int) {
+	lo, hi := sh.span(i)
 	w, h, nf := l.cfg.Window, l.cfg.Horizon, len(l.ds.cfg.Features)
 	size := hi - lo
 	b.X, b.Y = b.X[:size*w*nf], b.Y[:size*h]
 	b.Size, b.Padded, b.Epoch, b.Index = size, 0, epoch, i
 	for j := range size {
-		idx, padded := l.shard.at(lo + j)
+		idx, padded := sh.at(lo + j)
 		if padded {
 			b.Padded++
 		}

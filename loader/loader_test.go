@@ -435,11 +435,18 @@ func TestRestoreRefuses(t *testing.T) {
 		{"other seed", ds, loader.Config{BatchSize: 64, Shuffle: true, Seed: 2}, loader.ErrStateMismatch},
 		{"other batch size", ds, loader.Config{BatchSize: 32, Shuffle: true, Seed: 1}, loader.ErrStateMismatch},
 		{"other rank", ds, loader.Config{BatchSize: 64, Shuffle: true, Seed: 1, Rank: 1, WorldSize: 2}, loader.ErrStateMismatch},
+		{"other world size", ds, loader.Config{BatchSize: 64, Shuffle: true, Seed: 1, Rank: 0, WorldSize: 3}, nil},
 		{"same", ds, loader.Config{BatchSize: 64, Shuffle: true, Seed: 1, Workers: 7}, nil},
 	}
+	// The state of rank 0 of 2, for the rank cases.
+	st2 := newLoader(t, ds, loader.Config{BatchSize: 64, Shuffle: true, Seed: 1, Rank: 0, WorldSize: 2}).State()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := newLoader(t, tt.ds, tt.cfg).Restore(st)
+			saved := st
+			if tt.cfg.WorldSize > 0 {
+				saved = st2
+			}
+			err := newLoader(t, tt.ds, tt.cfg).Restore(saved)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Errorf("Restore: %v, want %v", err, tt.want)
 			}
@@ -498,6 +505,7 @@ func TestBadConfig(t *testing.T) {
 		{"rank outside world", loader.Config{Rank: 2, WorldSize: 2}},
 		{"val without dates", loader.Config{Split: loader.Val}},
 		{"negative prefetch", loader.Config{Prefetch: -1}},
+		{"window longer than every series", loader.Config{Window: 100_000}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -506,13 +514,18 @@ func TestBadConfig(t *testing.T) {
 			}
 		})
 	}
+	if _, err := loader.New(ds, loader.Config{Window: 100_000}); !errors.Is(err, loader.ErrNoWindows) || !strings.Contains(err.Error(), "fewer than window 100000") {
+		t.Errorf("New with a window longer than every series: %v, want ErrNoWindows saying so", err)
+	}
 	if _, err := loader.Open(t.TempDir(), loader.DatasetConfig{}); err == nil {
 		t.Error("Open of an empty directory succeeded")
 	}
 	dir := t.TempDir()
 	loadertest.WriteSample(t, dir, loadertest.Parquet, "AAPL")
-	if _, err := loader.Open(dir, loader.DatasetConfig{Features: []string{"nope"}}); !errors.Is(err, loader.ErrColumn) {
-		t.Errorf("Open with a missing feature column: %v, want ErrColumn", err)
+	_, err := loader.Open(dir, loader.DatasetConfig{Features: []string{"nope"}})
+	var ce *loader.ColumnError
+	if !errors.Is(err, loader.ErrColumn) || !errors.As(err, &ce) || ce.Column != "nope" || ce.Problem != "missing" {
+		t.Errorf("Open with a missing feature column: %v, want a ColumnError for nope", err)
 	}
 	if _, err := loader.Open(dir, loader.DatasetConfig{Features: []string{"symbol"}}); !errors.Is(err, loader.ErrColumn) {
 		t.Errorf("Open with a string feature column: %v, want ErrColumn", err)

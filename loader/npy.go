@@ -7,7 +7,12 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 )
+
+// littleEndian reports whether float32s are stored as .npy's '<f4' already,
+// so that their bytes can be written as they are.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // NPYWriter writes float32 arrays as NumPy .npy files (format version 1.0,
 // little-endian '<f4', C order) one after another on a stream. Each array
@@ -66,6 +71,13 @@ func (nw *NPYWriter) WriteArray(shape []int, data []float32) error {
 	header[headerLen-1] = '\n'
 	if _, err := nw.w.Write(header); err != nil {
 		return fmt.Errorf("loader: write npy: %w", err)
+	}
+	if littleEndian && len(data) > 0 {
+		// io.Writer may neither keep nor change the bytes: no copy needed.
+		if _, err := nw.w.Write(unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), 4*len(data))); err != nil {
+			return fmt.Errorf("loader: write npy: %w", err)
+		}
+		return nil
 	}
 	for len(data) > 0 {
 		chunk := data[:min(len(data), len(nw.buf)/4)]

@@ -44,9 +44,25 @@ func findFiles(path string) ([]string, error) {
 	return files, nil
 }
 
-// ErrColumn is wrapped by the errors of Open for a file that lacks a
-// configured column or holds it in a type that cannot be used.
+// ErrColumn is matched by the errors of Open for a file that lacks a
+// configured column or holds it in a type that cannot be used; errors.As
+// finds the [ColumnError] that says which.
 var ErrColumn = errors.New("column")
+
+// ColumnError is the error of Open for a column it cannot use. It is wrapped
+// with the file's name.
+type ColumnError struct {
+	// Column is the column's name: a feature, the target, or one that
+	// every file needs (date, and close when log_return is computed).
+	Column string
+	// Problem says what is wrong: "missing", "type utf8 is not numeric", …
+	Problem string
+}
+
+func (e *ColumnError) Error() string { return fmt.Sprintf("column %q: %s", e.Column, e.Problem) }
+
+// Is reports whether target is ErrColumn.
+func (e *ColumnError) Is(target error) bool { return target == ErrColumn }
 
 // floatValues appends the values of a numeric column to dst as float64,
 // nulls as NaN.
@@ -68,7 +84,7 @@ func floatValues(dst []float64, col arrow.Array, name string) ([]float64, error)
 			dst = append(dst, float64(v))
 		}
 	default:
-		return dst, fmt.Errorf("%w %q: type %s is not numeric", ErrColumn, name, col.DataType())
+		return dst, &ColumnError{name, fmt.Sprintf("type %s is not numeric", col.DataType())}
 	}
 	if col.NullN() > 0 {
 		base := len(dst) - n
@@ -84,7 +100,7 @@ func floatValues(dst []float64, col arrow.Array, name string) ([]float64, error)
 // dateValues appends the days since 1970-01-01 of a date column to dst.
 func dateValues(dst []int32, col arrow.Array) ([]int32, error) {
 	if col.NullN() > 0 {
-		return dst, fmt.Errorf("%w %q: %d null dates", ErrColumn, sources.ColDate, col.NullN())
+		return dst, &ColumnError{sources.ColDate, fmt.Sprintf("%d null dates", col.NullN())}
 	}
 	switch a := col.(type) {
 	case *array.Date32:
@@ -101,7 +117,7 @@ func dateValues(dst []int32, col arrow.Array) ([]int32, error) {
 			dst = append(dst, int32(v.ToTime(unit).Unix()/86_400))
 		}
 	default:
-		return dst, fmt.Errorf("%w %q: type %s is not a date", ErrColumn, sources.ColDate, col.DataType())
+		return dst, &ColumnError{sources.ColDate, fmt.Sprintf("type %s is not a date", col.DataType())}
 	}
 	return dst, nil
 }

@@ -42,25 +42,28 @@ func epochOrder(order []uint32, shuffle bool, seed uint64, epoch int) {
 	}
 }
 
-// shard describes one rank's share of an epoch of n samples: rank r takes
-// positions r, r+world, r+2·world, … of the epoch order, like PyTorch's
-// DistributedSampler. Without dropLast the order is padded by wrapping
-// around to its start until every rank has ceil(n/world) samples; with
-// dropLast it is truncated to world·floor(n/world) and each rank drops its
-// last partial batch, so shares are disjoint.
+// shard describes one rank's share of the epoch order from position start
+// on: of the m = n-start positions left, rank r takes r, r+world, r+2·world,
+// …, like PyTorch's DistributedSampler. start is 0 but in an epoch resumed
+// with another world size (see Loader.Restore). Without dropLast the
+// positions are padded by wrapping around to start until every rank has
+// ceil(m/world) samples; with dropLast they are truncated to
+// world·floor(m/world) and each rank drops its last partial batch, so shares
+// are disjoint.
 type shard struct {
-	n, rank, world, batch int
-	perRank, batches      int
+	n, start, rank, world, batch int
+	perRank, batches             int
 }
 
-func newShard(n, rank, world, batch int, dropLast bool) shard {
-	s := shard{n: n, rank: rank, world: world, batch: batch}
+func newShard(n, start, rank, world, batch int, dropLast bool) shard {
+	s := shard{n: n, start: start, rank: rank, world: world, batch: batch}
+	m := n - start
 	if dropLast {
-		s.perRank = n / world
+		s.perRank = m / world
 		s.batches = s.perRank / batch
 		s.perRank = s.batches * batch
-	} else if n > 0 {
-		s.perRank = (n + world - 1) / world
+	} else if m > 0 {
+		s.perRank = (m + world - 1) / world
 		s.batches = (s.perRank + batch - 1) / batch
 	}
 	return s
@@ -75,5 +78,12 @@ func (s shard) span(i int) (lo, hi int) {
 // share, and whether it is padding that repeats an earlier sample.
 func (s shard) at(p int) (idx int, padded bool) {
 	g := p*s.world + s.rank
-	return g % s.n, g >= s.n
+	m := s.n - s.start
+	return s.start + g%m, g >= m
+}
+
+// consumed returns how many positions of the epoch order the ranks have
+// taken once every rank has yielded its first batches batches.
+func (s shard) consumed(batches int) int {
+	return s.start + min(batches*s.batch*s.world, s.n-s.start)
 }

@@ -13,8 +13,12 @@ import (
 type State struct {
 	Seed uint64 `json:"seed"`
 	// Epoch and Batch: the next batch to yield is batch Batch of epoch Epoch.
-	Epoch     int `json:"epoch"`
-	Batch     int `json:"batch"`
+	Epoch int `json:"epoch"`
+	Batch int `json:"batch"`
+	// Start is the number of samples of the epoch's order consumed before
+	// its batches began: 0, except in an epoch resumed with another world
+	// size.
+	Start     int `json:"start,omitempty"`
 	Rank      int `json:"rank"`
 	WorldSize int `json:"world_size"`
 	// Files is the Dataset's Fingerprint.
@@ -28,14 +32,15 @@ type State struct {
 // State returns the loader's position: batches already returned by Next
 // count as consumed, batches prefetched but not yet returned do not.
 func (l *Loader) State() State {
-	epoch, next := l.epoch, l.next
+	epoch, next, start := l.epoch, l.next, l.cur.start
 	if l.done {
-		epoch, next = epoch+1, 0
+		epoch, next, start = epoch+1, 0, 0
 	}
 	return State{
 		Seed:      l.cfg.Seed,
 		Epoch:     epoch,
 		Batch:     next,
+		Start:     start,
 		Rank:      l.cfg.Rank,
 		WorldSize: l.cfg.WorldSize,
 		Files:     l.ds.fingerprint,
@@ -44,9 +49,25 @@ func (l *Loader) State() State {
 }
 
 // Restore moves the loader to st, so that the next batch is the one the
-// loader that saved st had not yet yielded. It refuses with ErrFilesChanged
-// when the dataset's files differ, and with ErrStateMismatch when the seed,
-// rank, world size or configuration differ.
+// loader that saved st had not yet yielded.
+//
+// With the world size st was saved with, the rank must be the same too, and
+// the loader yields exactly the batches the saving loader had not yielded.
+//
+// With another world size, st may come from any rank of the old world, as
+// long as every old rank had yielded as many batches of the epoch as the one
+// that saved it: ranks training in lockstep that save at the same step do,
+// so every new rank may load rank 0's state. The samples of the epoch that
+// the old ranks had not yielded are then split anew among the new ranks, as
+// a shorter epoch with equal batch counts per rank: together, the old and
+// the new ranks yield every sample of the epoch once, no sample lost or
+// repeated (padding and DropLast apply to that rest as they do to a whole
+// epoch). A state at the end of an epoch resumes at the next one. The epochs
+// after it are sharded for the new world size as usual.
+//
+// Restore refuses with ErrFilesChanged when the dataset's files differ, and
+// with ErrStateMismatch when the seed or configuration differ, or the rank
+// at the same world size.
 func (l *Loader) Restore(st State) error {
 	if st.Files != l.ds.fingerprint {
 		return fmt.Errorf("%w: state has %s, files now %s", ErrFilesChanged, st.Files, l.ds.fingerprint)
@@ -54,20 +75,34 @@ func (l *Loader) Restore(st State) error {
 	mismatch := func(what string, saved, now any) error {
 		return fmt.Errorf("%w: %s is %v in the state, %v here", ErrStateMismatch, what, saved, now)
 	}
+	n, c := len(l.samples), l.cfg
 	switch {
 	case st.Config != l.configID():
 		return mismatch("config", st.Config, l.configID())
-	case st.Seed != l.cfg.Seed:
-		return mismatch("seed", st.Seed, l.cfg.Seed)
-	case st.Rank != l.cfg.Rank:
-		return mismatch("rank", st.Rank, l.cfg.Rank)
-	case st.WorldSize != l.cfg.WorldSize:
-		return mismatch("world size", st.WorldSize, l.cfg.WorldSize)
-	case st.Epoch < 0 || st.Batch < 0 || st.Batch > l.shard.batches:
-		return fmt.Errorf("%w: position epoch %d batch %d is outside 0..%d", ErrStateMismatch, st.Epoch, st.Batch, l.shard.batches)
+	case st.Seed != c.Seed:
+		return mismatch("seed", st.Seed, c.Seed)
+	case st.WorldSize == c.WorldSize && st.Rank != c.Rank:
+		return mismatch("rank", st.Rank, c.Rank)
+	case st.WorldSize < 1 || st.Rank < 0 || st.Rank >= st.WorldSize:
+		return fmt.Errorf("%w: rank %d is not in [0, world size %d)", ErrStateMismatch, st.Rank, st.WorldSize)
+	case st.Epoch < 0 || st.Start < 0 || st.Start > n:
+		return fmt.Errorf("%w: position epoch %d start %d is outside 0..%d", ErrStateMismatch, st.Epoch, st.Start, n)
+	}
+	saved := newShard(n, st.Start, st.Rank, st.WorldSize, c.BatchSize, c.DropLast)
+	if st.Batch < 0 || st.Batch > saved.batches {
+		return fmt.Errorf("%w: position epoch %d batch %d is outside 0..%d", ErrStateMismatch, st.Epoch, st.Batch, saved.batches)
 	}
 	l.stop()
-	l.epoch, l.next, l.done = st.Epoch, st.Batch, false
+	l.done = false
+	switch {
+	case st.WorldSize == c.WorldSize:
+		l.epoch, l.next, l.cur = st.Epoch, st.Batch, saved
+	case st.Batch == saved.batches:
+		l.epoch, l.next, l.cur = st.Epoch+1, 0, l.shard
+	default:
+		l.epoch, l.next = st.Epoch, 0
+		l.cur = newShard(n, saved.consumed(st.Batch), c.Rank, c.WorldSize, c.BatchSize, c.DropLast)
+	}
 	return nil
 }
 

@@ -48,6 +48,7 @@ With --emit npy it writes every batch to stdout as two NumPy .npy arrays, X
 float32 [B, window, features] then Y float32 [B, horizon], for a Python
 training loop to read (see examples/python); the report then goes to stderr.
 With --listen 127.0.0.1:PORT the arrays go to the first client that connects.
+The Python package goloader (python/) runs this loader inside Python, faster.
 
 log_return is built in: ln(close[t]/close[t-1]), computed from close when the
 files have no such column. Windows touching a null (the first rows of a
@@ -55,7 +56,7 @@ moving average, say) are skipped.`,
 		Example: `  loader batches --in data
   loader batches --in data --features close,volume,log_return --window 64 --batch-size 512 --shuffle --epochs 3
   loader batches --in data --train-end 2019-12-31 --val-end 2022-12-31 --embargo 5 --normalize --split val
-  loader batches --in data --shuffle --emit npy | python3 examples/python/goloader.py`,
+  loader batches --in data --shuffle --emit npy | python3 examples/python/stream.py`,
 		Args: noArgs("name the fetched files with --in DIR"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBatches(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -131,15 +132,15 @@ func runBatches(ctx context.Context, o batchesOptions, stdout, stderr io.Writer)
 		return err
 	}
 	l, err := loader.New(ds, o.cfg)
+	if errors.Is(err, loader.ErrNoWindows) {
+		return usagef("--window %d with --horizon %d: no window fits in split %s of %s (%d rows in all): %w",
+			o.cfg.Window, o.cfg.Horizon, o.cfg.Split, plural(len(ds.Symbols()), "symbol"), ds.Rows(), err)
+	}
 	if err != nil {
 		return err
 	}
 	defer l.Close()
 	cfg := l.Config()
-	if l.Samples() == 0 {
-		return usagef("--window %d with --horizon %d: no window fits in split %s of %s (%d rows in all): every series is shorter than %d rows there, or its windows all touch a null",
-			cfg.Window, cfg.Horizon, cfg.Split, plural(len(ds.Symbols()), "symbol"), ds.Rows(), cfg.Window+cfg.Horizon)
-	}
 
 	report := stdout
 	var (

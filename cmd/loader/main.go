@@ -73,8 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exit.code
 	}
-	fmt.Fprintln(stderr, prefixed(err))
 	if errors.Is(err, postgres.ErrLocked) {
+		say(err, "")
 		return exitTempFail
 	}
 	if isUsage(err) {

@@ -1,6 +1,7 @@
-// The Python example is exercised from Go: these tests feed goloader.py the
-// npy stream of `loader batches --emit npy`, written by the same
-// loader.NPYWriter, and check that Python reads every batch intact.
+// The Python examples are exercised from Go: train.py must train over
+// goloader.DataLoader with a falling loss, and stream.py must read every
+// batch of the npy stream of `loader batches --emit npy` (written by the
+// same loader.NPYWriter) intact.
 package main
 
 import (
@@ -10,12 +11,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 
 	"go.uber.org/goleak"
 
+	"github.com/seed-c7c8f39b/loader/internal/testbin"
 	"github.com/seed-c7c8f39b/loader/loader"
 	"github.com/seed-c7c8f39b/loader/loader/loadertest"
 )
@@ -32,7 +35,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { testbin.Remove() }))
 }
 
 // streamSummary is what both sides count.
@@ -86,7 +89,7 @@ func parseSummary(t *testing.T, out []byte) streamSummary {
 	t.Helper()
 	m := summaryLine.FindSubmatch(out)
 	if m == nil {
-		t.Fatalf("goloader.py printed no summary:\n%s", out)
+		t.Fatalf("stream.py printed no summary:\n%s", out)
 	}
 	var s streamSummary
 	s.batches, _ = strconv.Atoi(string(m[1]))
@@ -108,12 +111,12 @@ func checkSummary(t *testing.T, got, want streamSummary) {
 
 func abs(x float64) float64 { return max(x, -x) }
 
-func TestPythonReadsStdin(t *testing.T) {
+func TestStreamReadsStdin(t *testing.T) {
 	py := loadertest.Python(t, "numpy")
 	dir := t.TempDir()
 	loadertest.WriteSample(t, dir, loadertest.Parquet, "AAPL", "MSFT")
 
-	cmd := exec.Command(py, "goloader.py")
+	cmd := exec.Command(py, "stream.py")
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -130,12 +133,12 @@ func TestPythonReadsStdin(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	want := <-done
 	if err != nil {
-		t.Fatalf("goloader.py: %v\n%s", err, out)
+		t.Fatalf("stream.py: %v\n%s", err, out)
 	}
 	checkSummary(t, parseSummary(t, out), want)
 }
 
-func TestPythonSpawnsTheLoader(t *testing.T) {
+func TestStreamSpawnsTheLoader(t *testing.T) {
 	py := loadertest.Python(t, "numpy")
 	dir := t.TempDir()
 	loadertest.WriteSample(t, dir, loadertest.Arrow, "GOOGL")
@@ -147,11 +150,44 @@ func TestPythonSpawnsTheLoader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, "goloader.py", "--", self)
+	cmd := exec.Command(py, "stream.py", "--", self)
 	cmd.Env = append(os.Environ(), emitDirEnv+"="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("goloader.py: %v\n%s", err, out)
+		t.Fatalf("stream.py: %v\n%s", err, out)
 	}
 	checkSummary(t, parseSummary(t, out), want)
+}
+
+var trainLoss = regexp.MustCompile(`(?m)^(untrained|epoch \d+) +train loss (\S+)`)
+
+// TestTrainLossFalls runs train.py over goloader.DataLoader: the training
+// loss of the last epoch must be below the untrained model's and the first
+// epoch's.
+func TestTrainLossFalls(t *testing.T) {
+	py := loadertest.Python(t, "numpy", "torch")
+	lib := testbin.Library(t)
+	dir := t.TempDir()
+	loadertest.WriteSample(t, dir, loadertest.Parquet, "AAPL", "GOOGL", "MSFT")
+	cmd := exec.Command(py, "train.py", "--in", dir, "--epochs", "8")
+	cmd.Env = append(os.Environ(), "GOLOADER_LIB="+lib, "PYTHONPATH="+filepath.Join(testbin.ModuleRoot(t), "python"),
+		"PYTHONDONTWRITEBYTECODE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("train.py: %v\n%s", err, out)
+	}
+	var losses []float64
+	for _, m := range trainLoss.FindAllSubmatch(out, -1) {
+		v, err := strconv.ParseFloat(string(m[2]), 64)
+		if err != nil {
+			t.Fatalf("train.py printed loss %q: %v", m[2], err)
+		}
+		losses = append(losses, v)
+	}
+	if len(losses) != 9 {
+		t.Fatalf("train.py printed %d train losses, want the untrained one and 8 epochs':\n%s", len(losses), out)
+	}
+	if last := losses[8]; last >= losses[0] || last >= losses[1] {
+		t.Errorf("train loss did not fall: untrained %.4f, epoch 1 %.4f, epoch 8 %.4f\n%s", losses[0], losses[1], last, out)
+	}
 }

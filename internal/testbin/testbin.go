@@ -1,5 +1,6 @@
 // Package testbin builds loader's command for the tests that must run it as
-// a real process: to signal it, kill it, or search everything it printed.
+// a real process: to signal it, kill it, or search everything it printed;
+// and the C library of the Python package, for the tests that run Python.
 package testbin
 
 import (
@@ -13,9 +14,10 @@ import (
 )
 
 var (
-	once  sync.Once
-	built string
-	err   error
+	mu    sync.Mutex
+	dir   string                // the temporary directory of everything built
+	built = map[string]string{} // path by what was built
+	fails = map[string]error{}
 )
 
 // ModuleRoot returns the directory of loader's go.mod.
@@ -37,31 +39,58 @@ func ModuleRoot(t testing.TB) string {
 // done.
 func Loader(t testing.TB) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and drives the real loader binary")
-	}
-	once.Do(func() {
-		dir, mkErr := os.MkdirTemp("", "loader-bin-")
-		if mkErr != nil {
-			err = mkErr
-			return
-		}
-		built = filepath.Join(dir, "loader")
-		cmd := exec.Command("go", "build", "-o", built, "./cmd/loader")
-		cmd.Dir = ModuleRoot(t)
-		if out, buildErr := cmd.CombinedOutput(); buildErr != nil {
-			err = fmt.Errorf("go build ./cmd/loader: %v\n%s", buildErr, out)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return built
+	return build(t, "loader", nil, "./cmd/loader")
 }
 
-// Remove deletes the binary Loader built, if any.
+// Library builds libgoloader.so, the C library of the Python package
+// goloader, once per test binary, and returns its path: point GOLOADER_LIB
+// at it. It is built without the race detector whatever the test's flags
+// (Python loads it, and runs no Go test). It needs a C compiler and skips
+// the test under -short. Call Remove from TestMain when the tests are done.
+func Library(t testing.TB) string {
+	t.Helper()
+	return build(t, "libgoloader.so", []string{"CGO_ENABLED=1"}, "-buildmode=c-shared", "./python/libgoloader")
+}
+
+// build runs go build -o dir/name args once, with env added to the
+// environment, and returns the path.
+func build(t testing.TB, name string, env []string, args ...string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and drives the real loader binary or library")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if path, ok := built[name]; ok {
+		return path
+	}
+	if err, ok := fails[name]; ok {
+		t.Fatal(err)
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "loader-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = d
+	}
+	path := filepath.Join(dir, name)
+	cmd := exec.Command("go", append([]string{"build", "-o", path}, args...)...)
+	cmd.Dir = ModuleRoot(t)
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fails[name] = fmt.Errorf("go build %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatal(fails[name])
+	}
+	built[name] = path
+	return path
+}
+
+// Remove deletes what Loader and Library built, if anything.
 func Remove() {
-	if built != "" {
-		os.RemoveAll(filepath.Dir(built))
+	mu.Lock()
+	defer mu.Unlock()
+	if dir != "" {
+		os.RemoveAll(dir)
 	}
 }

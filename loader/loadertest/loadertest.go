@@ -166,6 +166,17 @@ func writeSeries(opts sinks.Options, series []sources.Series) ([]string, error) 
 // python3-numpy and python3-torch).
 func Python(tb testing.TB, modules ...string) string {
 	tb.Helper()
+	py, ok := FindPython(modules...)
+	if !ok {
+		tb.Skipf("skipping: no python3 that can %q (on Debian: apt-get install python3-numpy python3-torch)", py)
+	}
+	return py
+}
+
+// FindPython returns the first of python3 on PATH and /usr/bin/python3 that
+// can import every module in modules, and true; or, when none can, the
+// import statement that failed, and false.
+func FindPython(modules ...string) (string, bool) {
 	imports := "import " + strings.Join(modules, ", ")
 	for _, py := range []string{"python3", "/usr/bin/python3"} {
 		path, err := exec.LookPath(py)
@@ -173,9 +184,8 @@ func Python(tb testing.TB, modules ...string) string {
 			continue
 		}
 		if exec.Command(path, "-c", imports).Run() == nil {
-			return path
+			return path, true
 		}
 	}
-	tb.Skipf("skipping: no python3 that can %q (on Debian: apt-get install python3-numpy python3-torch)", imports)
-	return ""
+	return imports, false
 }

@@ -1,4 +1,6 @@
-"""Feed PyTorch training from the Go DataLoader.
+"""Feed PyTorch training from the NPY stream of the Go DataLoader: the
+portable path, for a Python without goloader's library (a machine without
+Go, say). It needs NumPy only, and uses torch when installed.
 
 `loader batches --emit npy` writes every batch as two NumPy .npy arrays, one
 after the other, on stdout (or on a 127.0.0.1 socket with --listen):
@@ -11,11 +13,13 @@ reads them one at a time from the stream; the stream ends after the last Y.
 
 Usage, reading stdin or spawning the loader itself:
 
-    go run ./cmd/loader batches --in data --shuffle --epochs 2 --emit npy | python3 examples/python/goloader.py
-    python3 examples/python/goloader.py -- go run ./cmd/loader batches --in data --emit npy
+    go run ./cmd/loader batches --in data --shuffle --epochs 2 --emit npy | python3 examples/python/stream.py
+    python3 examples/python/stream.py -- go run ./cmd/loader batches --in data --emit npy
 
 With PyTorch installed it trains a linear next-day-return model on the
-stream; with only NumPy it counts and sums the batches.
+stream; with only NumPy it counts and sums the batches. Where goloader is
+installed, goloader.DataLoader (train.py) is the faster path, and
+goloader.read_npy_stream a faster reader of this stream.
 """
 import subprocess
 import sys
