@@ -166,6 +166,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	start := time.Now()
 
 	r := newRun(cfg)
+	h := newHalt(cfg.Stop)
+	defer h.release()
 
 	ctx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
@@ -180,6 +182,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 				res.Err = &CutOffError{Cause: context.Cause(ctx), Err: e.Err}
 			}
 			r.finish(res)
+			if isStorageFailure(e.Err) {
+				h.stop(e.Err)
+			}
 			if cfg.IsFatal(e.Err) {
 				r.setFatal(e.Err)
 				abort(fmt.Errorf("run stopped: %w", e.Err))
@@ -188,10 +193,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 
 	symbols := pipeline.Source(p, "symbols", func(_ context.Context, emit func(string) error) error {
 		for _, sym := range r.todo {
-			select {
-			case <-cfg.Stop:
+			if h.halted() != nil {
 				return nil
-			default:
 			}
 			if err := emit(sym); err != nil {
 				return err
@@ -206,7 +209,13 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Transform == nil {
 		fetchOpts = append(fetchOpts, queue)
 	}
-	jobs := pipeline.Map(p, "fetch", symbols, r.fetch, fetchOpts...).WithDiscard(job.release)
+	fetchOne := func(ctx context.Context, sym string) (job, error) {
+		if why := h.halted(); why != nil {
+			return job{}, fmt.Errorf("fetch %s: %w", sym, why)
+		}
+		return r.fetch(ctx, sym)
+	}
+	jobs := pipeline.Map(p, "fetch", symbols, fetchOne, fetchOpts...).WithDiscard(job.release)
 	if cfg.Transform != nil {
 		jobs = pipeline.Map(p, "transform", jobs, r.transform,
 			pipeline.Workers(runtime.GOMAXPROCS(0)), queue).WithDiscard(job.release)
@@ -214,7 +223,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	pipeline.Sink(p, "write", jobs, r.write, pipeline.Workers(cfg.WriteWorkers))
 
 	if s, ok := cfg.Source.(sources.Stopper); ok {
-		defer stopOnClose(cfg.Stop, s)()
+		defer stopOnClose(h.done, s)()
 	}
 	// Every item error is already a failed Result, so Wait's error adds
 	// nothing; cancellation is read from ctx below.
@@ -225,7 +234,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	} else if err := cfg.Sink.Close(); err != nil {
 		r.lose(err)
 	}
-	var stopped error // why symbols that never finished did not
+	stopped := h.halted() // why symbols that never finished did not
 	if cancelled {
 		stopped = context.Cause(ctx)
 	}

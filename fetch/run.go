@@ -115,7 +115,7 @@ func (r *run) saved(err error) {
 
 // close skips every symbol that never finished, finishes the manifest and
 // returns the report in request order. cancelled, if not nil, is why the
-// run was aborted.
+// run was aborted or halted.
 func (r *run) close(cancelled error) (Report, error) {
 	reason := ErrStopped
 	switch fatal := r.fatalErr(); {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/synctest"
 
@@ -129,6 +130,52 @@ func TestRunNamesSymbolsFailedAfterFetch(t *testing.T) {
 		res := report.Results[i]
 		if res.Symbol != sym || res.Status != dataset.StatusFailed || !errors.Is(res.Err, errTransform) {
 			t.Errorf("result %d = %+v, want %s failed by the transform", i, res, sym)
+		}
+	}
+}
+
+// fullDisk is a sink whose disk is full: every write fails with ENOSPC.
+type fullDisk struct{ writes atomic.Int64 }
+
+func (d *fullDisk) Write(_ context.Context, s sources.Series) (dataset.File, error) {
+	d.writes.Add(1)
+	return dataset.File{}, fmt.Errorf("write %s: %w", s.Symbol, syscall.ENOSPC)
+}
+func (d *fullDisk) Close() error { return nil }
+func (d *fullDisk) Abort()       {}
+
+// TestFullDiskStopsRequests checks that a disk that cannot keep what is
+// fetched stops new fetches at once: beyond the series already in the
+// stages when the first write fails, no symbol is fetched, and every one
+// ends failed (its write failed) or skipped with the disk's reason.
+func TestFullDiskStopsRequests(t *testing.T) {
+	t.Parallel()
+	const n, concurrency, queue, writers = 60, 2, 1, 1
+	symbols := make([]string, n)
+	for i := range symbols {
+		symbols[i] = fmt.Sprintf("S%02d", i)
+	}
+	src, sink := &countingSource{}, &fullDisk{}
+	report, err := fetch.Run(context.Background(), fetch.Config{
+		Symbols: symbols, Source: src, Sink: sink,
+		Concurrency: concurrency, QueueSize: queue, WriteWorkers: writers,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In flight when the first write fails, at most: a series in each
+	// fetch worker, the queue, one taken by write's dispatcher, the one
+	// being written.
+	if got, most := src.fetched.Load(), int64(concurrency+queue+2+writers); got > most {
+		t.Errorf("%d symbols fetched after the disk filled, want at most %d", got, most)
+	}
+	tot := report.Totals()
+	if tot.Failed != int(sink.writes.Load()) || tot.Failed+tot.Skipped != n {
+		t.Fatalf("totals %+v after %d writes", tot, sink.writes.Load())
+	}
+	for _, res := range report.Results {
+		if res.Status == dataset.StatusSkipped && (!errors.Is(res.Err, syscall.ENOSPC) || !errors.Is(res.Err, sources.ErrStopped)) {
+			t.Errorf("%s skipped for %v, want the full disk", res.Symbol, res.Err)
 		}
 	}
 }

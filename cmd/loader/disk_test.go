@@ -57,16 +57,17 @@ func TestFullDiskMessage(t *testing.T) {
 	if !strings.HasSuffix(stderr, want) || strings.Count(stderr, "no space") != 1 {
 		t.Errorf("stderr %q, want it to end with %q alone", stderr, want)
 	}
-	// Which 9 depends on the order the writers finish in.
-	if !regexp.MustCompile(`9 symbols failed: the disk is full \(no space left on device\) \((D0\d\d, ){4}D0\d\d and 4 more\)`).MatchString(stdout) {
+	// Which of the 9 failed writing, and which were not fetched once the
+	// disk was full, depends on the order the stages run in.
+	if !regexp.MustCompile(`symbols? failed: the disk is full \(no space left on device\)`).MatchString(stdout) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	if ok := checkConsistent(t, out, syms); ok != 3 {
 		t.Errorf("manifest lists %d ok, want 3", ok)
 	}
 	for _, e := range readManifest(t, out).Symbols {
-		if e.Status != "ok" && e.Status != "failed" {
-			t.Errorf("%s is %s in the manifest", e.Symbol, e.Status)
+		if e.Status == "pending" || e.Status == "skipped" && !strings.Contains(e.Reason, "no space left on device") {
+			t.Errorf("%s is %s in the manifest (%s)", e.Symbol, e.Status, e.Reason)
 		}
 	}
 }
@@ -103,9 +104,9 @@ func TestFullDiskKeepsTheManifestTrue(t *testing.T) {
 			if err != nil || hex.EncodeToString(sum[:]) != e.SHA256 {
 				t.Errorf("%s is ok in the manifest, but its file: %v", e.Symbol, err)
 			}
-		case "failed":
+		case "failed", "skipped": // skipped: not fetched once the disk was full
 			if _, err := os.Stat(path); !os.IsNotExist(err) {
-				t.Errorf("%s failed in the manifest, but has a file", e.Symbol)
+				t.Errorf("%s %s in the manifest, but has a file", e.Symbol, e.Status)
 			}
 		default:
 			t.Fatalf("%s is %s: the manifest is not true", e.Symbol, e.Status)

@@ -46,9 +46,9 @@ func startSlowServer(t *testing.T) string {
 
 type manifestDoc struct {
 	Symbols []struct {
-		Symbol, Status, File, SHA256 string
-		Bytes                        int64
-		CarriedOver                  bool `json:"carried_over"`
+		Symbol, Status, File, SHA256, Reason string
+		Bytes                                int64
+		CarriedOver                          bool `json:"carried_over"`
 	}
 }
 
