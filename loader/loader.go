@@ -78,8 +78,9 @@ type Loader struct {
 	run         *run
 }
 
-// New returns a Loader over ds. It starts no goroutine until the first Next;
-// call Close when done, or the workers of an unfinished epoch stay blocked.
+// New returns a Loader over ds, or an error wrapping ErrNoWindows when no
+// window fits the split. It starts no goroutine until the first Next; call
+// Close when done, or the workers of an unfinished epoch stay blocked.
 func New(ds *Dataset, cfg Config) (*Loader, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
