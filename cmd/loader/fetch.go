@@ -379,26 +379,39 @@ func parseDate(flag, value string) (time.Time, error) {
 // without repeats. A header line the file starts with is skipped, with a
 // note in the log.
 func requestedSymbols(f fetchFlags) ([]string, error) {
+	if f.symbols == "" && f.symbolsFile == "" {
+		return nil, usagef("no symbols: give --symbols or --symbols-file")
+	}
+	syms, err := gatherSymbols(f.symbols, f.symbolsFile)
+	if err == nil && len(syms) == 0 {
+		err = usagef("no symbols: give --symbols or --symbols-file")
+	}
+	return syms, err
+}
+
+// gatherSymbols reads the --symbols list and the --symbols-file, either
+// of which may be empty, normalised and without repeats.
+func gatherSymbols(list, file string) ([]string, error) {
 	var all []string
-	if f.symbols != "" || f.symbolsFile == "" {
-		list, err := symbols.Parse(f.symbols)
+	if list != "" {
+		syms, err := symbols.Parse(list)
 		if err != nil {
 			return nil, usagef("--symbols: %w", err)
 		}
-		all = append(all, list...)
+		all = append(all, syms...)
 	}
-	if f.symbolsFile != "" {
-		list, header, err := symbols.ReadFile(f.symbolsFile)
+	if file != "" {
+		syms, header, err := symbols.ReadFile(file)
 		if err != nil {
 			return nil, usagef("--symbols-file: %w", err)
 		}
 		if header != "" {
-			slog.Info("symbols file: skipped its first line, a column header, not a symbol", "file", f.symbolsFile, "line", header)
+			slog.Info("symbols file: skipped its first line, a column header, not a symbol", "file", file, "line", header)
 		}
-		all = append(all, list...)
+		all = append(all, syms...)
 	}
 	if len(all) == 0 {
-		return nil, usagef("no symbols: give --symbols or --symbols-file")
+		return nil, nil
 	}
 	return symbols.Unique(all)
 }

@@ -140,7 +140,7 @@ func TestFetchUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no symbols", []string{"fetch"}, "empty symbol list"},
+		{"no symbols", []string{"fetch"}, "no symbols: give --symbols or --symbols-file"},
 		{"empty symbol", []string{"fetch", "--symbols", "AAPL,,MSFT"}, `entry 2 is empty`},
 		{"path escape", []string{"fetch", "--symbols", "../x"}, `symbol "../x": character '/' not allowed`},
 		{"space", []string{"fetch", "--symbols", "A B"}, `symbol "A B"`},

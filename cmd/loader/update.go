@@ -13,7 +13,6 @@ import (
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
-	"github.com/seed-c7c8f39b/loader/symbols"
 )
 
 // updateFlags are the options of `loader update`: the symbols to add, and
@@ -151,28 +150,7 @@ func runUpdate(cmd *cobra.Command, dir string, f updateFlags) error {
 // addedSymbols gathers --symbols and --symbols-file, normalised and
 // without repeats; none is fine.
 func addedSymbols(f updateFlags) ([]string, error) {
-	var all []string
-	if f.symbols != "" {
-		list, err := symbols.Parse(f.symbols)
-		if err != nil {
-			return nil, usagef("--symbols: %w", err)
-		}
-		all = append(all, list...)
-	}
-	if f.symbolsFile != "" {
-		list, header, err := symbols.ReadFile(f.symbolsFile)
-		if err != nil {
-			return nil, usagef("--symbols-file: %w", err)
-		}
-		if header != "" {
-			slog.Info("symbols file: skipped its first line, a column header, not a symbol", "file", f.symbolsFile, "line", header)
-		}
-		all = append(all, list...)
-	}
-	if len(all) == 0 {
-		return nil, nil
-	}
-	return symbols.Unique(all)
+	return gatherSymbols(f.symbols, f.symbolsFile)
 }
 
 // updateSource opens the source of a dataset of settings st, with the
