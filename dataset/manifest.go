@@ -100,6 +100,9 @@ type File struct {
 	// SHA256 is the hex SHA-256 of the file; empty in the single layout,
 	// whose file is not final until Close.
 	SHA256 string
+	// ETag is the object store's entity tag of the object written; empty
+	// for a local file.
+	ETag string
 }
 
 // Totals sums a manifest's entries.

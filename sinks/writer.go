@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/internal/atomicfile"
 	"github.com/seed-c7c8f39b/loader/sources"
 
@@ -21,16 +20,19 @@ import (
 // ErrClosed is returned by Write after Close or Abort.
 var ErrClosed = errors.New("sinks: writer closed")
 
-// Writer writes records into files under a directory, each under a
-// temporary name first, so a reader never sees a partial file under a
-// final name. It is synchronous and safe for concurrent use; in the single
-// layout, writes are serialized.
+// Writer writes records into files under a directory, or objects under an
+// object-store prefix (Options.Store), so that a reader never sees a
+// partial file under a final name: a file is written under a temporary
+// name first, an object is uploaded whole or not at all. It is synchronous
+// and safe for concurrent use; in the single layout, writes are
+// serialized.
 type Writer struct {
 	opts Options
+	st   store.Store
 
 	mu     sync.Mutex
 	closed bool
-	temps  map[*atomicfile.File]struct{} // files being written, for Abort
+	temps  map[store.Upload]struct{} // files being written, for Abort
 
 	singleMu  sync.Mutex
 	single    *appendFile // the single layout's file, from the first Write
@@ -39,26 +41,35 @@ type Writer struct {
 
 // appendFile is the single layout's file, open for the whole run.
 type appendFile struct {
-	out    *atomicfile.File
+	out    store.Upload
+	rel    string
 	enc    encoder
 	schema *arrow.Schema
 }
 
-// New returns a Writer configured by opts. It creates opts.Dir and removes
-// the temporary files a killed run left there and in its hive partition
-// directories, so two Writers must not share a directory.
+// New returns a Writer configured by opts. A local directory it creates,
+// and removes the temporary files a killed run left there and in its hive
+// partition directories, so two Writers must not share a directory. An
+// object store has no temporary objects: an upload that did not complete
+// is not an object.
 func New(opts Options) (*Writer, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("sinks: create output directory: %w", err)
+	st := opts.Store
+	if st == nil {
+		st = store.NewDir(opts.Dir)
 	}
-	if err := atomicfile.RemoveStale(opts.Dir, isPartition); err != nil {
-		return nil, err
+	if d, ok := st.(*store.Dir); ok {
+		if err := os.MkdirAll(d.Path(), 0o755); err != nil {
+			return nil, fmt.Errorf("sinks: create output directory: %w", err)
+		}
+		if err := atomicfile.RemoveStale(d.Path(), isPartition); err != nil {
+			return nil, err
+		}
 	}
-	return &Writer{opts: opts, temps: make(map[*atomicfile.File]struct{})}, nil
+	return &Writer{opts: opts, st: st, temps: make(map[store.Upload]struct{})}, nil
 }
 
 // Options returns the options of w, with defaults filled in.
@@ -105,7 +116,7 @@ func (w *Writer) Write(ctx context.Context, s sources.Series) (dataset.File, err
 	if w.opts.Layout == dataset.LayoutSingle {
 		f, err = w.appendSingle(rel, rec)
 	} else {
-		f, err = w.writeWhole(rel, rec, meta)
+		f, err = w.writeWhole(ctx, rel, rec, meta)
 	}
 	if err != nil {
 		return dataset.File{}, fmt.Errorf("sinks: write %s to %s: %w", symbol, rel, err)
@@ -113,25 +124,19 @@ func (w *Writer) Write(ctx context.Context, s sources.Series) (dataset.File, err
 	return f, nil
 }
 
-func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]string) (dataset.File, error) {
-	final := filepath.Join(w.opts.Dir, filepath.FromSlash(rel))
-	if path.Dir(rel) != "." {
-		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-			return dataset.File{}, err
-		}
-	}
+func (w *Writer) writeWhole(ctx context.Context, rel string, rec arrow.RecordBatch, meta map[string]string) (dataset.File, error) {
 	if w.opts.Layout == dataset.LayoutHive {
 		rec = dropColumn(rec, sources.ColSymbol)
 		defer rec.Release()
 	}
-	out, err := w.create(final)
+	out, err := w.create(ctx, rel)
 	if err != nil {
 		return dataset.File{}, err
 	}
 	defer w.forget(out)
 	enc, err := newEncoder(out, withMetadata(rec.Schema(), w.opts.Metadata, meta), w.opts)
 	if err != nil {
-		out.Discard()
+		out.Abort()
 		return dataset.File{}, err
 	}
 	err = enc.write(rec)
@@ -139,14 +144,15 @@ func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]s
 		err = ferr
 	}
 	if err != nil {
-		out.Discard()
+		out.Abort()
 		return dataset.File{}, err
 	}
-	if err := out.Commit(); err != nil {
+	obj, err := out.Commit()
+	if err != nil {
 		return dataset.File{}, err
 	}
 	f := describe(rec)
-	f.Path, f.Bytes, f.SHA256 = rel, out.Size(), out.HexSum()
+	f.Path, f.Bytes, f.SHA256, f.ETag = rel, out.Size(), out.HexSum(), obj.ETag
 	return f, nil
 }
 
@@ -157,17 +163,19 @@ func (w *Writer) appendSingle(rel string, rec arrow.RecordBatch) (dataset.File, 
 		return dataset.File{}, w.singleErr
 	}
 	if w.single == nil {
-		out, err := w.create(filepath.Join(w.opts.Dir, filepath.FromSlash(rel)))
+		// The shared file outlives the Write that starts it: Abort, not a
+		// Write's context, ends it.
+		out, err := w.create(context.Background(), rel)
 		if err != nil {
 			return dataset.File{}, err
 		}
 		enc, err := newEncoder(out, withMetadata(rec.Schema(), w.opts.Metadata, nil), w.opts)
 		if err != nil {
-			out.Discard()
+			out.Abort()
 			w.forget(out)
 			return dataset.File{}, err
 		}
-		w.single = &appendFile{out: out, enc: enc, schema: rec.Schema()}
+		w.single = &appendFile{out: out, rel: rel, enc: enc, schema: rec.Schema()}
 	}
 	if !rec.Schema().Equal(w.single.schema) {
 		return dataset.File{}, fmt.Errorf("schema %v differs from the file's %v", rec.Schema(), w.single.schema)
@@ -207,11 +215,11 @@ func (w *Writer) Close() error {
 	w.single = nil
 	defer w.forget(s.out)
 	if err := s.enc.finish(); err != nil {
-		s.out.Discard()
-		return fmt.Errorf("sinks: close %s: %w", s.out.Final(), err)
+		s.out.Abort()
+		return fmt.Errorf("sinks: close %s: %w", store.Join(w.st.String(), s.rel), err)
 	}
-	if err := s.out.Commit(); err != nil {
-		return fmt.Errorf("sinks: close %s: %w", s.out.Final(), err)
+	if _, err := s.out.Commit(); err != nil {
+		return fmt.Errorf("sinks: close %s: %w", store.Join(w.st.String(), s.rel), err)
 	}
 	return nil
 }
@@ -224,10 +232,10 @@ func (w *Writer) Abort() {
 	w.mu.Lock()
 	w.closed = true
 	temps := w.temps
-	w.temps = make(map[*atomicfile.File]struct{})
+	w.temps = make(map[store.Upload]struct{})
 	w.mu.Unlock()
-	for a := range temps {
-		os.Remove(a.TempPath())
+	for u := range temps {
+		u.Abort()
 	}
 	w.singleMu.Lock()
 	defer w.singleMu.Unlock()
@@ -239,28 +247,28 @@ func (w *Writer) Abort() {
 // dropSingle discards the single layout's file. singleMu must be held.
 func (w *Writer) dropSingle() {
 	w.single.enc.finish() // lets the encoder release what it holds; the file goes anyway
-	w.single.out.Discard()
+	w.single.out.Abort()
 	w.forget(w.single.out)
 	w.single = nil
 }
 
-// create starts the atomic file whose final path is final and registers
-// it for Abort, unless w is closed.
-func (w *Writer) create(final string) (*atomicfile.File, error) {
+// create starts the upload of rel and registers it for Abort, unless w is
+// closed.
+func (w *Writer) create(ctx context.Context, rel string) (store.Upload, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return nil, ErrClosed
 	}
-	a, err := atomicfile.Create(final)
+	u, err := w.st.Create(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
-	w.temps[a] = struct{}{}
-	return a, nil
+	w.temps[u] = struct{}{}
+	return u, nil
 }
 
-func (w *Writer) forget(a *atomicfile.File) {
+func (w *Writer) forget(a store.Upload) {
 	w.mu.Lock()
 	delete(w.temps, a)
 	w.mu.Unlock()
