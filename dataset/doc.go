@@ -37,4 +37,15 @@
 // [NewManifest] writes it at the start with every symbol pending; changes
 // replace it atomically within [SaveInterval], so a killed run leaves a
 // whole manifest at most that far behind its files.
+//
+// # Where a dataset lives, and many writers
+//
+// A dataset is a local directory or an object-store prefix
+// (s3://BUCKET/PREFIX): package store puts both behind one interface, and
+// the *At functions ([NewManifestAt], [LoadManifestAt], [StartAt]) take
+// one. A shard of a run split N ways (`loader fetch --shard K/N`) keeps its
+// own manifest, [ShardManifestName] "_manifest.shard-K-of-N.json", so N
+// processes writing one prefix at once never replace each other's
+// records, with no lock and no conditional write. Readers and resume read
+// them all together: [LoadUnion].
 package dataset

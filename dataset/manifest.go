@@ -1,19 +1,17 @@
 package dataset
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/seed-c7c8f39b/loader/internal/atomicfile"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 )
 
 // ManifestName is the manifest's file name in the output directory.
@@ -57,7 +55,10 @@ type Entry struct {
 	File  string `json:"file,omitempty"`
 	Bytes int64  `json:"bytes,omitempty"`
 	// SHA256 is the hex SHA-256 of File, empty in the single layout.
-	SHA256   string `json:"sha256,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	// ETag is the object store's entity tag of File, which resume compares
+	// instead of reading the object back; empty for a local file.
+	ETag     string `json:"etag,omitempty"`
 	Attempts int    `json:"attempts"`
 	// Reason explains a failure or a skip.
 	Reason string `json:"reason,omitempty"`
@@ -130,14 +131,17 @@ type document struct {
 // of thousands of symbols would cost time quadratic in their number.
 const SaveInterval = 250 * time.Millisecond
 
-// Manifest is DIR/_manifest.json: one Entry per requested symbol and the
-// run around them. Every save is atomic (temporary file, fsync, rename), so
-// the file on disk is always whole. A change is saved at once when the last
+// Manifest is DIR/_manifest.json (or a shard's own manifest, see
+// [ShardManifestName]): one Entry per requested symbol and the run around
+// them. Every save is atomic (temporary file, fsync, rename; a single PUT
+// on an object store), so the manifest is always whole. A change is saved at once when the last
 // save is older than SaveInterval, and otherwise by a save scheduled for
 // then, so a killed run leaves a manifest at most SaveInterval behind;
 // Flush and Finish save at once. It is safe for concurrent use.
 type Manifest struct {
-	path string
+	st   store.Store
+	key  string // the manifest's name in st
+	path string // st and key, for messages
 
 	mu      sync.Mutex
 	run     Run
@@ -159,7 +163,14 @@ type Manifest struct {
 // at any moment never forgets work an earlier run finished. To resume, load
 // the earlier manifest with LoadManifest first.
 func NewManifest(dir string, run Run, symbols []string, kept ...Entry) (*Manifest, error) {
-	m := &Manifest{path: filepath.Join(dir, ManifestName), run: run, index: make(map[string]int)}
+	return NewManifestAt(store.NewDir(dir), ManifestName, run, symbols, kept...)
+}
+
+// NewManifestAt is NewManifest for the manifest named name (ManifestName,
+// or a shard's [ShardManifestName]) in st, a local directory or an
+// object-store prefix.
+func NewManifestAt(st store.Store, name string, run Run, symbols []string, kept ...Entry) (*Manifest, error) {
+	m := &Manifest{st: st, key: name, path: store.Join(st.String(), name), run: run, index: make(map[string]int)}
 	for _, s := range symbols {
 		m.put(Entry{Symbol: s, Status: StatusPending})
 	}
@@ -179,8 +190,13 @@ func NewManifest(dir string, run Run, symbols []string, kept ...Entry) (*Manifes
 // ErrCorruptManifest that names the file. Changes to the loaded manifest
 // are saved to the same file.
 func LoadManifest(dir string) (*Manifest, error) {
-	p := filepath.Join(dir, ManifestName)
-	data, err := os.ReadFile(p)
+	return LoadManifestAt(context.Background(), store.NewDir(dir), ManifestName)
+}
+
+// LoadManifestAt is LoadManifest for the manifest named name in st.
+func LoadManifestAt(ctx context.Context, st store.Store, name string) (*Manifest, error) {
+	p := store.Join(st.String(), name)
+	data, err := st.ReadFile(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
@@ -191,7 +207,7 @@ func LoadManifest(dir string) (*Manifest, error) {
 	if doc.Version != manifestVersion {
 		return nil, fmt.Errorf("%w %s: manifest_version %d, want %d", ErrCorruptManifest, p, doc.Version, manifestVersion)
 	}
-	m := &Manifest{path: p, run: doc.Run, index: make(map[string]int)}
+	m := &Manifest{st: st, key: name, path: p, run: doc.Run, index: make(map[string]int)}
 	for _, e := range doc.Symbols {
 		if e.Symbol == "" {
 			return nil, fmt.Errorf("%w %s: an entry has no symbol", ErrCorruptManifest, p)
@@ -206,8 +222,12 @@ func LoadManifest(dir string) (*Manifest, error) {
 	return m, nil
 }
 
-// Path returns the manifest's file path.
+// Path returns the manifest's file path, or its URL on an object store.
 func (m *Manifest) Path() string { return m.path }
+
+// Name returns the manifest's name in its store: ManifestName or a
+// shard's [ShardManifestName].
+func (m *Manifest) Name() string { return m.key }
 
 // Run returns the run-level fields.
 func (m *Manifest) Run() Run {
@@ -254,6 +274,7 @@ func (m *Manifest) RecordOK(symbol string, f File, attempts int) error {
 		File:     f.Path,
 		Bytes:    f.Bytes,
 		SHA256:   f.SHA256,
+		ETag:     f.ETag,
 		Attempts: attempts,
 	}
 	if !f.FirstDate.IsZero() {
@@ -303,10 +324,17 @@ func (m *Manifest) Flush() error {
 // lists as ok whose files are intact (see Resumable) are carried over;
 // without an earlier manifest there is nothing to carry over.
 func Start(dir string, run Run, symbols []string, resume bool) (*Manifest, error) {
+	return StartAt(context.Background(), store.NewDir(dir), ManifestName, run, symbols, resume)
+}
+
+// StartAt is Start for the manifest named name in st. Resume reads every
+// manifest of the dataset (see [LoadUnion]), so a shard keeps what any
+// earlier run wrote, however the universe was split then.
+func StartAt(ctx context.Context, st store.Store, name string, run Run, symbols []string, resume bool) (*Manifest, error) {
 	var kept []Entry
 	if resume {
-		prev, err := LoadManifest(dir)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		prev, err := LoadUnion(ctx, st)
+		if err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
 		for _, sym := range symbols {
@@ -314,42 +342,64 @@ func Start(dir string, run Run, symbols []string, resume bool) (*Manifest, error
 			if err != nil {
 				continue
 			}
-			if e, ok := prev.Resumable(sym, path); ok {
+			if e, ok := prev.Resumable(ctx, sym, path); ok {
 				kept = append(kept, e)
 			}
 		}
 	}
-	return NewManifest(dir, run, symbols, kept...)
+	return NewManifestAt(st, name, run, symbols, kept...)
 }
 
 // Resumable returns symbol's entry and true when a new run may keep it
 // instead of fetching and writing symbol again: the entry is ok, its file
 // is file (the path the new run would write, from Writer.Path, so a
 // different format or layout never matches), and the file in the
-// manifest's directory has the recorded size and SHA-256. Entries of the
-// single layout have no hash and are never resumable. A nil Manifest (no
-// earlier run) vouches for nothing.
+// manifest's directory has the recorded size and SHA-256 (on an object
+// store: the recorded size and ETag). Entries of the single layout have no
+// hash and are never resumable. A nil Manifest (no earlier run) vouches
+// for nothing.
 func (m *Manifest) Resumable(symbol, file string) (Entry, bool) {
 	if m == nil {
 		return Entry{}, false
 	}
 	e, ok := m.Entry(symbol)
-	if !ok || e.Status != StatusOK || e.File != file || e.SHA256 == "" {
-		return Entry{}, false
-	}
-	f, err := os.Open(filepath.Join(filepath.Dir(m.path), filepath.FromSlash(file)))
-	if err != nil {
-		return Entry{}, false
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() != e.Bytes {
-		return Entry{}, false
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil || hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
+	if !ok || !intact(context.Background(), m.st, e, file, nil) {
 		return Entry{}, false
 	}
 	return e, true
+}
+
+// intact reports whether e is an ok entry for file whose object in st is
+// the one e records: the same size and ETag when both are known (obj, if
+// not nil, is the object as listed), else the same size and SHA-256, which
+// reads the object.
+func intact(ctx context.Context, st store.Store, e Entry, file string, obj *store.Object) bool {
+	if e.Status != StatusOK || e.File != file || e.SHA256 == "" {
+		return false
+	}
+	if obj == nil || (obj.ETag == "" && e.ETag != "") {
+		o, err := st.Stat(ctx, file)
+		if err != nil {
+			return false
+		}
+		obj = &o
+	}
+	if obj.Size != e.Bytes {
+		return false
+	}
+	if e.ETag != "" && obj.ETag != "" {
+		return e.ETag == obj.ETag
+	}
+	r, err := st.Open(ctx, file)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, r.Size())); err != nil || hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
+		return false
+	}
+	return true
 }
 
 // put sets e as the entry of its symbol. m.mu must be held.
@@ -418,7 +468,7 @@ func (m *Manifest) save() error {
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}
-	if err := atomicfile.WriteFile(m.path, append(data, '\n')); err != nil {
+	if err := m.st.WriteFile(context.Background(), m.key, append(data, '\n')); err != nil {
 		return fmt.Errorf("save manifest %s: %w", m.path, err)
 	}
 	m.saved = version

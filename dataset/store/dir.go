@@ -119,11 +119,7 @@ func (d *Dir) ReadFile(_ context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	return data, nil
+	return os.ReadFile(p) // its errors name the file
 }
 
 // WriteFile replaces the file key atomically: temporary file, fsync,
@@ -133,10 +129,7 @@ func (d *Dir) WriteFile(_ context.Context, key string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(p, data); err != nil {
-		return fmt.Errorf("store: write %s: %w", p, err)
-	}
-	return nil
+	return atomicfile.WriteFile(p, data)
 }
 
 // CreateExclusive creates the file key with data unless it exists.
