@@ -3,8 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 	"gocloud.dev/blob/fileblob"
@@ -109,4 +111,54 @@ func TestErrorsRedactSecrets(t *testing.T) {
 	if !strings.Contains(err.Error(), "[REDACTED]") {
 		t.Errorf("error %v does not say what it redacted", err)
 	}
+}
+
+func TestLease(t *testing.T) {
+	ctx := context.Background()
+	for name, st := range map[string]store.Store{
+		"dir":    store.NewDir(t.TempDir()),
+		"bucket": store.NewBucket(memblob.OpenBucket(nil), "", "mem://x/", store.BucketOptions{}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, err := store.AcquireLease(ctx, st, "_lock.json", 300*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = store.AcquireLease(ctx, st, "_lock.json", time.Minute)
+			var locked *store.LockedError
+			if !errors.As(err, &locked) || !errors.Is(err, store.ErrLocked) || locked.Holder.PID != os.Getpid() {
+				t.Fatalf("second AcquireLease = %v, want a LockedError naming this process", err)
+			}
+			if !strings.Contains(err.Error(), "pid ") || !strings.Contains(err.Error(), "_lock.json") {
+				t.Errorf("message %q does not name the holder and the lock", err)
+			}
+			time.Sleep(500 * time.Millisecond) // renewed past its first TTL
+			if _, err := store.AcquireLease(ctx, st, "_lock.json", time.Minute); !errors.Is(err, store.ErrLocked) {
+				t.Fatalf("AcquireLease after the first TTL = %v: the lease was not renewed", err)
+			}
+			if err := l.Err(); err != nil {
+				t.Errorf("renewal: %v", err)
+			}
+			if err := l.Release(ctx); err != nil {
+				t.Fatal(err)
+			}
+			l2, err := store.AcquireLease(ctx, st, "_lock.json", time.Minute)
+			if err != nil {
+				t.Fatalf("AcquireLease after Release: %v", err)
+			}
+			l2.Release(ctx)
+		})
+	}
+}
+
+func TestLeaseTakesOverAnExpiredLock(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewBucket(memblob.OpenBucket(nil), "", "mem://x/", store.BucketOptions{})
+	dead := `{"pid": 1, "host": "gone", "command": "loader fetch", "expires": "2020-01-01T00:00:00Z", "token": "old"}`
+	st.WriteFile(ctx, "_lock.json", []byte(dead))
+	l, err := store.AcquireLease(ctx, st, "_lock.json", time.Minute)
+	if err != nil {
+		t.Fatalf("AcquireLease over an expired lock: %v", err)
+	}
+	l.Release(ctx)
 }
