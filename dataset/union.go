@@ -127,3 +127,13 @@ func (u *Union) Resumable(ctx context.Context, symbol, file string) (Entry, bool
 	}
 	return e, true
 }
+
+// LockName is the lock object that guards the manifest named manifest on
+// an object store: "_lock.json" for ManifestName, "_lock.shard-K-of-N.json"
+// for a shard's. Only writers of the same manifest exclude each other.
+func LockName(manifest string) string {
+	if rest, ok := strings.CutPrefix(manifest, "_manifest"); ok {
+		return "_lock" + rest
+	}
+	return "_lock." + manifest
+}

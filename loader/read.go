@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -64,14 +65,23 @@ func findFiles(path string) ([]string, error) {
 // file); that is turned into an error, so that one bad file fails Open
 // instead of the training process.
 func eachRecord(path string, data []byte, want func(column string) bool, mem memory.Allocator, fn func(arrow.RecordBatch) error) (err error) {
+	return eachRecordAt(path, bytes.NewReader(data), int64(len(data)), nil, want, mem, fn)
+}
+
+// eachRecordAt is eachRecord over size bytes read from r. For a Parquet
+// file, prepare, if not nil, is told the file's metadata before any column
+// is read, so that it can fetch the column chunks of the columns wanted
+// (the leaves want selects) in few requests.
+func eachRecordAt(path string, r io.ReaderAt, size int64, prepare func(*file.Reader, []int) error,
+	want func(column string) bool, mem memory.Allocator, fn func(arrow.RecordBatch) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("damaged file: %v", r)
 		}
 	}()
-	r := bytes.NewReader(data)
+	rs := io.NewSectionReader(r, 0, size)
 	if format, _ := dataset.FormatOf(path); format == dataset.FormatParquet {
-		pf, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
+		pf, err := file.NewParquetReader(rs, file.WithReadProps(parquet.NewReaderProperties(mem)))
 		if err != nil {
 			return err
 		}
@@ -89,6 +99,11 @@ func eachRecord(path string, data []byte, want func(column string) bool, mem mem
 		for i := range pf.NumRowGroups() {
 			groups = append(groups, i)
 		}
+		if prepare != nil {
+			if err := prepare(pf, cols); err != nil {
+				return err
+			}
+		}
 		tbl, err := fr.ReadRowGroups(context.Background(), cols, groups)
 		if err != nil {
 			return err
@@ -103,7 +118,7 @@ func eachRecord(path string, data []byte, want func(column string) bool, mem mem
 		}
 		return tr.Err()
 	}
-	if fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem)); err == nil {
+	if fr, err := ipc.NewFileReader(rs, ipc.WithAllocator(mem)); err == nil {
 		defer fr.Close()
 		for i := range fr.NumRecords() {
 			rec, err := fr.RecordBatch(i)
@@ -117,7 +132,7 @@ func eachRecord(path string, data []byte, want func(column string) bool, mem mem
 		return nil
 	}
 	// Not the IPC file format: try the stream format.
-	sr, err := ipc.NewReader(bytes.NewReader(data), ipc.WithAllocator(mem))
+	sr, err := ipc.NewReader(io.NewSectionReader(r, 0, size), ipc.WithAllocator(mem))
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,12 @@ func newFetchCmd() *cobra.Command {
 and write one complete file per symbol (under a temporary name, renamed when
 complete), plus OUT/_manifest.json recording every symbol's outcome.
 
+--out may be an S3 prefix, s3://BUCKET/PREFIX, with credentials, region and
+endpoint from the standard AWS environment (AWS_ACCESS_KEY_ID, AWS_PROFILE,
+AWS_REGION, AWS_ENDPOINT_URL, ...). With --shard K/N each shard keeps its own
+manifest, OUT/_manifest.shard-K-of-N.json, so N shards can write one dataset
+at once.
+
 Sources: "alphavantage" (needs an API key in $ALPHAVANTAGE_API_KEY, or the
 variable named by --api-key-env), "sample" (built-in SYNTHETIC data, offline),
 or "auto" (alphavantage when a key is set, otherwise sample).
@@ -62,7 +68,8 @@ Transforms (--transform, comma-separated, computed per symbol on the whole
 series before --start/--end cut it; windows not yet full hold nulls):
 ` + transform.Help() + `
 Exit status: 0 when every symbol succeeded, 1 when some failed, 2 for a usage
-error, 130 when interrupted. The first Ctrl-C finishes the symbols in flight
+error, 75 when another run writes the same manifest of an object-store
+dataset, 130 when interrupted. The first Ctrl-C finishes the symbols in flight
 and writes the manifest; a second one aborts at once.`,
 		Example: `  loader fetch --symbols AAPL,GOOGL,MSFT
   loader fetch --symbols IBM,MSFT --source alphavantage --outputsize full --format arrow
@@ -73,7 +80,7 @@ and writes the manifest; a second one aborts at once.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.symbols, "symbols", "", "comma-separated ticker symbols, e.g. AAPL,GOOGL,MSFT")
 	fl.StringVar(&f.symbolsFile, "symbols-file", "", "file with one symbol a line (# comments); adds to --symbols")
-	fl.StringVar(&f.out, "out", "./data", "output directory")
+	fl.StringVar(&f.out, "out", "./data", "output directory, or object-store prefix s3://BUCKET/PREFIX")
 	fl.StringVar(&f.source, "source", "auto", "where prices come from: auto, sample or alphavantage")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "symbols fetched at once (requests in flight)")
 	fl.StringVar(&f.shard, "shard", "", "fetch only shard K/N of the symbols (a stable split by symbol), e.g. 0/4")
@@ -107,12 +114,14 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	if err != nil {
 		return err
 	}
+	manifestName := dataset.ManifestName
 	if f.shard != "" {
 		k, n, err := symbols.ParseShard(f.shard)
 		if err != nil {
 			return usagef("--shard: %w", err)
 		}
 		syms = symbols.Shard(syms, k, n)
+		manifestName = dataset.ShardManifestName(k, n)
 	}
 	transforms, err := parseTransforms(f)
 	if err != nil {
@@ -136,6 +145,16 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	if f.resume && !layout.SupportsResume() {
 		return usagef("--resume does not work with --layout %s: its single file is rewritten whole by every run", layout)
 	}
+	st, err := openStore(cmd.Context(), "--out", f.out)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	unlock, err := lockManifest(cmd.Context(), st, manifestName)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	source, err := newSource(cmd, f)
 	if err != nil {
 		return err
@@ -144,6 +163,7 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 
 	sink, err := sinks.New(sinks.Options{
 		Dir:          f.out,
+		Store:        st,
 		Format:       format,
 		Layout:       layout,
 		Compression:  compression,
@@ -154,7 +174,7 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 		return err
 	}
 	run := dataset.Run{Started: time.Now().UTC(), Source: source.Name(), Format: format, Layout: layout, Compression: compression, LoaderVersion: version}
-	manifest, err := dataset.Start(f.out, run, syms, f.resume)
+	manifest, err := dataset.StartAt(cmd.Context(), st, manifestName, run, syms, f.resume)
 	if err != nil {
 		sink.Abort()
 		return err

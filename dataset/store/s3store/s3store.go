@@ -194,7 +194,8 @@ func permanent(err error) bool {
 }
 
 // explainer turns the failure of a store's first request into a message
-// that says what to fix.
+// that says what to fix, quoting the service's code and message rather
+// than the SDK's whole chain of wrappers (which errors.As still reaches).
 func explainer(bucket, endpoint string) func(error) error {
 	where := "AWS S3"
 	if endpoint != "" {
@@ -203,29 +204,38 @@ func explainer(bucket, endpoint string) func(error) error {
 	return func(err error) error {
 		var ae smithy.APIError
 		if errors.As(err, &ae) {
+			said := fmt.Sprintf("(%s: %s)", ae.ErrorCode(), ae.ErrorMessage())
 			switch ae.ErrorCode() {
 			case "NoSuchBucket", "NotFound":
-				return fmt.Errorf("bucket %q does not exist at %s (create it, or check AWS_ENDPOINT_URL and AWS_REGION): %w", bucket, where, err)
+				return explained{fmt.Sprintf("bucket %q does not exist at %s: create it, or check AWS_ENDPOINT_URL and AWS_REGION %s", bucket, where, said), err}
 			case "InvalidAccessKeyId", "XAdminUserNotFound": // the second is versitygw's
-				return fmt.Errorf("%s does not know the access key (check AWS_ACCESS_KEY_ID or AWS_PROFILE): %w", where, err)
+				return explained{fmt.Sprintf("%s does not know the access key: check AWS_ACCESS_KEY_ID or AWS_PROFILE %s", where, said), err}
 			case "SignatureDoesNotMatch":
-				return fmt.Errorf("%s refused the signature: the secret key does not match the access key (check AWS_SECRET_ACCESS_KEY): %w", where, err)
+				return explained{fmt.Sprintf("%s refused the signature: the secret key does not match the access key; check AWS_SECRET_ACCESS_KEY %s", where, said), err}
 			case "ExpiredToken", "InvalidToken":
-				return fmt.Errorf("%s refused the session token (renew AWS_SESSION_TOKEN): %w", where, err)
+				return explained{fmt.Sprintf("%s refused the session token: renew AWS_SESSION_TOKEN %s", where, said), err}
 			case "AccessDenied", "Forbidden":
-				return fmt.Errorf("%s denied access to bucket %q (check the credentials' permissions): %w", where, bucket, err)
+				return explained{fmt.Sprintf("%s denied access to bucket %q: check the credentials' permissions %s", where, bucket, said), err}
 			case "PermanentRedirect", "AuthorizationHeaderMalformed":
-				return fmt.Errorf("bucket %q is in another region (set AWS_REGION): %w", bucket, err)
+				return explained{fmt.Sprintf("bucket %q is in another region: set AWS_REGION %s", bucket, said), err}
 			}
 		}
-		var ne net.Error
 		var oe *net.OpError
-		if errors.As(err, &oe) || errors.As(err, &ne) {
-			return fmt.Errorf("cannot reach %s: %w", where, err)
+		if errors.As(err, &oe) {
+			return explained{fmt.Sprintf("cannot reach %s: %v", where, oe), err}
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%s did not answer in time: %w", where, err)
+			return explained{fmt.Sprintf("%s did not answer in time", where), err}
 		}
 		return nil
 	}
 }
+
+// explained is an error with a clearer message than its cause's.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e explained) Error() string { return e.msg }
+func (e explained) Unwrap() error { return e.err }
