@@ -49,6 +49,10 @@ func OpenData(ctx context.Context, location string) (store.Store, []store.Object
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := st.Check(ctx); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
 	objs, err := Objects(ctx, st)
 	if err != nil {
 		st.Close()

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
@@ -54,4 +57,21 @@ func lockManifest(ctx context.Context, st store.Store, manifest string) (release
 			slog.Warn("could not remove the lock object", "err", err)
 		}
 	}, nil
+}
+
+// parseSize reads a size in bytes: a number with an optional unit, K, M,
+// G or T (powers of 1024, with or without "iB"/"B"): "20GiB", "512M".
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "B"), "I")
+	mult := 1.0
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("KMGT", t[n-1]); i >= 0 {
+			mult, t = float64(int64(1)<<(10*(i+1))), t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || v < 0 || v*mult >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q: want a size such as 20GiB or 512M", s)
+	}
+	return int64(v * mult), nil
 }

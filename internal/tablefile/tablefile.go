@@ -8,6 +8,7 @@
 package tablefile
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -78,8 +79,32 @@ func Read(ctx context.Context, path string, mem memory.Allocator) (*File, error)
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
+	return read(ctx, path, format, f, mem)
+}
 
-	var out *File
+// ReadBytes is Read for a file held in memory, such as an object read from
+// an object store; name, a path or URL, gives its format and names it in
+// errors.
+func ReadBytes(ctx context.Context, name string, data []byte, mem memory.Allocator) (*File, error) {
+	format, ok := dataset.FormatOf(name)
+	if !ok {
+		return nil, fmt.Errorf("read %s: not a .parquet, .arrow or .csv file", name)
+	}
+	return read(ctx, name, format, bytes.NewReader(data), mem)
+}
+
+// source is what the format readers read: a file, or bytes in memory.
+type source interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+}
+
+func read(ctx context.Context, path string, format dataset.Format, f source, mem memory.Allocator) (*File, error) {
+	var (
+		out *File
+		err error
+	)
 	switch format {
 	case dataset.FormatParquet:
 		out, err = readParquet(ctx, f, mem)
@@ -95,7 +120,7 @@ func Read(ctx context.Context, path string, mem memory.Allocator) (*File, error)
 	return out, nil
 }
 
-func readParquet(ctx context.Context, f *os.File, mem memory.Allocator) (*File, error) {
+func readParquet(ctx context.Context, f source, mem memory.Allocator) (*File, error) {
 	pr, err := file.NewParquetReader(f)
 	if err != nil {
 		return nil, err
@@ -151,7 +176,7 @@ func readParquet(ctx context.Context, f *os.File, mem memory.Allocator) (*File, 
 
 // readArrow reads the IPC file format and, failing that, the stream format,
 // since both are commonly saved as .arrow.
-func readArrow(f *os.File, mem memory.Allocator) (*File, error) {
+func readArrow(f source, mem memory.Allocator) (*File, error) {
 	if fr, err := ipc.NewFileReader(f, ipc.WithAllocator(mem)); err == nil {
 		defer fr.Close()
 		recs := make([]arrow.RecordBatch, 0, fr.NumRecords())
@@ -209,7 +234,7 @@ func releaseAll(recs []arrow.RecordBatch) {
 // readCSV reads a CSV file with a header. The daily columns get their
 // schema types; any other column (a transform's output) is read as float64,
 // with empty fields as nulls.
-func readCSV(f *os.File, mem memory.Allocator) (*File, error) {
+func readCSV(f source, mem memory.Allocator) (*File, error) {
 	header, err := csv.NewReader(f).Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("empty CSV file: no header")
