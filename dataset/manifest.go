@@ -414,7 +414,7 @@ func (m *Manifest) put(e Entry) {
 
 // update applies change and saves it within SaveInterval. It returns the
 // error of this save, or of the last scheduled one if it failed, so a
-// failing disk is reported by the next change.
+// failing disk is reported by the next change (once per failed save).
 func (m *Manifest) update(change func()) error {
 	m.mu.Lock()
 	change()
@@ -428,6 +428,7 @@ func (m *Manifest) update(change func()) error {
 			m.pending = time.AfterFunc(wait, m.scheduledSave)
 		}
 		err := m.asyncErr
+		m.asyncErr = nil // reported once, by this change
 		m.saveMu.Unlock()
 		return err
 	}
@@ -468,11 +469,15 @@ func (m *Manifest) save() error {
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}
-	if err := m.st.WriteFile(context.Background(), m.key, append(data, '\n')); err != nil {
+	err = m.st.WriteFile(context.Background(), m.key, append(data, '\n'))
+	// A failed save counts as a save for SaveInterval too: a failing disk
+	// or store, whose every attempt may take seconds of retries, must not
+	// make every change wait for one.
+	m.lastSave = time.Now()
+	if err != nil {
 		return fmt.Errorf("save manifest %s: %w", m.path, err)
 	}
 	m.saved = version
-	m.lastSave = time.Now()
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
@@ -192,6 +193,9 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 		Concurrency: f.concurrency,
 		Stop:        stop.graceful,
 		OnResult:    shown.record,
+		// A store that keeps failing after its retries would lose every
+		// symbol fetched from now on: stop spending requests.
+		IsFatal: func(err error) bool { return errors.Is(err, sources.ErrFatal) || errors.Is(err, store.ErrUnavailable) },
 	})
 	shown.stop()
 	summary := newRunReport(report, f.out)

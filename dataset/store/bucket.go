@@ -79,6 +79,21 @@ func (s *Bucket) String() string { return s.location }
 // cover.
 func (s *Bucket) Blob() *blob.Bucket { return s.b }
 
+// ErrUnavailable is matched by the errors of a store that could not be
+// reached or kept failing after its retries: connections refused or cut,
+// 5xx answers, throttling. Every later request would most likely fail the
+// same way, so a run that writes should stop rather than spend more.
+var ErrUnavailable = errors.New("store unavailable")
+
+// isRefusal reports a service's answer that retrying cannot change
+// (credentials refused, no such bucket), which the portable error codes do
+// not all name.
+func isRefusal(err error) bool {
+	c := gcerrors.Code(err)
+	return c == gcerrors.NotFound || c == gcerrors.PermissionDenied || c == gcerrors.FailedPrecondition ||
+		c == gcerrors.InvalidArgument || c == gcerrors.Canceled
+}
+
 // Error is the error of an operation of a Bucket. Its message names the
 // operation and the object's URL, and never holds a secret the bucket
 // knows of. It matches fs.ErrNotExist, fs.ErrExist and fs.ErrPermission
@@ -87,6 +102,7 @@ type Error struct {
 	Op, Location string
 	Err          error
 	secrets      []string
+	permanent    func(error) bool
 }
 
 func (e *Error) Error() string {
@@ -97,6 +113,8 @@ func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Is(target error) bool {
 	switch target {
+	case ErrUnavailable:
+		return transient(context.Background(), e.Err) && !isRefusal(e.Err) && (e.permanent == nil || !e.permanent(e.Err))
 	case fs.ErrNotExist:
 		return gcerrors.Code(e.Err) == gcerrors.NotFound
 	case fs.ErrExist:
@@ -120,7 +138,7 @@ func (s *Bucket) fail(op, key string, err error) error {
 	if key != "" {
 		loc = Join(s.location, key)
 	}
-	return &Error{Op: op, Location: loc, Err: err, secrets: secrets}
+	return &Error{Op: op, Location: loc, Err: err, secrets: secrets, permanent: s.opts.Permanent}
 }
 
 // Redact returns msg with every one of secrets, also URL-escaped,

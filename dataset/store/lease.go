@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -52,7 +53,8 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // Lease is a lock object held by this process: created only if absent
 // (If-None-Match: * on an object store, O_EXCL on a directory), renewed
 // while held, deleted on Release. A lock whose lease has run out belongs to
-// a process that died; AcquireLease takes it over.
+// a process that died, as does one held by a process of this host that
+// has exited; AcquireLease takes those over.
 //
 // Object stores offer no compare-and-swap on delete, so two processes that
 // take over the same expired lock in the same instant can both succeed;
@@ -102,10 +104,11 @@ func AcquireLease(ctx context.Context, st Store, key string, ttl time.Duration) 
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			continue // released between our attempt and the read
-		case err == nil && time.Now().Before(other.Expires):
+		case err == nil && time.Now().Before(other.Expires) && !gone(other):
 			return nil, &LockedError{Location: loc, Holder: other}
 		}
-		// Expired, or unreadable: its holder died; take it over.
+		// Expired, unreadable, or held by a process of this host that has
+		// exited: its holder died; take it over.
 		if err := st.Delete(ctx, key); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("lock %s: remove the expired lock: %w", loc, err)
 		}
@@ -180,4 +183,19 @@ func (l *Lease) Release(ctx context.Context) error {
 		return fmt.Errorf("unlock %s: %w", Join(l.st.String(), l.key), err)
 	}
 	return nil
+}
+
+// gone reports whether h is a process of this host that no longer runs,
+// such as a run that could not remove its lock because the store was down
+// when it exited.
+func gone(h Holder) bool {
+	if host, err := os.Hostname(); err != nil || host != h.Host || h.PID <= 0 {
+		return false
+	}
+	p, err := os.FindProcess(h.PID)
+	if err != nil {
+		return true
+	}
+	err = p.Signal(syscall.Signal(0))
+	return errors.Is(err, os.ErrProcessDone) || errors.Is(err, syscall.ESRCH)
 }

@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +161,23 @@ func TestLeaseTakesOverAnExpiredLock(t *testing.T) {
 	l, err := store.AcquireLease(ctx, st, "_lock.json", time.Minute)
 	if err != nil {
 		t.Fatalf("AcquireLease over an expired lock: %v", err)
+	}
+	l.Release(ctx)
+}
+
+func TestLeaseOfAnExitedProcessIsTakenOver(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewBucket(memblob.OpenBucket(nil), "", "mem://x/", store.BucketOptions{})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	exited := fmt.Sprintf(`{"pid": %d, "host": %q, "command": "loader fetch", "expires": "2999-01-01T00:00:00Z", "token": "old"}`, cmd.Process.Pid, host)
+	st.WriteFile(ctx, "_lock.json", []byte(exited))
+	l, err := store.AcquireLease(ctx, st, "_lock.json", time.Minute)
+	if err != nil {
+		t.Fatalf("AcquireLease over the lock of an exited process: %v", err)
 	}
 	l.Release(ctx)
 }
