@@ -22,7 +22,6 @@ import (
 	"github.com/seed-c7c8f39b/loader/dataset"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
 )
 
 // Options selects what RenderDir draws and how.
