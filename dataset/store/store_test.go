@@ -181,3 +181,25 @@ func TestLeaseOfAnExitedProcessIsTakenOver(t *testing.T) {
 	}
 	l.Release(ctx)
 }
+
+// TestReadersLinkNoSDK: the DataLoader, inspect and the charts reach object
+// stores through this package's core (gocloud.dev/blob), so they link
+// neither the HTTP client of the fetchers nor a cloud SDK; a program
+// chooses its drivers by importing them (cmd/loader imports s3store).
+func TestReadersLinkNoSDK(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	for _, pkg := range []string{"loader", "inspect", "charts", "dataset"} {
+		out, err := exec.Command("go", "list", "-deps", "github.com/seed-c7c8f39b/loader/"+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list: %v", err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "github.com/valyala/fasthttp") || strings.HasPrefix(dep, "github.com/aws/") {
+				t.Errorf("%s links %s", pkg, dep)
+				break
+			}
+		}
+	}
+}
