@@ -143,6 +143,9 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	if err != nil {
 		return usagef("--compression: %w", err)
 	}
+	if f.shard != "" && layout == dataset.LayoutSingle {
+		return usagef("--shard does not work with --layout single: every shard would write the same %s; use files or hive", "data."+format.Ext())
+	}
 	if f.resume && !layout.SupportsResume() {
 		return usagef("--resume does not work with --layout %s: its single file is rewritten whole by every run", layout)
 	}
