@@ -25,6 +25,7 @@ const (
 	exitOK          = 0
 	exitFailure     = 1
 	exitUsage       = 2
+	exitTempFail    = 75 // EX_TEMPFAIL: stopped for a reason that passes; run again later
 	exitInterrupted = 130
 )
 

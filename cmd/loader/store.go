@@ -15,10 +15,6 @@ import (
 	_ "github.com/seed-c7c8f39b/loader/dataset/store/s3store"
 )
 
-// exitTempFail is EX_TEMPFAIL: another writer holds the dataset; run again
-// later.
-const exitTempFail = 75
-
 // openStore opens the dataset location a flag names, a directory or an
 // object-store URL, and makes one request to check it can be used, so that
 // a missing bucket or refused credentials fail the command before it
