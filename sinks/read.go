@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/sources"
 
@@ -34,12 +35,28 @@ func (w *Writer) Read(ctx context.Context, symbol string, mem memory.Allocator) 
 	if err != nil {
 		return nil, dataset.File{}, err
 	}
-	path := filepath.Join(w.opts.Dir, filepath.FromSlash(rel))
-	size, sum, err := hashFile(path)
-	if err != nil {
-		return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
+	var (
+		size int64
+		sum  string
+		f    *tablefile.File
+	)
+	if d, ok := w.st.(*store.Dir); ok {
+		path := filepath.Join(d.Path(), filepath.FromSlash(rel))
+		size, sum, err = hashFile(path)
+		if err != nil {
+			return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
+		}
+		f, err = tablefile.Read(ctx, path, mem)
+	} else {
+		var data []byte
+		data, err = w.st.ReadFile(ctx, rel)
+		if err != nil {
+			return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
+		}
+		h := sha256.Sum256(data)
+		size, sum = int64(len(data)), hex.EncodeToString(h[:])
+		f, err = tablefile.ReadBytes(ctx, store.Join(w.st.String(), rel), data, mem)
 	}
-	f, err := tablefile.Read(ctx, path, mem)
 	if err != nil {
 		return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
 	}
