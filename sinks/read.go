@@ -38,6 +38,7 @@ func (w *Writer) Read(ctx context.Context, symbol string, mem memory.Allocator) 
 	var (
 		size int64
 		sum  string
+		etag string
 		f    *tablefile.File
 	)
 	if d, ok := w.st.(*store.Dir); ok {
@@ -55,6 +56,11 @@ func (w *Writer) Read(ctx context.Context, symbol string, mem memory.Allocator) 
 		}
 		h := sha256.Sum256(data)
 		size, sum = int64(len(data)), hex.EncodeToString(h[:])
+		// The ETag lets resume check the object from a listing. One read
+		// after the other: an ETag of another size is not this object's.
+		if obj, serr := w.st.Stat(ctx, rel); serr == nil && obj.Size == size {
+			etag = obj.ETag
+		}
 		f, err = tablefile.ReadBytes(ctx, store.Join(w.st.String(), rel), data, mem)
 	}
 	if err != nil {
@@ -70,7 +76,7 @@ func (w *Writer) Read(ctx context.Context, symbol string, mem memory.Allocator) 
 		rec = withSymbol(rec, symbol, mem)
 	}
 	desc := describe(rec)
-	desc.Path, desc.Bytes, desc.SHA256 = rel, size, sum
+	desc.Path, desc.Bytes, desc.SHA256, desc.ETag = rel, size, sum, etag
 	return rec, desc, nil
 }
 

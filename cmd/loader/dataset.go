@@ -35,7 +35,11 @@ func beginDataset(dir string, opts dataset.BeginOptions) (*dataset.Session, erro
 		for _, d := range differ.Differences {
 			fmt.Fprintf(&b, "  %s\n", d)
 		}
-		fmt.Fprintf(&b, "nothing was fetched: bring it up to date with `loader update %s`, or replace it with --overwrite", dir)
+		if store.IsURL(dir) {
+			fmt.Fprintf(&b, "nothing was fetched: fetch into it with its settings, or write to another prefix")
+		} else {
+			fmt.Fprintf(&b, "nothing was fetched: bring it up to date with `loader update %s`, or replace it with --overwrite", dir)
+		}
 		return nil, &exitError{code: exitUsage, err: errors.New(b.String())}
 	case errors.Is(err, dataset.ErrNoDataset):
 		return nil, usagef("%w: make one with `loader fetch --out %s`", err, dir)
