@@ -24,7 +24,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/seed-c7c8f39b/loader/internal/atomicfile"
-	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
 
@@ -56,10 +55,11 @@ func RenderDir(ctx context.Context, in, out string, opts Options) ([]string, err
 		opts.Mem = memory.NewGoAllocator()
 	}
 	opts.Style = opts.Style.withDefaults()
-	paths, err := dataset.Files(in)
+	paths, read, done, err := inputs(ctx, in)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("render %s: no .parquet, .arrow or .csv files", in)
 	}
@@ -79,7 +79,7 @@ func RenderDir(ctx context.Context, in, out string, opts Options) ([]string, err
 	var tasks []Task
 	for _, group := range groups(paths) {
 		tasks = append(tasks, func(ctx context.Context) error {
-			series, err := load(ctx, group, opts)
+			series, err := load(ctx, group, read, opts)
 			if err != nil {
 				return err
 			}
@@ -144,10 +144,10 @@ func groups(paths []string) [][]string {
 var chartColumns = []string{sources.ColSymbol, sources.ColDate, sources.ColClose, sources.ColVolume}
 
 // load reads the files of one group and returns its series by symbol.
-func load(ctx context.Context, group []string, opts Options) (map[string]*Series, error) {
+func load(ctx context.Context, group []string, read readFunc, opts Options) (map[string]*Series, error) {
 	all := map[string]*Series{}
 	for _, path := range group {
-		f, err := tablefile.Read(ctx, path, opts.Mem, chartColumns...)
+		f, err := read(ctx, path, opts.Mem, chartColumns...)
 		if err != nil {
 			return nil, err
 		}

@@ -52,5 +52,18 @@
 // A run that writes a dataset begins with [Begin], which takes the
 // directory's lock (see [Acquire]) for the whole run, so that a second
 // writer is refused at once with the first one's pid, command and start
-// time; readers need no lock.
+// time; readers need no lock. On an object store the lock is a lock
+// object with a lease instead (see store.AcquireLease).
+//
+// # Where a dataset lives, and many writers
+//
+// A dataset is a local directory or an object-store prefix
+// (s3://BUCKET/PREFIX): package store puts both behind one interface, and
+// the *At functions ([NewManifestAt], [LoadManifestAt]) and
+// [BeginOptions.Store] take
+// one. A shard of a run split N ways (`loader fetch --shard K/N`) keeps its
+// own manifest, [ShardManifestName] "_manifest.shard-K-of-N.json", so N
+// processes writing one prefix at once never replace each other's
+// records. Readers and resume read
+// them all together: [LoadUnion].
 package dataset

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/seed-c7c8f39b/loader/internal/atomicfile"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 )
 
 // ManifestName is the manifest's file name in the output directory.
@@ -71,7 +72,10 @@ type Entry struct {
 	File  string `json:"file,omitempty"`
 	Bytes int64  `json:"bytes,omitempty"`
 	// SHA256 is the hex SHA-256 of File, empty in the single layout.
-	SHA256   string `json:"sha256,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	// ETag is the object store's entity tag of File, which resume compares
+	// instead of reading the object back; empty for a local file.
+	ETag     string `json:"etag,omitempty"`
 	Attempts int    `json:"attempts"`
 	// FetchedAt is when the symbol's data was last fetched, and found to
 	// be as stored or stored anew (RFC 3339, UTC).
@@ -115,6 +119,9 @@ type File struct {
 	// FetchedAt is when the data was fetched, zero if unknown. The writer
 	// leaves it to its caller.
 	FetchedAt time.Time
+	// ETag is the object store's entity tag of the object written; empty
+	// for a local file.
+	ETag string
 }
 
 // Totals sums a manifest's entries.
@@ -178,14 +185,17 @@ type anyDocument struct {
 // of thousands of symbols would cost time quadratic in their number.
 const SaveInterval = 250 * time.Millisecond
 
-// Manifest is DIR/_manifest.json: one Entry per requested symbol and the
-// run around them. Every save is atomic (temporary file, fsync, rename), so
-// the file on disk is always whole. A change is saved at once when the last
+// Manifest is DIR/_manifest.json (or a shard's own manifest, see
+// [ShardManifestName]): one Entry per requested symbol and the run around
+// them. Every save is atomic (temporary file, fsync, rename; a single PUT
+// on an object store), so the manifest is always whole. A change is saved at once when the last
 // save is older than SaveInterval, and otherwise by a save scheduled for
 // then, so a killed run leaves a manifest at most SaveInterval behind;
 // Flush and Finish save at once. It is safe for concurrent use.
 type Manifest struct {
-	path string
+	st   store.Store
+	key  string // the manifest's name in st
+	path string // st and key, for messages
 	// loadedVersion is the manifest_version of the file it was loaded
 	// from, manifestVersion for a new one.
 	loadedVersion int
@@ -212,6 +222,13 @@ type Manifest struct {
 // at any moment never forgets work an earlier run finished. To resume, load
 // the earlier manifest with LoadManifest first.
 func NewManifest(dir string, run Run, symbols []string, kept ...Entry) (*Manifest, error) {
+	return NewManifestAt(store.NewDir(dir), ManifestName, run, symbols, kept...)
+}
+
+// NewManifestAt is NewManifest for the manifest named name (ManifestName,
+// or a shard's [ShardManifestName]) in st, a local directory or an
+// object-store prefix.
+func NewManifestAt(st store.Store, name string, run Run, symbols []string, kept ...Entry) (*Manifest, error) {
 	entries := make([]Entry, 0, len(symbols)+len(kept))
 	for _, s := range symbols {
 		entries = append(entries, Entry{Symbol: s, Status: StatusPending})
@@ -220,14 +237,14 @@ func NewManifest(dir string, run Run, symbols []string, kept ...Entry) (*Manifes
 		e.CarriedOver = true
 		entries = append(entries, e)
 	}
-	return newManifest(dir, run, entries)
+	return newManifest(st, name, run, entries)
 }
 
-// newManifest saves a manifest of entries in dir, a later entry of a
-// symbol replacing an earlier one in its place.
-func newManifest(dir string, run Run, entries []Entry) (*Manifest, error) {
+// newManifest saves a manifest of entries named name in st, a later entry
+// of a symbol replacing an earlier one in its place.
+func newManifest(st store.Store, name string, run Run, entries []Entry) (*Manifest, error) {
 	run.Settings = run.Settings.Normalized()
-	m := &Manifest{path: filepath.Join(dir, ManifestName), loadedVersion: manifestVersion, run: run, index: make(map[string]int)}
+	m := &Manifest{st: st, key: name, path: manifestPath(st, name), loadedVersion: manifestVersion, run: run, index: make(map[string]int)}
 	for _, e := range entries {
 		m.put(e)
 	}
@@ -235,8 +252,19 @@ func newManifest(dir string, run Run, entries []Entry) (*Manifest, error) {
 	if err := m.save(); err != nil {
 		return nil, err
 	}
-	m.room = reserveSpace(dir, len(m.entries))
+	if d, ok := st.(*store.Dir); ok {
+		m.room = reserveSpace(d.Path(), len(m.entries))
+	}
 	return m, nil
+}
+
+// manifestPath names the manifest name of st in messages: a file path for
+// a local directory, a URL on an object store.
+func manifestPath(st store.Store, name string) string {
+	if d, ok := st.(*store.Dir); ok {
+		return filepath.Join(d.Path(), name)
+	}
+	return store.Join(st.String(), name)
 }
 
 // LoadManifest reads DIR/_manifest.json, of the current version or
@@ -248,25 +276,15 @@ func newManifest(dir string, run Run, entries []Entry) (*Manifest, error) {
 // MaxManifestBytes. Changes to the loaded manifest are saved to the same
 // file.
 func LoadManifest(dir string) (*Manifest, error) {
-	p := filepath.Join(dir, ManifestName)
-	f, err := os.Open(p)
+	return LoadManifestAt(context.Background(), store.NewDir(dir), ManifestName)
+}
+
+// LoadManifestAt is LoadManifest for the manifest named name in st.
+func LoadManifestAt(ctx context.Context, st store.Store, name string) (*Manifest, error) {
+	p := manifestPath(st, name)
+	data, err := readManifest(ctx, st, name, p)
 	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
-	}
-	var data []byte
-	if st.Size() <= MaxManifestBytes {
-		// Limited all the same: the size of a special file says nothing.
-		if data, err = io.ReadAll(io.LimitReader(f, MaxManifestBytes+1)); err != nil {
-			return nil, fmt.Errorf("read manifest: %w", err)
-		}
-	}
-	if st.Size() > MaxManifestBytes || len(data) > MaxManifestBytes {
-		return nil, fmt.Errorf("%w %s: larger than %d MiB, more than any dataset needs", ErrCorruptManifest, p, MaxManifestBytes>>20)
+		return nil, err
 	}
 	var doc anyDocument
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -296,7 +314,7 @@ func LoadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("%w %s: settings: %w", ErrCorruptManifest, p, err)
 	}
 	run.Settings = run.Settings.Normalized()
-	m := &Manifest{path: p, loadedVersion: doc.Version, run: run, index: make(map[string]int)}
+	m := &Manifest{st: st, key: name, path: p, loadedVersion: doc.Version, run: run, index: make(map[string]int)}
 	for _, e := range doc.Symbols {
 		if err := e.validate(); err != nil {
 			return nil, fmt.Errorf("%w %s: %w", ErrCorruptManifest, p, err)
@@ -347,8 +365,12 @@ func (m *Manifest) Settings() Settings {
 	return m.run.Settings
 }
 
-// Path returns the manifest's file path.
+// Path returns the manifest's file path, or its URL on an object store.
 func (m *Manifest) Path() string { return m.path }
+
+// Name returns the manifest's name in its store: ManifestName or a
+// shard's [ShardManifestName].
+func (m *Manifest) Name() string { return m.key }
 
 // Run returns the run-level fields.
 func (m *Manifest) Run() Run {
@@ -395,6 +417,7 @@ func (m *Manifest) RecordOK(symbol string, f File, attempts int) error {
 		File:     f.Path,
 		Bytes:    f.Bytes,
 		SHA256:   f.SHA256,
+		ETag:     f.ETag,
 		Attempts: attempts,
 	}
 	if !f.FirstDate.IsZero() {
@@ -462,30 +485,52 @@ func (m *Manifest) Flush() error {
 // instead of fetching and writing symbol again: the entry is ok, its file
 // is file (the path the new run would write, from Writer.Path, so a
 // different format or layout never matches), and the file in the
-// manifest's directory has the recorded size and SHA-256. Entries of the
-// single layout have no hash and are never resumable. A nil Manifest (no
-// earlier run) vouches for nothing.
+// manifest's directory has the recorded size and SHA-256 (on an object
+// store: the recorded size and ETag). Entries of the single layout have no
+// hash and are never resumable. A nil Manifest (no earlier run) vouches
+// for nothing.
 func (m *Manifest) Resumable(symbol, file string) (Entry, bool) {
 	if m == nil {
 		return Entry{}, false
 	}
 	e, ok := m.Entry(symbol)
-	if !ok || e.Status != StatusOK || e.File != file || e.SHA256 == "" {
-		return Entry{}, false
-	}
-	f, err := os.Open(filepath.Join(filepath.Dir(m.path), filepath.FromSlash(file)))
-	if err != nil {
-		return Entry{}, false
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() != e.Bytes {
-		return Entry{}, false
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil || hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
+	if !ok || !intact(context.Background(), m.st, e, file, nil) {
 		return Entry{}, false
 	}
 	return e, true
+}
+
+// intact reports whether e is an ok entry for file whose object in st is
+// the one e records: the same size and ETag when both are known (obj, if
+// not nil, is the object as listed), else the same size and SHA-256, which
+// reads the object.
+func intact(ctx context.Context, st store.Store, e Entry, file string, obj *store.Object) bool {
+	if e.Status != StatusOK || e.File != file || e.SHA256 == "" {
+		return false
+	}
+	if obj == nil || (obj.ETag == "" && e.ETag != "") {
+		o, err := st.Stat(ctx, file)
+		if err != nil {
+			return false
+		}
+		obj = &o
+	}
+	if obj.Size != e.Bytes {
+		return false
+	}
+	if e.ETag != "" && obj.ETag != "" {
+		return e.ETag == obj.ETag
+	}
+	r, err := st.Open(ctx, file)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, r.Size())); err != nil || hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
+		return false
+	}
+	return true
 }
 
 // put sets e as the entry of its symbol. m.mu must be held.
@@ -500,7 +545,7 @@ func (m *Manifest) put(e Entry) {
 
 // update applies change and saves it within SaveInterval. It returns the
 // error of this save, or of the last scheduled one if it failed, so a
-// failing disk is reported by the next change.
+// failing disk is reported by the next change (once per failed save).
 func (m *Manifest) update(change func()) error {
 	m.mu.Lock()
 	change()
@@ -514,6 +559,7 @@ func (m *Manifest) update(change func()) error {
 			m.pending = time.AfterFunc(wait, m.scheduledSave)
 		}
 		err := m.asyncErr
+		m.asyncErr = nil // reported once, by this change
 		m.saveMu.Unlock()
 		return err
 	}
@@ -574,11 +620,15 @@ func (m *Manifest) save() error {
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}
-	if err := atomicfile.WriteFile(m.path, append(data, '\n')); err != nil {
+	err = m.st.WriteFile(context.Background(), m.key, append(data, '\n'))
+	// A failed save counts as a save for SaveInterval too: a failing disk
+	// or store, whose every attempt may take seconds of retries, must not
+	// make every change wait for one.
+	m.lastSave = time.Now()
+	if err != nil {
 		return fmt.Errorf("save manifest %s: %w", m.path, err)
 	}
 	m.saved = version
-	m.lastSave = time.Now()
 	return nil
 }
 
@@ -603,4 +653,52 @@ func (m *Manifest) totals() Totals {
 		t.Bytes += e.Bytes
 	}
 	return t
+}
+
+// readManifest reads the manifest name of st, never more than
+// MaxManifestBytes; p names it in errors.
+func readManifest(ctx context.Context, st store.Store, name, p string) ([]byte, error) {
+	if d, ok := st.(*store.Dir); ok {
+		return readManifestFile(filepath.Join(d.Path(), name), p)
+	}
+	obj, err := st.Stat(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	if obj.Size > MaxManifestBytes {
+		return nil, fmt.Errorf("%w %s: larger than %d MiB, more than any dataset needs", ErrCorruptManifest, p, MaxManifestBytes>>20)
+	}
+	data, err := st.ReadFile(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	if len(data) > MaxManifestBytes {
+		return nil, fmt.Errorf("%w %s: larger than %d MiB, more than any dataset needs", ErrCorruptManifest, p, MaxManifestBytes>>20)
+	}
+	return data, nil
+}
+
+// readManifestFile reads the manifest file path, never more than
+// MaxManifestBytes.
+func readManifestFile(path, p string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var data []byte
+	if st.Size() <= MaxManifestBytes {
+		// Limited all the same: the size of a special file says nothing.
+		if data, err = io.ReadAll(io.LimitReader(f, MaxManifestBytes+1)); err != nil {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+	}
+	if st.Size() > MaxManifestBytes || len(data) > MaxManifestBytes {
+		return nil, fmt.Errorf("%w %s: larger than %d MiB, more than any dataset needs", ErrCorruptManifest, p, MaxManifestBytes>>20)
+	}
+	return data, nil
 }

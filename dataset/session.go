@@ -2,12 +2,15 @@ package dataset
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 )
 
 // Mode is what a writing run does with the symbols that already have a
@@ -52,13 +55,24 @@ type BeginOptions struct {
 	Run Run
 	// Holder is recorded in the lock; zero means ThisProcess().
 	Holder Holder
+	// Store is where the dataset lives; nil means the local directory dir.
+	// On a store other than a local directory (an object-store prefix) the
+	// lock is a lock object with a lease (store.AcquireLease) named after
+	// the manifest (LockObjectName) instead of the directory's flock.
+	Store store.Store
+	// Manifest is the run's manifest name: ManifestName if empty, or a
+	// shard's ShardManifestName. The dataset's earlier manifest is read
+	// from the same name.
+	Manifest string
 }
 
 // Session is one writing run's hold on a dataset directory: the lock, the
 // settings and the run's manifest. Close it when the run is done.
 type Session struct {
 	dir      string
+	st       store.Store
 	lock     *Lock
+	lease    *store.Lease
 	manifest *Manifest
 	symbols  []string
 }
@@ -86,23 +100,55 @@ func Begin(dir string, opts BeginOptions) (*Session, error) {
 	if h == (Holder{}) {
 		h = ThisProcess()
 	}
-	lock, err := Acquire(dir, h)
+	if opts.Manifest == "" {
+		opts.Manifest = ManifestName
+	}
+	if _, local := opts.Store.(*store.Dir); opts.Store == nil || local {
+		if opts.Store == nil {
+			opts.Store = store.NewDir(dir)
+		}
+		lock, err := Acquire(dir, h)
+		if err != nil {
+			return nil, err
+		}
+		s, err := begin(dir, opts)
+		if err != nil {
+			lock.Release()
+			return nil, err
+		}
+		s.lock = lock
+		return s, nil
+	}
+	lease, err := store.AcquireLease(context.Background(), opts.Store, LockObjectName(opts.Manifest), 0)
 	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, &leaseLockedError{err}
+		}
 		return nil, err
 	}
 	s, err := begin(dir, opts)
 	if err != nil {
-		lock.Release()
+		lease.Release(context.Background())
 		return nil, err
 	}
-	s.lock = lock
+	s.lease = lease
 	return s, nil
 }
 
+// leaseLockedError is a lock object's refusal (store.LockedError), matching
+// ErrLocked as the directory's LockedError does.
+type leaseLockedError struct{ err error }
+
+func (e *leaseLockedError) Error() string        { return ErrLocked.Error() + ": " + e.err.Error() }
+func (e *leaseLockedError) Unwrap() error        { return e.err }
+func (e *leaseLockedError) Is(target error) bool { return target == ErrLocked }
+
 func begin(dir string, opts BeginOptions) (*Session, error) {
+	ctx := context.Background()
+	st := opts.Store
 	var prev *Manifest
 	if opts.Mode != Overwrite {
-		m, err := LoadManifest(dir)
+		m, err := LoadManifestAt(ctx, st, opts.Manifest)
 		switch {
 		case err == nil:
 			prev = m
@@ -130,15 +176,23 @@ func begin(dir string, opts BeginOptions) (*Session, error) {
 		}
 	}
 
-	p := planner{dir: dir, prev: prev, settings: settings, mode: opts.Mode}
+	var union *Union
+	if _, local := st.(*store.Dir); opts.Mode == Resume && (!local || opts.Manifest != ManifestName) {
+		// Resume keeps what any manifest of the dataset vouches for,
+		// however the universe was split before.
+		if union, err = LoadUnion(ctx, st); err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+	}
+	p := planner{st: st, prev: prev, union: union, settings: settings, mode: opts.Mode}
 	entries, ordered := p.plan(symbols)
 	run := opts.Run
 	run.Settings = settings
-	m, err := newManifest(dir, run, entries)
+	m, err := newManifest(st, opts.Manifest, run, entries)
 	if err != nil {
 		return nil, err
 	}
-	return &Session{dir: dir, manifest: m, symbols: ordered}, nil
+	return &Session{dir: dir, st: st, manifest: m, symbols: ordered}, nil
 }
 
 // runSettings returns the settings of a run asking for run (nil for the
@@ -192,7 +246,8 @@ func recordedByV1(have, want Settings) Settings {
 
 // planner decides what a run does with each symbol.
 type planner struct {
-	dir      string
+	st       store.Store
+	union    *Union // every manifest of the dataset, for Resume of a shard or on an object store
 	prev     *Manifest
 	settings Settings
 	mode     Mode
@@ -253,6 +308,9 @@ func (p planner) plan(symbols []string) ([]Entry, []string) {
 		case taskUpdate:
 			e.Reason = ""
 		case taskKeep:
+			if p.union != nil {
+				*e, _ = p.union.Entry(s)
+			}
 			e.CarriedOver = true
 		}
 		runs = append(runs, planned{sym: s, task: t, entry: *e, order: i})
@@ -272,6 +330,16 @@ func (p planner) plan(symbols []string) ([]Entry, []string) {
 
 // task decides what the run does with the symbol of e.
 func (p planner) task(e Entry) task {
+	if p.union != nil && p.mode == Resume && p.settings.Layout != LayoutSingle {
+		path, err := p.settings.Layout.Path(e.Symbol, p.settings.Format)
+		if err != nil {
+			return taskFetch
+		}
+		if _, ok := p.union.Resumable(context.Background(), e.Symbol, path); ok {
+			return taskKeep
+		}
+		return taskFetch
+	}
 	if p.prev == nil || p.mode == Overwrite || p.settings.Layout == LayoutSingle || e.Status != StatusOK {
 		return taskFetch
 	}
@@ -292,7 +360,11 @@ func (p planner) task(e Entry) task {
 	// new file into place and saving the manifest leaves a complete file
 	// the manifest does not describe yet, and an update checks every
 	// stored day against the source anyway.
-	if st, err := os.Stat(filepath.Join(p.dir, filepath.FromSlash(path))); err != nil || !st.Mode().IsRegular() {
+	if d, ok := p.st.(*store.Dir); ok {
+		if st, err := os.Stat(filepath.Join(d.Path(), filepath.FromSlash(path))); err != nil || !st.Mode().IsRegular() {
+			return taskFetch
+		}
+	} else if _, err := p.st.Stat(context.Background(), path); err != nil {
 		return taskFetch
 	}
 	return taskUpdate
@@ -312,5 +384,15 @@ func (s *Session) Manifest() *Manifest { return s.manifest }
 // complete file first, then the stalest.
 func (s *Session) Symbols() []string { return slices.Clone(s.symbols) }
 
-// Close releases the lock. Later calls do nothing.
-func (s *Session) Close() error { return s.lock.Release() }
+// Store returns where the dataset lives.
+func (s *Session) Store() store.Store { return s.st }
+
+// Close releases the lock (or the lock object). Later calls do nothing.
+func (s *Session) Close() error {
+	if s.lease != nil {
+		l := s.lease
+		s.lease = nil
+		return l.Release(context.Background())
+	}
+	return s.lock.Release()
+}

@@ -35,6 +35,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 
@@ -53,12 +54,15 @@ import (
 // are named apart, as not part of it (see dataset.Files). Errors name the
 // file that could not be read.
 func Path(ctx context.Context, w io.Writer, path string, mem memory.Allocator) error {
+	if store.IsURL(path) {
+		return objects(ctx, w, path, mem)
+	}
 	info, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("inspect: %w", err)
 	}
 	if !info.IsDir() {
-		_, err := file(ctx, w, path, path, mem)
+		_, err := file(ctx, w, localEntry(path, path), mem)
 		return err
 	}
 	paths, err := dataset.Files(path)
@@ -72,31 +76,15 @@ func Path(ctx context.Context, w io.Writer, path string, mem memory.Allocator) e
 	if len(paths) == 0 && len(unlisted) == 0 {
 		return fmt.Errorf("inspect %s: no .parquet, .arrow or .csv files", path)
 	}
-	total := map[string]*span{}
-	var rows int64
-	for _, p := range paths {
+	entries := make([]entry, len(paths))
+	for i, p := range paths {
 		name, err := filepath.Rel(path, p)
 		if err != nil {
 			name = p
 		}
-		spans, err := file(ctx, w, p, name, mem)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-		for sym, s := range spans {
-			rows += s.rows
-			if t, ok := total[sym]; ok {
-				t.add(s)
-			} else {
-				total[sym] = s
-			}
-		}
+		entries[i] = localEntry(p, name)
 	}
-	fmt.Fprintf(w, "total: %s, %d rows, %s\n", plural(len(paths), "file"), rows, plural(len(total), "symbol"))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	writeSpans(tw, "  ", total)
-	if err := tw.Flush(); err != nil {
+	if err := files(ctx, w, entries, mem); err != nil {
 		return err
 	}
 	if len(unlisted) > 0 {
@@ -112,10 +100,48 @@ func Path(ctx context.Context, w io.Writer, path string, mem memory.Allocator) e
 	return nil
 }
 
-// file writes the report on one file, titled name, and returns its spans
+// entry is one data file to report on.
+type entry struct {
+	path, name string // path names it in errors; name titles its block
+	read       func(context.Context, memory.Allocator) (*tablefile.File, error)
+}
+
+func localEntry(path, name string) entry {
+	return entry{path: path, name: name, read: func(ctx context.Context, mem memory.Allocator) (*tablefile.File, error) {
+		return tablefile.Read(ctx, path, mem)
+	}}
+}
+
+// files writes the block of every entry, then the total.
+func files(ctx context.Context, w io.Writer, entries []entry, mem memory.Allocator) error {
+	total := map[string]*span{}
+	var rows int64
+	for _, e := range entries {
+		spans, err := file(ctx, w, e, mem)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+		for sym, s := range spans {
+			rows += s.rows
+			if t, ok := total[sym]; ok {
+				t.add(s)
+			} else {
+				total[sym] = s
+			}
+		}
+	}
+	fmt.Fprintf(w, "total: %s, %d rows, %s\n", plural(len(entries), "file"), rows, plural(len(total), "symbol"))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	writeSpans(tw, "  ", total)
+	return tw.Flush()
+}
+
+// file writes the report on one file, titled e.name, and returns its spans
 // by symbol.
-func file(ctx context.Context, w io.Writer, path, name string, mem memory.Allocator) (map[string]*span, error) {
-	f, err := tablefile.Read(ctx, path, mem)
+func file(ctx context.Context, w io.Writer, e entry, mem memory.Allocator) (map[string]*span, error) {
+	path, name := e.path, e.name
+	f, err := e.read(ctx, mem)
 	if err != nil {
 		return nil, fmt.Errorf("inspect: %w", err)
 	}

@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"time"
@@ -19,7 +16,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/sourcegraph/conc/pool"
 
-	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
 )
@@ -58,6 +54,20 @@ type DatasetConfig struct {
 
 	// Allocator is used while decoding files; default memory.DefaultAllocator.
 	Allocator memory.Allocator
+
+	// The rest apply to datasets on object storage (see [OpenContext]).
+
+	// ReadAhead is how many objects are read at once, ahead of their
+	// decoding (default 16): an object store answers each request after a
+	// round trip, so reading one object per core would leave the cores
+	// idle.
+	ReadAhead int
+	// CacheDir, if set, keeps a local copy of every object read, and
+	// CacheLimit bounds its size in bytes (0: no bound), evicting the
+	// least recently used copies first. Several processes may share one
+	// directory, as the ranks of one machine do.
+	CacheDir   string
+	CacheLimit int64
 }
 
 // Split selects the rows a Loader draws windows from.
@@ -119,7 +129,26 @@ type series struct {
 // the configured feature and target columns (numeric; nulls allowed). Rows
 // are grouped by the symbol column, or, without one, by the file's hive
 // directory "symbol=X" or its base name.
+//
+// path may also be an object-store URL, s3://BUCKET/PREFIX (or one object
+// under it): see [OpenContext].
 func Open(path string, cfg DatasetConfig) (*Dataset, error) {
+	return OpenContext(context.Background(), path, cfg)
+}
+
+// OpenContext is Open with a context that bounds the reading of the files.
+//
+// An object-store URL needs its driver linked in (import _
+// "github.com/seed-c7c8f39b/loader/dataset/store/s3store" for s3://, as
+// the loader command does). Objects are read ReadAhead at a time, ahead
+// of their decoding: a Parquet object larger than a few MiB by ranged
+// reads (its footer, then only the column chunks the configuration needs,
+// neighbouring ones in one request), a smaller one or an Arrow object in
+// one request. With CacheDir set, every object is read once into that
+// directory and from there afterwards, for as long as its ETag does not
+// change. The fingerprint that guards [Loader.Restore] then identifies
+// every object by its key, size and ETag instead of hashing its bytes.
+func OpenContext(ctx context.Context, path string, cfg DatasetConfig) (*Dataset, error) {
 	if len(cfg.Features) == 0 {
 		cfg.Features = []string{LogReturn}
 	}
@@ -139,10 +168,15 @@ func Open(path string, cfg DatasetConfig) (*Dataset, error) {
 		return nil, fmt.Errorf("loader: validation end %s is not after training end %s",
 			cfg.ValEnd.Format(time.DateOnly), cfg.TrainEnd.Format(time.DateOnly))
 	}
-	files, err := findFiles(path)
+	if cfg.ReadAhead < 0 || cfg.CacheLimit < 0 {
+		return nil, fmt.Errorf("loader: read-ahead %d and cache limit %d must not be negative", cfg.ReadAhead, cfg.CacheLimit)
+	}
+	src, err := openFiles(ctx, path, cfg)
 	if err != nil {
 		return nil, err
 	}
+	defer src.close()
+	files := src.names()
 
 	names := append(slices.Clone(cfg.Features), cfg.Target)
 	slices.Sort(names)
@@ -152,28 +186,16 @@ func Open(path string, cfg DatasetConfig) (*Dataset, error) {
 	// Files are decoded in parallel, each into its own accumulator, and
 	// merged in file order so that the result does not depend on timing.
 	parts := make([]*accumulator, len(files))
-	digests := make([][sha256.Size]byte, len(files))
-	sizes := make([]int, len(files))
-	p := pool.New().WithErrors().WithFirstError().WithMaxGoroutines(runtime.GOMAXPROCS(0))
-	for i, f := range files {
+	ids := make([]string, len(files))
+	p := pool.New().WithErrors().WithFirstError().WithMaxGoroutines(src.workers())
+	for i := range files {
 		p.Go(func() error {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return fmt.Errorf("loader: %w", err)
-			}
-			digests[i], sizes[i] = sha256.Sum256(data), len(data)
-			file, err := tablefile.Decode(context.Background(), f, data, cfg.Allocator, columns...)
-			if err != nil {
-				return fmt.Errorf("loader: %w", err)
-			}
-			defer file.Release()
 			part := newAccumulator(names)
-			for _, rec := range file.Records {
-				if err := part.add(rec, file.Symbol); err != nil {
-					return fmt.Errorf("loader: read %s: %w", f, err)
-				}
+			id, err := src.read(ctx, i, columns, cfg.Allocator, part.add)
+			if err != nil {
+				return err
 			}
-			parts[i] = part
+			ids[i], parts[i] = id, part
 			return nil
 		})
 	}
@@ -182,8 +204,7 @@ func Open(path string, cfg DatasetConfig) (*Dataset, error) {
 	}
 	sum := sha256.New()
 	for i, f := range files {
-		rel, _ := filepath.Rel(path, f)
-		fmt.Fprintf(sum, "%s\x00%d\x00%x\n", filepath.ToSlash(rel), sizes[i], digests[i])
+		sum.Write([]byte(ids[i]))
 		if err := acc.merge(parts[i]); err != nil {
 			return nil, fmt.Errorf("loader: read %s: %w", f, err)
 		}

@@ -8,9 +8,12 @@ import (
 	"testing"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/seed-c7c8f39b/loader/sinks"
+
+	"gocloud.dev/blob/fileblob"
 )
 
 // TestConcurrentWrites writes many symbols from many goroutines into one
@@ -64,10 +67,23 @@ func TestConcurrentWrites(t *testing.T) {
 // a Write reported complete.
 func TestAbortDuringWrites(t *testing.T) {
 	t.Parallel()
+	t.Run("dir", func(t *testing.T) { testAbortDuringWrites(t, t.TempDir(), nil) })
+	t.Run("bucket", func(t *testing.T) {
+		dir := t.TempDir()
+		b, err := fileblob.OpenBucket(dir, &fileblob.Options{Metadata: fileblob.MetadataDontWrite})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := store.NewBucket(b, "", "file-bucket://", store.BucketOptions{})
+		defer st.Close()
+		testAbortDuringWrites(t, dir, st)
+	})
+}
+
+func testAbortDuringWrites(t *testing.T, dir string, st store.Store) {
 	const n = 32
 	mem := newMem(t)
-	dir := t.TempDir()
-	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Compression: dataset.CompressionNone})
+	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Store: st, Compression: dataset.CompressionNone})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,10 @@
 //
 // A [Writer] writes each symbol's record under a temporary name in the
 // directory of its final name (.AAPL.parquet.tmp-123456), syncs it, and
-// renames it into place. A failed write removes its temporary file; [New]
+// renames it into place. Given an object store (Options.Store, say
+// s3://BUCKET/PREFIX), it uploads each file in one PUT, or in a multipart
+// upload completed only at the end, so there too no reader sees a partial
+// object. A failed write removes its temporary file; [New]
 // removes those a killed run left; [Writer.Abort] removes those of an
 // interrupted one. Writers are synchronous and safe for concurrent use: a
 // pipeline that wants writing off its hot path runs Write on goroutines of

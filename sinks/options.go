@@ -5,14 +5,18 @@ import (
 	"fmt"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Options configure a [Writer]. Only Dir is required.
+// Options configure a [Writer]. Only Dir, or Store, is required.
 type Options struct {
 	// Dir is the output directory; New creates it.
 	Dir string
+	// Store, if set, is where the files go instead of Dir: a local
+	// directory or an object-store prefix (see package store).
+	Store store.Store
 	// dataset.Format defaults to dataset.FormatParquet.
 	Format dataset.Format
 	// dataset.Layout defaults to dataset.LayoutFiles.
@@ -36,7 +40,7 @@ type Options struct {
 // withDefaults returns o with every zero field set to its default, or an
 // error naming the first invalid field.
 func (o Options) withDefaults() (Options, error) {
-	if o.Dir == "" {
+	if o.Dir == "" && o.Store == nil {
 		return o, errors.New("no output directory")
 	}
 	if o.Format == "" {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/sources"
 
@@ -34,12 +35,34 @@ func (w *Writer) Read(ctx context.Context, symbol string, mem memory.Allocator) 
 	if err != nil {
 		return nil, dataset.File{}, err
 	}
-	path := filepath.Join(w.opts.Dir, filepath.FromSlash(rel))
-	size, sum, err := hashFile(path)
-	if err != nil {
-		return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
+	var (
+		size int64
+		sum  string
+		etag string
+		f    *tablefile.File
+	)
+	if d, ok := w.st.(*store.Dir); ok {
+		path := filepath.Join(d.Path(), filepath.FromSlash(rel))
+		size, sum, err = hashFile(path)
+		if err != nil {
+			return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
+		}
+		f, err = tablefile.Read(ctx, path, mem)
+	} else {
+		var data []byte
+		data, err = w.st.ReadFile(ctx, rel)
+		if err != nil {
+			return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
+		}
+		h := sha256.Sum256(data)
+		size, sum = int64(len(data)), hex.EncodeToString(h[:])
+		// The ETag lets resume check the object from a listing. One read
+		// after the other: an ETag of another size is not this object's.
+		if obj, serr := w.st.Stat(ctx, rel); serr == nil && obj.Size == size {
+			etag = obj.ETag
+		}
+		f, err = tablefile.ReadBytes(ctx, store.Join(w.st.String(), rel), data, mem)
 	}
-	f, err := tablefile.Read(ctx, path, mem)
 	if err != nil {
 		return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
 	}
@@ -53,7 +76,7 @@ func (w *Writer) Read(ctx context.Context, symbol string, mem memory.Allocator) 
 		rec = withSymbol(rec, symbol, mem)
 	}
 	desc := describe(rec)
-	desc.Path, desc.Bytes, desc.SHA256 = rel, size, sum
+	desc.Path, desc.Bytes, desc.SHA256, desc.ETag = rel, size, sum, etag
 	return rec, desc, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/internal/atomicfile"
 	"github.com/seed-c7c8f39b/loader/sources"
 
@@ -22,16 +23,19 @@ import (
 // ErrClosed is returned by Write after Close or Abort.
 var ErrClosed = errors.New("sinks: writer closed")
 
-// Writer writes records into files under a directory, each under a
-// temporary name first, so a reader never sees a partial file under a
-// final name. It is synchronous and safe for concurrent use; in the single
-// layout, writes are serialized.
+// Writer writes records into files under a directory, or objects under an
+// object-store prefix (Options.Store), so that a reader never sees a
+// partial file under a final name: a file is written under a temporary
+// name first, an object is uploaded whole or not at all. It is synchronous
+// and safe for concurrent use; in the single layout, writes are
+// serialized.
 type Writer struct {
 	opts Options
+	st   store.Store
 
 	mu     sync.Mutex
 	closed bool
-	temps  map[*atomicfile.File]struct{} // files being written, for Abort
+	temps  map[store.Upload]struct{} // files being written, for Abort
 
 	singleMu  sync.Mutex
 	single    *appendFile // the single layout's file, from the first Write
@@ -40,35 +44,43 @@ type Writer struct {
 
 // appendFile is the single layout's file, open for the whole run.
 type appendFile struct {
-	out    *atomicfile.File
+	out    store.Upload
+	rel    string
 	enc    encoder
 	schema *arrow.Schema
 }
 
-// New returns a Writer configured by opts. It creates opts.Dir, checks
-// that a file can be created there, and removes the temporary files a
-// killed run left there and in its hive partition directories, so two
+// New returns a Writer configured by opts. A local directory it creates,
+// checks that a file can be created there, and removes the temporary files
+// a killed run left there and in its hive partition directories, so two
 // Writers must not share a directory (the lock of dataset.Begin keeps two
-// runs apart).
+// runs apart). An object store (opts.Store) has no temporary objects: an
+// upload that did not complete is not an object.
 func New(opts Options) (*Writer, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create output directory: %w", err)
+	st := opts.Store
+	if st == nil {
+		st = store.NewDir(opts.Dir)
 	}
-	// A directory that cannot be written fails here, before a run spends
-	// requests on symbols it could not keep.
-	probe, err := atomicfile.Create(filepath.Join(opts.Dir, ".write-test"))
-	if err != nil {
-		return nil, fmt.Errorf("output directory not writable: %w", err)
+	if d, ok := st.(*store.Dir); ok {
+		if err := os.MkdirAll(d.Path(), 0o755); err != nil {
+			return nil, fmt.Errorf("create output directory: %w", err)
+		}
+		// A directory that cannot be written fails here, before a run
+		// spends requests on symbols it could not keep.
+		probe, err := atomicfile.Create(filepath.Join(d.Path(), ".write-test"))
+		if err != nil {
+			return nil, fmt.Errorf("output directory not writable: %w", err)
+		}
+		probe.Discard()
+		if err := atomicfile.RemoveStale(d.Path(), isPartition); err != nil {
+			return nil, err
+		}
 	}
-	probe.Discard()
-	if err := atomicfile.RemoveStale(opts.Dir, isPartition); err != nil {
-		return nil, err
-	}
-	return &Writer{opts: opts, temps: make(map[*atomicfile.File]struct{})}, nil
+	return &Writer{opts: opts, st: st, temps: make(map[store.Upload]struct{})}, nil
 }
 
 // Path returns the path of the file that holds symbol, relative to the
@@ -118,7 +130,7 @@ func (w *Writer) Write(ctx context.Context, s sources.Series) (dataset.File, err
 	if w.opts.Layout == dataset.LayoutSingle {
 		f, err = w.appendSingle(rel, rec, meta)
 	} else {
-		f, err = w.writeWhole(rel, rec, meta)
+		f, err = w.writeWhole(ctx, rel, rec, meta)
 	}
 	if err != nil {
 		return dataset.File{}, fmt.Errorf("write %s to %s: %w", symbol, rel, err)
@@ -126,10 +138,9 @@ func (w *Writer) Write(ctx context.Context, s sources.Series) (dataset.File, err
 	return f, nil
 }
 
-func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]string) (dataset.File, error) {
-	final := filepath.Join(w.opts.Dir, filepath.FromSlash(rel))
-	if path.Dir(rel) != "." {
-		if err := w.partitionDir(path.Dir(rel)); err != nil {
+func (w *Writer) writeWhole(ctx context.Context, rel string, rec arrow.RecordBatch, meta map[string]string) (dataset.File, error) {
+	if d, ok := w.st.(*store.Dir); ok && path.Dir(rel) != "." {
+		if err := partitionDir(d.Path(), path.Dir(rel)); err != nil {
 			return dataset.File{}, err
 		}
 	}
@@ -137,14 +148,14 @@ func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]s
 		rec = dropColumn(rec, sources.ColSymbol)
 		defer rec.Release()
 	}
-	out, err := w.create(final)
+	out, err := w.create(ctx, rel)
 	if err != nil {
 		return dataset.File{}, err
 	}
 	defer w.forget(out)
 	enc, err := newEncoder(out, withMetadata(rec.Schema(), w.opts.Metadata, meta), w.opts)
 	if err != nil {
-		out.Discard()
+		out.Abort()
 		return dataset.File{}, err
 	}
 	err = enc.write(rec)
@@ -152,14 +163,15 @@ func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]s
 		err = ferr
 	}
 	if err != nil {
-		out.Discard()
+		out.Abort()
 		return dataset.File{}, err
 	}
-	if err := out.Commit(); err != nil {
+	obj, err := out.Commit()
+	if err != nil {
 		return dataset.File{}, err
 	}
 	f := describe(rec)
-	f.Path, f.Bytes, f.SHA256 = rel, out.Size(), out.HexSum()
+	f.Path, f.Bytes, f.SHA256, f.ETag = rel, out.Size(), out.HexSum(), obj.ETag
 	return f, nil
 }
 
@@ -168,11 +180,11 @@ func (w *Writer) writeWhole(rel string, rec arrow.RecordBatch, meta map[string]s
 // the output directory.
 var ErrSymlink = errors.New("is a symbolic link: refusing to write through it")
 
-// partitionDir makes the directory rel of the output, or checks the one
+// partitionDir makes the directory rel of the output directory out, or checks the one
 // there: a symbolic link standing in its place (OUT/symbol=AAPL pointing
 // elsewhere) is refused, not followed.
-func (w *Writer) partitionDir(rel string) error {
-	dir := filepath.Join(w.opts.Dir, filepath.FromSlash(rel))
+func partitionDir(out, rel string) error {
+	dir := filepath.Join(out, filepath.FromSlash(rel))
 	st, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -202,17 +214,19 @@ func (w *Writer) appendSingle(rel string, rec arrow.RecordBatch, meta map[string
 		return dataset.File{}, w.singleErr
 	}
 	if w.single == nil {
-		out, err := w.create(filepath.Join(w.opts.Dir, filepath.FromSlash(rel)))
+		// The shared file outlives the Write that starts it: Abort, not a
+		// Write's context, ends it.
+		out, err := w.create(context.Background(), rel)
 		if err != nil {
 			return dataset.File{}, err
 		}
 		enc, err := newEncoder(out, withMetadata(rec.Schema(), w.opts.Metadata, meta), w.opts)
 		if err != nil {
-			out.Discard()
+			out.Abort()
 			w.forget(out)
 			return dataset.File{}, err
 		}
-		w.single = &appendFile{out: out, enc: enc, schema: rec.Schema()}
+		w.single = &appendFile{out: out, rel: rel, enc: enc, schema: rec.Schema()}
 	}
 	if !rec.Schema().Equal(w.single.schema) {
 		return dataset.File{}, fmt.Errorf("schema %v differs from the file's %v", rec.Schema(), w.single.schema)
@@ -252,11 +266,11 @@ func (w *Writer) Close() error {
 	w.single = nil
 	defer w.forget(s.out)
 	if err := s.enc.finish(); err != nil {
-		s.out.Discard()
-		return fmt.Errorf("close %s: %w", s.out.Final(), err)
+		s.out.Abort()
+		return fmt.Errorf("close %s: %w", store.Join(w.st.String(), s.rel), err)
 	}
-	if err := s.out.Commit(); err != nil {
-		return fmt.Errorf("close %s: %w", s.out.Final(), err)
+	if _, err := s.out.Commit(); err != nil {
+		return fmt.Errorf("close %s: %w", store.Join(w.st.String(), s.rel), err)
 	}
 	return nil
 }
@@ -269,10 +283,10 @@ func (w *Writer) Abort() {
 	w.mu.Lock()
 	w.closed = true
 	temps := w.temps
-	w.temps = make(map[*atomicfile.File]struct{})
+	w.temps = make(map[store.Upload]struct{})
 	w.mu.Unlock()
-	for a := range temps {
-		os.Remove(a.TempPath())
+	for u := range temps {
+		u.Abort()
 	}
 	w.singleMu.Lock()
 	defer w.singleMu.Unlock()
@@ -284,28 +298,28 @@ func (w *Writer) Abort() {
 // dropSingle discards the single layout's file. singleMu must be held.
 func (w *Writer) dropSingle() {
 	w.single.enc.finish() // lets the encoder release what it holds; the file goes anyway
-	w.single.out.Discard()
+	w.single.out.Abort()
 	w.forget(w.single.out)
 	w.single = nil
 }
 
-// create starts the atomic file whose final path is final and registers
-// it for Abort, unless w is closed.
-func (w *Writer) create(final string) (*atomicfile.File, error) {
+// create starts the upload of rel and registers it for Abort, unless w is
+// closed.
+func (w *Writer) create(ctx context.Context, rel string) (store.Upload, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return nil, ErrClosed
 	}
-	a, err := atomicfile.Create(final)
+	u, err := w.st.Create(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
-	w.temps[a] = struct{}{}
-	return a, nil
+	w.temps[u] = struct{}{}
+	return u, nil
 }
 
-func (w *Writer) forget(a *atomicfile.File) {
+func (w *Writer) forget(a store.Upload) {
 	w.mu.Lock()
 	delete(w.temps, a)
 	w.mu.Unlock()

@@ -25,9 +25,11 @@ type batchesOptions struct {
 	normalize        bool
 	split            string
 	cfg              loader.Config
+	dcfg             loader.DatasetConfig // the object-store options
 	epochs           int
 	emit             string
 	listen           string
+	cacheLimit       string
 }
 
 func newBatchesCmd() *cobra.Command {
@@ -63,7 +65,10 @@ moving average, say) are skipped.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.in, "in", "data", "directory (or file) of Parquet/Arrow files to read")
+	f.StringVar(&o.in, "in", "data", "directory (or file) of Parquet/Arrow files to read, or s3://BUCKET/PREFIX")
+	f.StringVar(&o.dcfg.CacheDir, "cache-dir", "", "with --in s3://..., keep a local copy of every object read in this directory")
+	f.StringVar(&o.cacheLimit, "cache-limit", "0", "largest size of --cache-dir, e.g. 20GiB, evicting the least recently used (0: no limit)")
+	f.IntVar(&o.dcfg.ReadAhead, "read-ahead", 0, "with --in s3://..., objects read at once ahead of decoding (0: 16)")
 	f.StringVar(&o.features, "features", loader.LogReturn, "comma-separated feature columns (X's last axis)")
 	f.StringVar(&o.target, "target", loader.LogReturn, "target column (Y)")
 	f.StringVar(&o.trainEnd, "train-end", "", "last date of the training split (YYYY-MM-DD); empty: no splits")
@@ -127,7 +132,7 @@ func runBatches(ctx context.Context, o batchesOptions, stdout, stderr io.Writer)
 	}
 
 	start := time.Now()
-	ds, err := loader.Open(o.in, dcfg)
+	ds, err := loader.OpenContext(ctx, o.in, dcfg)
 	if err != nil {
 		return err
 	}
@@ -207,7 +212,16 @@ func runBatches(ctx context.Context, o batchesOptions, stdout, stderr io.Writer)
 }
 
 func (o batchesOptions) datasetConfig() (loader.DatasetConfig, error) {
-	cfg := loader.DatasetConfig{Target: o.target, Embargo: o.embargo, Normalize: o.normalize}
+	cfg := loader.DatasetConfig{Target: o.target, Embargo: o.embargo, Normalize: o.normalize,
+		CacheDir: o.dcfg.CacheDir, ReadAhead: o.dcfg.ReadAhead}
+	limit, err := parseSize(o.cacheLimit)
+	if err != nil {
+		return cfg, usagef("--cache-limit: %w", err)
+	}
+	cfg.CacheLimit = limit
+	if cfg.ReadAhead < 0 {
+		return cfg, usagef("--read-ahead %d: must not be negative", cfg.ReadAhead)
+	}
 	for _, f := range strings.Split(o.features, ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			cfg.Features = append(cfg.Features, f)
@@ -219,7 +233,6 @@ func (o batchesOptions) datasetConfig() (loader.DatasetConfig, error) {
 	if o.embargo < 0 {
 		return cfg, usagef("--embargo %d: must not be negative", o.embargo)
 	}
-	var err error
 	if cfg.TrainEnd, err = parseDate("--train-end", o.trainEnd); err != nil {
 		return cfg, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/sources"
@@ -34,7 +35,11 @@ func beginDataset(dir string, opts dataset.BeginOptions) (*dataset.Session, erro
 		for _, d := range differ.Differences {
 			fmt.Fprintf(&b, "  %s\n", d)
 		}
-		fmt.Fprintf(&b, "nothing was fetched: bring it up to date with `loader update %s`, or replace it with --overwrite", dir)
+		if store.IsURL(dir) {
+			fmt.Fprintf(&b, "nothing was fetched: fetch into it with its settings, or write to another prefix")
+		} else {
+			fmt.Fprintf(&b, "nothing was fetched: bring it up to date with `loader update %s`, or replace it with --overwrite", dir)
+		}
 		return nil, &exitError{code: exitUsage, err: errors.New(b.String())}
 	case errors.Is(err, dataset.ErrNoDataset):
 		return nil, usagef("%w: make one with `loader fetch --out %s`", err, dir)
@@ -50,7 +55,24 @@ func beginDataset(dir string, opts dataset.BeginOptions) (*dataset.Session, erro
 
 // runDataset begins the writing run opts describes on the dataset in dir
 // and runs d on it.
+//
+// dir may be an object-store URL (s3://BUCKET/PREFIX): the store is
+// opened and checked first, before any request to the source, and the
+// session locks the manifest it writes with a lock object instead of the
+// directory's flock. --overwrite is refused there: files that no longer
+// belong cannot be told apart from another shard's.
 func runDataset(cmd *cobra.Command, dir string, opts dataset.BeginOptions, d datasetRun) error {
+	if store.IsURL(dir) {
+		if opts.Mode == dataset.Overwrite {
+			return usagef("%s %s: --overwrite works on a local directory only, not on an object store: delete the prefix's objects instead", flagRef(cmd, "out"), dir)
+		}
+		st, err := openStore(cmd.Context(), flagRef(cmd, "out"), dir)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		opts.Store = st
+	}
 	session, err := beginDataset(dir, opts)
 	if err != nil {
 		return err
@@ -83,8 +105,13 @@ func (d datasetRun) run(cmd *cobra.Command) error {
 	if err != nil {
 		return usagef("the dataset's --transform: %w", err)
 	}
+	var out store.Store
+	if _, local := d.session.Store().(*store.Dir); !local {
+		out = d.session.Store()
+	}
 	sink, err := openSink(sinks.Options{
 		Dir:          dir,
+		Store:        out,
 		Format:       st.Format,
 		Layout:       st.Layout,
 		Compression:  st.Compression,
@@ -111,6 +138,9 @@ func (d datasetRun) run(cmd *cobra.Command) error {
 		Concurrency: d.concurrency,
 		Stop:        stop.graceful,
 		OnResult:    shown.record,
+		// A store that keeps failing after its retries would lose every
+		// symbol fetched from now on: stop spending requests.
+		IsFatal: func(err error) bool { return errors.Is(err, sources.ErrFatal) || errors.Is(err, store.ErrUnavailable) },
 	})
 	shown.stop()
 	if err != nil && len(report.Results) == 0 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/sinks"
 
 	"github.com/seed-c7c8f39b/loader/sources"
@@ -64,6 +65,12 @@ With --out postgres://USER@HOST:PORT/DB the series go into a PostgreSQL table
 instead (--table, default prices; password from $PGPASSWORD or ~/.pgpass),
 each symbol committed with its row in loader_symbols in one transaction.
 
+--out may be an S3 prefix, s3://BUCKET/PREFIX, with credentials, region and
+endpoint from the standard AWS environment (AWS_ACCESS_KEY_ID, AWS_PROFILE,
+AWS_REGION, AWS_ENDPOINT_URL, ...). There, with --shard K/N each shard keeps
+its own manifest, OUT/_manifest.shard-K-of-N.json, and its own lock object,
+so N shards can write one dataset at once.
+
 Sources: "alphavantage" (needs an API key in $ALPHAVANTAGE_API_KEY, or the
 variable named by --api-key-env), "sample" (built-in SYNTHETIC data, offline),
 or "auto" (alphavantage when a key is set, otherwise sample). The sample
@@ -90,8 +97,8 @@ and --report always do). --quiet prints only the failures and the totals.
 
 Exit status: 0 when every symbol succeeded, 1 when some failed, 2 for a usage
 error or an --out or --report path that cannot be written (found before the
-first request), 75 when another process is writing --out (a directory or a
-PostgreSQL table) or the request quota is used up (run again later), 130
+first request), 75 when another process is writing --out (a directory, the
+same manifest of an S3 prefix, or a PostgreSQL table) or the request quota is used up (run again later), 130
 when interrupted. The first Ctrl-C
 (or SIGTERM, or SIGHUP) finishes the symbols in flight and writes the
 manifest; a second one aborts at once. A closed stdout or stderr (a pipe
@@ -106,7 +113,7 @@ into head) only stops the printing.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.symbols, "symbols", "", "comma-separated ticker symbols, e.g. AAPL,GOOGL,MSFT")
 	fl.StringVar(&f.symbolsFile, "symbols-file", "", "file with one symbol a line (# comments, an optional header line); adds to --symbols")
-	fl.StringVar(&f.out, "out", "./data", "output directory, or a PostgreSQL database postgres://USER@HOST:PORT/DB (password from $PGPASSWORD or ~/.pgpass)")
+	fl.StringVar(&f.out, "out", "./data", "output directory, an object-store prefix s3://BUCKET/PREFIX, or a PostgreSQL database postgres://USER@HOST:PORT/DB (password from $PGPASSWORD or ~/.pgpass)")
 	fl.StringVar(&f.source, "source", "auto", "where prices come from: auto, sample or alphavantage")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "symbols fetched at once (requests in flight)")
 	fl.StringVar(&f.shard, "shard", "", "fetch only shard K/N of the symbols (a stable split by symbol), e.g. 0/4")
@@ -153,6 +160,9 @@ type fetchPlan struct {
 	layout      dataset.Layout
 	compression dataset.Compression
 	source      fetch.SourceConfig
+	// manifest is the run's manifest name: empty for the dataset's, a
+	// shard's own on an object store.
+	manifest string
 }
 
 func runFetch(cmd *cobra.Command, f fetchFlags) error {
@@ -175,8 +185,10 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	if postgres.IsURL(f.out) {
 		return runFetchPostgres(cmd, f, plan, pending)
 	}
-	if err := usableDir(f.out); err != nil {
-		return usagef("%s %s: %w", flagRef(cmd, "out"), f.out, err)
+	if !store.IsURL(f.out) {
+		if err := usableDir(f.out); err != nil {
+			return usagef("%s %s: %w", flagRef(cmd, "out"), f.out, err)
+		}
 	}
 	shown := newProgress(len(plan.symbols))
 	plan.source.Logger = shown.logger(slog.Default().Handler())
@@ -200,6 +212,7 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 		Settings: &settings,
 		Symbols:  plan.symbols,
 		Mode:     mode,
+		Manifest: plan.manifest,
 		Run:      dataset.Run{Started: time.Now().UTC(), LoaderVersion: version},
 	}, datasetRun{
 		source:      source,
@@ -246,6 +259,11 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 			return p, usagef("%s: %w", flagRef(cmd, "shard"), err)
 		}
 		p.symbols = symbols.Shard(p.symbols, k, n)
+		if store.IsURL(f.out) {
+			// On an object store each shard keeps its own manifest (and
+			// lock object), so that N shards write one prefix at once.
+			p.manifest = dataset.ShardManifestName(k, n)
+		}
 	}
 	if p.transforms, err = parseTransforms(f); err != nil {
 		return p, err
@@ -271,6 +289,9 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 				return p, usagef("%s applies to Parquet files only, not to --format %s", flagRef(cmd, name), p.format)
 			}
 		}
+	}
+	if f.shard != "" && p.layout == dataset.LayoutSingle {
+		return p, usagef("--shard does not work with --layout single: every shard would write the same %s; use files or hive", "data."+p.format.Ext())
 	}
 	if f.resume && !p.layout.SupportsResume() {
 		return p, usagef("--resume does not work with --layout %s: its single file is rewritten whole by every run", p.layout)

@@ -151,6 +151,7 @@ func TestFetchUsageErrors(t *testing.T) {
 		{"bad concurrency", []string{"fetch", "--symbols", "X", "--concurrency", "0"}, "--concurrency must be at least 1"},
 		{"unknown command", []string{"fletch"}, `unknown command "fletch"`},
 		{"resume single", []string{"fetch", "--symbols", "X", "--resume", "--layout", "single"}, "--resume does not work with --layout single"},
+		{"shard single", []string{"fetch", "--symbols", "X", "--shard", "0/2", "--layout", "single"}, "every shard would write the same data.parquet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,8 +16,13 @@ directory (one file per symbol, symbol=X partitions or one file for all
 symbols): format, schema, rows, each symbol's rows and date range, Parquet
 row groups and compression, key-value metadata, and the first and last rows.
 A directory ends with a total per symbol across its files. _manifest.json and
-hidden or temporary files (names starting with '.' or '_') are skipped.`,
+hidden or temporary files (names starting with '.' or '_') are skipped.
+
+PATH may be an S3 prefix or object, s3://BUCKET/PREFIX[/FILE], with the
+standard AWS environment; a prefix's report ends with what its manifests (one
+per shard that wrote it) say together.`,
 		Example: `  loader inspect data
+  loader inspect s3://prices/daily
   loader inspect data/AAPL.parquet
   loader inspect prices/symbol=MSFT`,
 		Args: func(_ *cobra.Command, args []string) error {

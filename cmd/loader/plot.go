@@ -39,7 +39,7 @@ cores gains nothing.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPlot(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.in, "in", "./data", "directory of fetched files")
+	fl.StringVar(&f.in, "in", "./data", "directory of fetched files, or s3://BUCKET/PREFIX")
 	fl.StringVar(&f.out, "out", "./charts", "directory the charts are written to")
 	fl.StringVar(&f.symbols, "symbols", "", "comma-separated symbols to chart (default: every symbol found)")
 	fl.StringVar(&f.symbolsFile, "symbols-file", "", "file with one symbol a line (# comments); adds to --symbols")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
 
@@ -93,7 +94,7 @@ func newRunReport(r fetch.Report, dir string) runReport {
 			rep.Totals.OK++
 			s.Rows, s.Bytes = res.File.Rows, res.File.Bytes
 			s.FirstDate, s.LastDate = day(res.File.FirstDate), day(res.File.LastDate)
-			s.File = filepath.Join(dir, filepath.FromSlash(res.File.Path))
+			s.File = store.Join(dir, res.File.Path)
 			rep.Totals.Rows += s.Rows
 			rep.Totals.Bytes += s.Bytes
 		case dataset.StatusFailed:

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
@@ -99,6 +100,9 @@ func runUpdate(cmd *cobra.Command, dir string, f updateFlags) error {
 	}
 	if f.concurrency < 1 {
 		return usagef("--concurrency must be at least 1, got %d", f.concurrency)
+	}
+	if store.IsURL(dir) {
+		return usagef("%s: loader update works on a local directory only; bring an object-store dataset up to date with `loader fetch --out %s` and its settings (it updates the symbols it has)", dir, dir)
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return usagef("%s is not a directory: make the dataset with `loader fetch --out %s`", dir, dir)

@@ -134,6 +134,13 @@ func Decode(ctx context.Context, path string, data []byte, mem memory.Allocator,
 	return decode(ctx, path, bytes.NewReader(data), int64(len(data)), mem, columns)
 }
 
+// ReadBytes is Decode of every column, for a file held in memory such as
+// an object read from an object store; name, a path or URL, gives its
+// format and names it in errors.
+func ReadBytes(ctx context.Context, name string, data []byte, mem memory.Allocator) (*File, error) {
+	return Decode(ctx, name, data, mem)
+}
+
 // source is what the decoders read from: a file or the bytes of one.
 type source interface {
 	io.Reader
