@@ -48,6 +48,8 @@ import (
 	"time"
 	"unsafe"
 
+	// s3:// paths, as `loader batches --in` takes them.
+	_ "github.com/seed-c7c8f39b/loader/dataset/store/s3store"
 	"github.com/seed-c7c8f39b/loader/loader"
 )
 
