@@ -71,3 +71,33 @@ func TestFetchServiceLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestQuotaThenResumeNextDay runs into the daily quota, then resumes as
+// the next day would, against a server whose quota is fresh: the resumed
+// run requests exactly the symbols the first one did not fetch.
+func TestQuotaThenResumeNextDay(t *testing.T) {
+	t.Setenv("LIMITS_KEY", "limits-key")
+	out := t.TempDir()
+	run := func(url string, extra ...string) (int, string) {
+		args := append([]string{"fetch", "--source", "alphavantage", "--api-key-env", "LIMITS_KEY", "--base-url", url,
+			"--symbols", "A,B,C,D,E", "--concurrency", "1", "--rate", "0", "--out", out, "--quiet"}, extra...)
+		code, _, stderr := runCLI(t, args...)
+		return code, stderr
+	}
+	_, today := avtest.Start(t, avserver.Config{DailyLimit: 2})
+	if code, stderr := run(today); code != exitTempFail {
+		t.Fatalf("first day: exit %d, want %d\n%s", code, exitTempFail, stderr)
+	}
+	next, tomorrow := avtest.Start(t, avserver.Config{})
+	if code, stderr := run(tomorrow, "--resume"); code != exitOK {
+		t.Fatalf("next day --resume: exit %d\n%s", code, stderr)
+	}
+	if n := next.Stats().Requests; n != 3 {
+		t.Errorf("next day's --resume made %d requests, want 3 (C, D and E)", n)
+	}
+	for _, e := range readManifest(t, out).Symbols {
+		if e.Status != "ok" {
+			t.Errorf("%s is %s after the resume", e.Symbol, e.Status)
+		}
+	}
+}
