@@ -156,10 +156,19 @@ func decode(ctx context.Context, path string, r source, size int64, mem memory.A
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	mem = &boundedAllocator{mem: mem, limit: budget(size)}
+	bounded := newBoundedAllocator(mem, budget(size))
+	mem = bounded
 	defer func() {
 		if p := recover(); p != nil {
+			if out != nil {
+				out.Release() // what was decoded before the panic
+			}
 			out, err = nil, fmt.Errorf("read %s: damaged file: %v", path, p)
+		}
+		if err != nil {
+			// Arrow's decoders can fail (or panic) on a damaged file
+			// holding buffers they never free.
+			bounded.freeStrays()
 		}
 	}()
 	want := func(string) bool { return true }
