@@ -67,6 +67,16 @@ type Config struct {
 	// size, when Sink is a [Reader]; any other is fetched whole. Source
 	// must fetch in the manifest's settings.
 	Manifest *dataset.Manifest
+	// Stored, used when Manifest is nil, are the symbols a sink without a
+	// manifest already holds (a database table's), by symbol: those of
+	// Symbols it lists are brought up to date as a manifest's ok entries
+	// are, from their LastDate, when Sink is a [Reader]; the others are
+	// fetched whole. Nothing is recorded for them but by the Sink.
+	Stored map[string]dataset.Entry
+	// OutputSize is the dataset's output size when Manifest is nil (a
+	// manifest's settings say it otherwise): the output_size an appended
+	// series is recorded with. Empty: the compact answer's.
+	OutputSize sources.OutputSize
 	// Concurrency is how many symbols are fetched at once (default 4).
 	Concurrency int
 	// QueueSize bounds the series waiting for the writers (default 8): a

@@ -26,10 +26,19 @@ type run struct {
 
 func newRun(cfg Config) *run {
 	r := &run{cfg: cfg, results: make(map[string]Result, len(cfg.Symbols)), updates: make(map[string]dataset.Entry)}
+	r.size = cfg.OutputSize
 	if cfg.Manifest != nil {
 		r.size = sources.OutputSize(cfg.Manifest.Settings().OutputSize)
 	}
 	for _, sym := range cfg.Symbols {
+		if cfg.Manifest == nil {
+			// A sink without a manifest says what it holds.
+			if e, ok := cfg.Stored[sym]; ok {
+				r.updates[sym] = e
+			}
+			r.todo = append(r.todo, sym)
+			continue
+		}
 		e, ok := cfg.Manifest.Entry(sym)
 		switch {
 		case !ok || e.Status != dataset.StatusOK:

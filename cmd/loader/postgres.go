@@ -116,21 +116,38 @@ func runFetchPostgres(cmd *cobra.Command, f fetchFlags, plan fetchPlan, pending 
 	})
 	shown.stop()
 	report.Results = withKept(plan.symbols, report.Results, kept, sink.Table())
+	return pgRunEnd{
+		quiet: f.quiet, verbose: f.verbose, pending: pending,
+		again: "every symbol reported ok is stored with its state; run again with --resume to load the rest",
+		quota: "run again after midnight US/Eastern with --resume",
+	}.end(cmd, report, err, stop)
+}
+
+// pgRunEnd prints the report of a run into a PostgreSQL table and returns
+// its exit status: again says how to finish an interrupted or failed run,
+// quota when to go on after the request quota ran out.
+type pgRunEnd struct {
+	quiet, verbose bool
+	pending        *pendingReport
+	again, quota   string
+}
+
+func (e pgRunEnd) end(cmd *cobra.Command, report fetch.Report, err error, stop *stopper) error {
 	summary := newRunReport(report, "")
 	mode := printNormal
 	switch {
-	case f.verbose:
+	case e.verbose:
 		mode = printVerbose
-	case f.quiet:
+	case e.quiet:
 		mode = printQuiet
 	}
 	summary.print(cmd.OutOrStdout(), mode)
-	if pending != nil {
-		if werr := pending.write(summary); werr != nil {
+	if e.pending != nil {
+		if werr := e.pending.write(summary); werr != nil {
 			return errors.Join(err, werr)
 		}
 	}
-	const again = "every symbol reported ok is stored with its state; run again with --resume to load the rest"
+	again := e.again
 	switch {
 	case err != nil && stop.interrupted():
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: the symbols in flight were rolled back; " + again)}
@@ -143,8 +160,8 @@ func runFetchPostgres(cmd *cobra.Command, f fetchFlags, plan fetchPlan, pending 
 	case stop.interrupted():
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: finished the symbols in flight; " + again)}
 	case quotaStopped(report) > 0:
-		return &exitError{code: exitTempFail, err: fmt.Errorf("the request quota is used up: %s not fetched; run again after midnight US/Eastern with --resume",
-			plural(quotaStopped(report), "symbol"))}
+		return &exitError{code: exitTempFail, err: fmt.Errorf("the request quota is used up: %s not fetched; %s",
+			plural(quotaStopped(report), "symbol"), e.quota)}
 	case summary.incomplete > 0:
 		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %s failed; %s", summary.incomplete, plural(len(report.Results), "symbol"), again)}
 	}

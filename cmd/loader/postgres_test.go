@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,106 @@ func TestFetchIntoPostgres(t *testing.T) {
 				t.Fatalf("%q appears in:\n%s", secret, text)
 			}
 		}
+	}
+}
+
+// `loader update postgres://…` brings a table up to date as `loader update
+// DIR` does a directory: one compact request per symbol, the new days
+// appended with their transforms, a changed history refetched whole, and
+// the table then equal to a fresh fetch's, row for row.
+func TestUpdatePostgres(t *testing.T) {
+	pg := pgtest.Start(t, pgtest.TestSettings...)
+	db := pg.CreateDB(t)
+	conn := pg.Conn(t, db)
+	ctx := context.Background()
+	srv, avURL := startUpdateServer(t)
+	dsn := pg.URL(db)
+	syms := []string{"AAPL", "IBM", "MSFT"}
+	shape := []string{"--adjusted", "--transform", "returns,sma:5"}
+
+	if code, _, stderr := runCLI(t, avFetch(avURL, dsn, strings.Join(syms, ","), shape...)...); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s", code, stderr)
+	}
+	lastDays := func(table string) map[string]string {
+		rows, err := conn.Query(ctx, "SELECT symbol, max(date)::text FROM "+table+" GROUP BY symbol")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var sym, last string
+			if err := rows.Scan(&sym, &last); err != nil {
+				t.Fatal(err)
+			}
+			out[sym] = last
+		}
+		return out
+	}
+	before := lastDays("prices")
+
+	srv.Advance(5)
+	code, stdout, stderr, compact, full := counted(t, srv, "update", dsn, "--base-url", avURL, "--rate", "0")
+	if code != exitOK {
+		t.Fatalf("update: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if compact != 3 || full != 0 {
+		t.Errorf("update made %d compact and %d full requests, want one compact request per symbol", compact, full)
+	}
+	after := lastDays("prices")
+	for _, sym := range syms {
+		if !regexp.MustCompile(`(?m)^` + sym + `\s.*\(appended 5 days\)$`).MatchString(stdout) {
+			t.Errorf("report lacks %s appended 5 days:\n%s", sym, stdout)
+		}
+		if after[sym] <= before[sym] || after[sym] != srv.LastDay().Format(time.DateOnly) {
+			t.Errorf("%s ends %s after the update, %s before; want the server's last day %s", sym, after[sym], before[sym], srv.LastDay().Format(time.DateOnly))
+		}
+	}
+
+	code, stdout, stderr, compact, full = counted(t, srv, "update", dsn, "--base-url", avURL, "--rate", "0")
+	if code != exitOK || compact != 3 || full != 0 || strings.Count(stdout, "(unchanged)") != 3 {
+		t.Errorf("a second update: exit %d, %d compact and %d full requests, want 3 unchanged symbols\n%s\n%s", code, compact, full, stdout, stderr)
+	}
+
+	srv.AddDividend("MSFT", srv.LastDay().AddDate(0, 0, -7), 0.8)
+	srv.Advance(1)
+	code, stdout, stderr, compact, full = counted(t, srv, "update", dsn, "--base-url", avURL, "--rate", "0", "--symbols", "KO")
+	if code != exitOK {
+		t.Fatalf("update after a dividend: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if compact != 3 || full != 2 {
+		t.Errorf("%d compact and %d full requests: want a compact one per stored symbol, and full ones for MSFT's refetch and the new KO", compact, full)
+	}
+	if !regexp.MustCompile(`(?m)^MSFT\s.*\(refetched: adjusted_close of \S+ changed from \S+ to \S+\)$`).MatchString(stdout) ||
+		!regexp.MustCompile(`(?m)^AAPL\s.*\(appended 1 days\)$`).MatchString(stdout) || !strings.Contains(stdout, "4 symbols (4 ok") {
+		t.Errorf("report:\n%s", stdout)
+	}
+
+	// The updated table equals a fresh fetch, row for row, value for value.
+	all := append(syms, "KO")
+	if code, _, stderr := runCLI(t, avFetch(avURL, dsn, strings.Join(all, ","), append(shape, "--table", "fresh")...)...); code != exitOK {
+		t.Fatalf("fresh fetch: exit %d\n%s", code, stderr)
+	}
+	var differ, rows, freshRows int64
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM ((TABLE prices EXCEPT TABLE fresh) UNION ALL (TABLE fresh EXCEPT TABLE prices)) d").Scan(&differ); err != nil {
+		t.Fatal(err)
+	}
+	conn.QueryRow(ctx, "SELECT count(*) FROM prices").Scan(&rows)
+	conn.QueryRow(ctx, "SELECT count(*) FROM fresh").Scan(&freshRows)
+	if differ != 0 || rows != freshRows || rows == 0 {
+		t.Errorf("the updated table has %d rows, a fresh fetch %d; %d rows differ", rows, freshRows, differ)
+	}
+	// Its state rows carry the table's settings: a fetch --resume with them
+	// keeps every symbol.
+	code, stdout, stderr, compact, full = counted(t, srv, append(avFetch(avURL, dsn, strings.Join(all, ","), shape...), "--resume")...)
+	if code != exitOK || compact+full != 0 {
+		t.Errorf("fetch --resume after the update: exit %d after %d requests, want none\n%s\n%s", code, compact+full, stdout, stderr)
+	}
+
+	if code, _, stderr := runCLI(t, "update", t.TempDir(), "--table", "prices"); code != exitUsage || !strings.Contains(stderr, "--table needs a postgres:// database") {
+		t.Errorf("--table with a directory: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "update", dsn, "--table", "nothing_here"); code != exitUsage || !strings.Contains(stderr, "holds no dataset") {
+		t.Errorf("a table never loaded: exit %d\n%s", code, stderr)
 	}
 }

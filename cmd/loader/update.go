@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,6 +15,7 @@ import (
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/fetch"
+	"github.com/seed-c7c8f39b/loader/sinks/postgres"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 )
@@ -31,12 +35,14 @@ type updateFlags struct {
 	retries            int
 	maxWait            time.Duration
 	maxRequests        int
+
+	pg pgFlags // a postgres://… table
 }
 
 func newUpdateCmd() *cobra.Command {
 	var f updateFlags
 	cmd := &cobra.Command{
-		Use:   "update DIR [flags]",
+		Use:   "update DIR|postgres://USER@HOST:PORT/DB [flags]",
 		Short: "Bring a dataset up to date with the settings it was made with",
 		Long: `Update every symbol of the dataset in DIR (made by loader fetch --out DIR),
 with the settings its manifest records: source, --adjusted, --outputsize,
@@ -62,13 +68,19 @@ status 75, naming the first. From cron:
 
 Exit status: 0 when every symbol is up to date, 1 when some failed, 2 for a
 usage error, 75 when another process is writing DIR (run again later), 130
-when interrupted.`,
+when interrupted.
+
+A table loaded with loader fetch --out postgres://… is updated the same way,
+with the settings recorded for it (--table names it, default prices): the
+symbols it holds, and those --symbols adds. Each symbol's rows and state are
+committed in one transaction.`,
 		Example: `  loader update ./data
   loader update ./data --symbols NVDA,AMD
-  loader update ./data --base-url http://127.0.0.1:8080/query --rate 0`,
+  loader update ./data --base-url http://127.0.0.1:8080/query --rate 0
+  loader update postgres://loader@127.0.0.1:5432/prices --table prices`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("update takes one DIR, the dataset's directory (got %d arguments)", len(args))
+				return usagef("update takes one DIR, the dataset's directory, or a postgres:// database (got %d arguments)", len(args))
 			}
 			return nil
 		},
@@ -90,6 +102,8 @@ when interrupted.`,
 	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (5xx, timeouts, cut bodies; 0: none); rate-limit answers do not count")
 	fl.DurationVar(&f.maxWait, "max-wait", alphavantage.DefaultMaxWait, "most time one symbol waits between its attempts (backoff, Retry-After, rate limits)")
 	fl.IntVar(&f.maxRequests, "max-requests", 0, "most Alpha Vantage requests of the run, e.g. 25 on a free key (0: no budget)")
+	fl.StringVar(&f.pg.table, "table", postgres.DefaultTable, "with a postgres://… database: the table to update, NAME or SCHEMA.NAME")
+	fl.IntVar(&f.pg.conns, "db-conns", postgres.DefaultMaxConns, "with a postgres://… database: most connections to it, and symbols written at once")
 	return cmd
 }
 
@@ -100,6 +114,14 @@ func runUpdate(cmd *cobra.Command, dir string, f updateFlags) error {
 	}
 	if f.concurrency < 1 {
 		return usagef("--concurrency must be at least 1, got %d", f.concurrency)
+	}
+	if postgres.IsURL(dir) {
+		return runUpdatePostgres(cmd, dir, f, added)
+	}
+	for _, name := range pgOnlyFlags {
+		if cmd.Flags().Changed(name) {
+			return usagef("--%s needs a postgres:// database", name)
+		}
 	}
 	if store.IsURL(dir) {
 		return usagef("%s: loader update works on a local directory only; bring an object-store dataset up to date with `loader fetch --out %s` and its settings (it updates the symbols it has)", dir, dir)
@@ -179,4 +201,133 @@ func updateSource(st dataset.Settings, f updateFlags, logger *slog.Logger) (sour
 		return nil, fmt.Errorf("the dataset's source: %w", err)
 	}
 	return source, nil
+}
+
+// runUpdatePostgres is `loader update postgres://…`: the table's symbols,
+// and those added, brought up to date with the settings recorded for it,
+// as runUpdate does for a directory. The table is opened and locked, and
+// its settings and symbols read, before the source spends a request.
+func runUpdatePostgres(cmd *cobra.Command, url string, f updateFlags, added []string) error {
+	ctx := cmd.Context()
+	// The first Open reads the table's settings; the second records them,
+	// so that every state row written carries their hash (what --resume
+	// keeps), and refuses a table whose settings changed in between.
+	probe, err := postgres.Open(ctx, postgres.Options{URL: url, Table: f.pg.table, MaxConns: 1})
+	if err != nil {
+		return err
+	}
+	recorded := probe.Settings()
+	where := probe.Table()
+	probe.Close()
+	if recorded == nil {
+		return usagef("%s holds no dataset (no settings are recorded for table %s): make it with `loader fetch --out %s --table %s`",
+			postgres.Redact(url), where, postgres.Redact(url), f.pg.table)
+	}
+	st, err := tableSettings(recorded)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", where, err)
+	}
+	transforms, err := fetch.Transform(st)
+	if err != nil {
+		return usagef("the table's --transform: %w", err)
+	}
+	sink, err := postgres.Open(ctx, postgres.Options{URL: url, Table: f.pg.table, MaxConns: f.pg.conns, Settings: recorded})
+	if err != nil {
+		return err
+	}
+	states, err := sink.States(ctx)
+	if err != nil {
+		sink.Abort()
+		return err
+	}
+	syms, stored := updateOrder(states, added)
+	var pending *pendingReport
+	if f.report != "" {
+		if pending, err = createReport(f.report); err != nil {
+			sink.Abort()
+			return usagef("%s %s: %w", flagRef(cmd, "report"), f.report, err)
+		}
+		defer pending.discard()
+	}
+	shown := newProgress(len(syms))
+	source, err := updateSource(st, f, shown.logger(slog.Default().Handler()))
+	if err != nil {
+		sink.Abort()
+		return err
+	}
+	defer source.Close()
+	slog.Info("updating a PostgreSQL table", "url", sink.Location(), "table", sink.Table(), "connections", f.pg.conns, "stored", len(stored), "added", len(syms)-len(stored))
+
+	runCtx, stop := interruptible(context.WithoutCancel(ctx), f.grace)
+	defer stop.release()
+	shown.show(cmd.ErrOrStderr(), f.quiet, jsonLogs(cmd))
+	report, err := fetch.Run(runCtx, fetch.Config{
+		Symbols:      syms,
+		Source:       source,
+		Transform:    transforms,
+		Sink:         sink,
+		Stored:       stored,
+		OutputSize:   sources.OutputSize(st.OutputSize),
+		Concurrency:  f.concurrency,
+		WriteWorkers: f.pg.conns,
+		Stop:         stop.graceful,
+		OnResult:     shown.record,
+		IsFatal: func(err error) bool {
+			return errors.Is(err, sources.ErrFatal) || errors.Is(err, postgres.ErrUnavailable) || errors.Is(err, postgres.ErrLocked)
+		},
+	})
+	shown.stop()
+	return pgRunEnd{
+		quiet: f.quiet, verbose: f.verbose, pending: pending,
+		again: "every symbol reported ok is up to date with its state; run loader update again for the rest",
+		quota: "run loader update again after midnight US/Eastern",
+	}.end(cmd, report, err, stop)
+}
+
+// tableSettings maps the settings recorded for a table, named by the
+// flags that set them (see pgSettings), back to a dataset's.
+func tableSettings(recorded map[string]string) (dataset.Settings, error) {
+	adjusted, err := strconv.ParseBool(recorded["--adjusted"])
+	if err != nil {
+		return dataset.Settings{}, fmt.Errorf("the recorded --adjusted %q: %w", recorded["--adjusted"], err)
+	}
+	st := dataset.Settings{
+		Source:     recorded["--source"],
+		Function:   alphavantage.FunctionDaily,
+		OutputSize: recorded["--outputsize"],
+		Transform:  recorded["--transform"],
+		Start:      recorded["--start"],
+		End:        recorded["--end"],
+	}
+	if adjusted {
+		st.Function = alphavantage.FunctionAdjusted
+	}
+	return st, nil
+}
+
+// updateOrder returns the symbols of an update of a table that holds
+// states: first the added ones it does not hold, then the stored ones,
+// stalest first, so that a daily quota smaller than the table still
+// covers it over successive days; and the stored ones' entries.
+func updateOrder(states []postgres.State, added []string) ([]string, map[string]dataset.Entry) {
+	stored := make(map[string]dataset.Entry, len(states))
+	for _, s := range states {
+		e := dataset.Entry{Symbol: s.Symbol, Status: dataset.StatusOK, Rows: s.Rows, Attempts: s.Attempts}
+		if !s.LastDate.IsZero() {
+			e.FirstDate, e.LastDate = s.FirstDate.Format(time.DateOnly), s.LastDate.Format(time.DateOnly)
+		}
+		stored[s.Symbol] = e
+	}
+	var syms []string
+	for _, sym := range added {
+		if _, ok := stored[sym]; !ok && !slices.Contains(syms, sym) {
+			syms = append(syms, sym)
+		}
+	}
+	byAge := slices.Clone(states)
+	slices.SortStableFunc(byAge, func(a, b postgres.State) int { return a.LastDate.Compare(b.LastDate) })
+	for _, s := range byAge {
+		syms = append(syms, s.Symbol)
+	}
+	return syms, stored
 }

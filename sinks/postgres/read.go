@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
 
@@ -95,6 +96,24 @@ func (s *Sink) ReadSeries(ctx context.Context, symbol string, mem memory.Allocat
 		return nil
 	})
 	return ser, err
+}
+
+// Read returns the stored rows of symbol as ReadSeries does, every column
+// the table holds (transform columns included, as Write was given them),
+// and what holds them, as Write describes it (without Bytes, which only a
+// write knows): the sink is a fetch.Reader, so that `loader update` brings
+// its symbols up to date. The caller releases the record.
+func (s *Sink) Read(ctx context.Context, symbol string, mem memory.Allocator) (arrow.RecordBatch, dataset.File, error) {
+	ser, err := s.ReadSeries(ctx, symbol, mem)
+	if err != nil {
+		return nil, dataset.File{}, err
+	}
+	first, last, err := dateRange(ser.Record)
+	if err != nil {
+		ser.Record.Release()
+		return nil, dataset.File{}, fmt.Errorf("postgres: read %s: %w", symbol, err)
+	}
+	return ser.Record, dataset.File{Path: s.table.String(), Rows: ser.Record.NumRows(), FirstDate: first, LastDate: last}, nil
 }
 
 // read runs fn in a read-only snapshot on one of the sink's connections.

@@ -136,6 +136,7 @@ func TestWriteReplacesTheSymbol(t *testing.T) {
 // Adjusted and transform columns, nulls included, read back exactly as
 // written.
 func TestReadSeriesRoundTrip(t *testing.T) {
+	var _ fetch.Reader = (*postgres.Sink)(nil) // what `loader update` needs
 	t.Parallel()
 	_, url, _ := database(t)
 	ctx := context.Background()
@@ -171,6 +172,16 @@ func TestReadSeriesRoundTrip(t *testing.T) {
 		if got.Symbol != sym || got.Attempts != 3 || got.Meta["source"] != "sample" {
 			t.Errorf("%s: read back %q, %d attempts, meta %v", sym, got.Symbol, got.Attempts, got.Meta)
 		}
+		// Read, which `loader update` uses, returns the same record and
+		// what holds it.
+		back, file, err := sink.Read(ctx, sym, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !array.RecordEqual(back, rec) || file.Path != sink.Table() || file.Rows != rec.NumRows() || file.FirstDate != sample.Start || file.LastDate.IsZero() {
+			t.Errorf("%s: Read returned other values, or file %+v", sym, file)
+		}
+		back.Release()
 		st, err := sink.State(ctx, sym)
 		if err != nil {
 			t.Fatal(err)
