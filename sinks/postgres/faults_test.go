@@ -166,8 +166,10 @@ func TestTerminatedConnectionsFailOnlyTheirSymbols(t *testing.T) {
 	if k == 0 {
 		t.Skip("no write was in flight when the test looked; nothing was terminated")
 	}
-	if tot.Failed < 1 || int64(tot.Failed) > k || tot.OK+tot.Failed != len(syms) {
-		t.Fatalf("%d connections terminated: %+v, want between 1 and %d failed and the rest ok", k, tot, k)
+	// A connection terminated between two transactions fails nothing: the
+	// pool's next ping replaces it.
+	if int64(tot.Failed) > k || tot.OK+tot.Failed != len(syms) {
+		t.Fatalf("%d connections terminated: %+v, want at most %d failed and the rest ok", k, tot, k)
 	}
 	// A terminated connection that held the table's lock fails the write
 	// it carried with that reason instead.
