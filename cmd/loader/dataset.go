@@ -154,18 +154,8 @@ func (d datasetRun) run(cmd *cobra.Command) error {
 		err = rerr
 	}
 	summary := newRunReport(report, dir)
-	mode := printNormal
-	switch {
-	case d.verbose:
-		mode = printVerbose
-	case d.quiet:
-		mode = printQuiet
-	}
-	summary.print(cmd.OutOrStdout(), mode)
-	if d.pending != nil {
-		if werr := d.pending.write(summary); werr != nil {
-			return errors.Join(err, werr)
-		}
+	if werr := summary.show(cmd, d.quiet, d.verbose, d.pending); werr != nil {
+		return errors.Join(err, werr)
 	}
 	switch {
 	case err != nil && stop.interrupted():

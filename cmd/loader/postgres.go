@@ -134,18 +134,8 @@ type pgRunEnd struct {
 
 func (e pgRunEnd) end(cmd *cobra.Command, report fetch.Report, err error, stop *stopper) error {
 	summary := newRunReport(report, "")
-	mode := printNormal
-	switch {
-	case e.verbose:
-		mode = printVerbose
-	case e.quiet:
-		mode = printQuiet
-	}
-	summary.print(cmd.OutOrStdout(), mode)
-	if e.pending != nil {
-		if werr := e.pending.write(summary); werr != nil {
-			return errors.Join(err, werr)
-		}
+	if werr := summary.show(cmd, e.quiet, e.verbose, e.pending); werr != nil {
+		return errors.Join(err, werr)
 	}
 	again := e.again
 	switch {

@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/sources"
@@ -334,4 +336,22 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// show prints r on stdout, with every symbol when verbose and only the
+// failures and totals when quiet, and completes the --report file if
+// there is one.
+func (r runReport) show(cmd *cobra.Command, quiet, verbose bool, pending *pendingReport) error {
+	mode := printNormal
+	switch {
+	case verbose:
+		mode = printVerbose
+	case quiet:
+		mode = printQuiet
+	}
+	r.print(cmd.OutOrStdout(), mode)
+	if pending == nil {
+		return nil
+	}
+	return pending.write(r)
 }
