@@ -123,7 +123,7 @@ func OpenSource(cfg SourceConfig) (sources.Source, string, error) {
 	}
 	switch name {
 	case SourceSample:
-		return sample.Source{Adjusted: cfg.Adjusted}, name, nil
+		return sample.Source{Kind: sources.Kind{Adjusted: cfg.Adjusted}}, name, nil
 	case SourceAlphaVantage:
 		if cfg.APIKey == "" {
 			return nil, name, ErrNoAPIKey

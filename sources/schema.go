@@ -4,11 +4,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
-// Column names of a daily series. The first seven are always present; the
-// adjusted ones only in series fetched with the adjusted function.
+// Column names of a series. Every series has symbol, one time column
+// (date, or timestamp for intraday bars) and open to volume; the adjusted
+// ones are in adjusted daily, weekly and monthly series only (see
+// [Kind.Schema]).
 const (
 	ColSymbol           = "symbol"
 	ColDate             = "date"
+	ColTimestamp        = "timestamp"
 	ColOpen             = "open"
 	ColHigh             = "high"
 	ColLow              = "low"
@@ -34,11 +37,25 @@ var (
 		arrow.Field{Name: ColDividend, Type: arrow.PrimitiveTypes.Float64},
 		arrow.Field{Name: ColSplitCoefficient, Type: arrow.PrimitiveTypes.Float64},
 	), nil)
+	periodAdjustedSchema = arrow.NewSchema(append(dailySchema.Fields(),
+		arrow.Field{Name: ColAdjustedClose, Type: arrow.PrimitiveTypes.Float64},
+		arrow.Field{Name: ColDividend, Type: arrow.PrimitiveTypes.Float64},
+	), nil)
+	intradaySchema = arrow.NewSchema([]arrow.Field{
+		{Name: ColSymbol, Type: arrow.BinaryTypes.String},
+		{Name: ColTimestamp, Type: TimestampType},
+		{Name: ColOpen, Type: arrow.PrimitiveTypes.Float64},
+		{Name: ColHigh, Type: arrow.PrimitiveTypes.Float64},
+		{Name: ColLow, Type: arrow.PrimitiveTypes.Float64},
+		{Name: ColClose, Type: arrow.PrimitiveTypes.Float64},
+		{Name: ColVolume, Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
 )
 
 // DailySchema returns the schema of a daily series: symbol, date, open,
 // high, low, close, volume and, when adjusted, adjusted_close, dividend and
-// split_coefficient. No column is nullable in practice.
+// split_coefficient: Kind{Adjusted: adjusted}.Schema(). No column is
+// nullable in practice.
 func DailySchema(adjusted bool) *arrow.Schema {
 	if adjusted {
 		return adjustedSchema

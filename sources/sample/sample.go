@@ -14,7 +14,6 @@ import (
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -26,15 +25,19 @@ var (
 	End   = time.Date(2025, time.December, 31, 0, 0, 0, 0, time.UTC)
 )
 
-// Source is the built-in source of SYNTHETIC daily bars: a deterministic
+// Source is the built-in source of SYNTHETIC bars: a deterministic
 // random walk seeded by the symbol, so the same symbol always yields the same
 // series on every machine. It needs no network and no key, and is the
 // default when no Alpha Vantage key is configured. Its prices are not real
 // market data.
+//
+// Its daily history runs from Start to End; weekly and monthly bars are
+// aggregated from it (see Periods), and intraday bars are generated within
+// each day of it (see Intraday).
 type Source struct {
-	// Adjusted adds the adjusted_close, dividend and split_coefficient
-	// columns, as TIME_SERIES_DAILY_ADJUSTED would.
-	Adjusted bool
+	// Kind selects the series, as the service's functions would: the
+	// zero value is the unadjusted daily series.
+	Kind sources.Kind
 }
 
 // Name returns "sample".
@@ -43,13 +46,17 @@ func (Source) Name() string { return "sample" }
 // Close does nothing: the generator holds nothing.
 func (Source) Close() error { return nil }
 
-// Fetch returns the synthetic series of symbol: its whole history.
+// Fetch returns the synthetic series of symbol: its whole history, or
+// for intraday bars its last 30 days, as FetchSize with sources.Full.
 func (s Source) Fetch(ctx context.Context, symbol string, mem memory.Allocator) (sources.Series, error) {
 	return s.FetchSize(ctx, symbol, sources.Full, mem)
 }
 
-// FetchSize returns the synthetic series of symbol: with sources.Compact
-// only its newest sources.CompactBars bars, as the service would answer.
+// FetchSize returns the synthetic series of symbol as the service would
+// answer a request of size: the daily series' newest sources.CompactBars
+// bars with sources.Compact, its whole history with sources.Full; always
+// the whole weekly or monthly history; the newest sources.CompactBars
+// intraday bars, or with sources.Full those of the last 30 days.
 func (s Source) FetchSize(ctx context.Context, symbol string, size sources.OutputSize, mem memory.Allocator) (sources.Series, error) {
 	if err := ctx.Err(); err != nil {
 		return sources.Series{}, fmt.Errorf("sample %s: %w", symbol, err)
@@ -57,24 +64,58 @@ func (s Source) FetchSize(ctx context.Context, symbol string, size sources.Outpu
 	if _, err := sources.ParseOutputSize(string(size)); err != nil {
 		return sources.Series{}, fmt.Errorf("sample %s: %w", symbol, err)
 	}
-	function := "TIME_SERIES_DAILY"
-	if s.Adjusted {
-		function = "TIME_SERIES_DAILY_ADJUSTED"
+	if err := s.Kind.Validate(); err != nil {
+		return sources.Series{}, fmt.Errorf("sample %s: %w", symbol, err)
 	}
-	bars := Series(symbol)
-	if size == sources.Compact && len(bars) > sources.CompactBars {
+	var bars []sources.Bar
+	switch {
+	case s.Kind.IsIntraday():
+		from := End.AddDate(0, 0, -30)
+		for _, m := range sources.Months(sources.Month{Year: from.Year(), Month: from.Month()}, sources.Month{Year: End.Year(), Month: End.Month()}) {
+			bars = append(bars, Intraday(symbol, m, s.Kind, End)...)
+		}
+		if size == sources.Full {
+			first := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, sources.Exchange)
+			for len(bars) > 0 && bars[0].Date.Before(first) {
+				bars = bars[1:]
+			}
+		}
+	default:
+		bars = Periods(Series(symbol), s.Kind.Function)
+	}
+	if size == sources.Compact && s.Kind.Function != sources.Weekly && s.Kind.Function != sources.Monthly && len(bars) > sources.CompactBars {
 		bars = bars[len(bars)-sources.CompactBars:]
 	}
+	return s.series(symbol, bars, string(size), mem), nil
+}
+
+// FetchMonth returns symbol's synthetic intraday bars of month, in full.
+func (s Source) FetchMonth(ctx context.Context, symbol string, month sources.Month, mem memory.Allocator) (sources.Series, error) {
+	if err := ctx.Err(); err != nil {
+		return sources.Series{}, fmt.Errorf("sample %s %s: %w", symbol, month, err)
+	}
+	if !s.Kind.IsIntraday() {
+		return sources.Series{}, fmt.Errorf("sample %s %s: months are for intraday series, not %s", symbol, month, s.Kind)
+	}
+	if err := s.Kind.Validate(); err != nil {
+		return sources.Series{}, fmt.Errorf("sample %s %s: %w", symbol, month, err)
+	}
+	series := s.series(symbol, Intraday(symbol, month, s.Kind, End), "full", mem)
+	series.Meta["month"] = month.String()
+	return series, nil
+}
+
+func (s Source) series(symbol string, bars []sources.Bar, size string, mem memory.Allocator) sources.Series {
 	return sources.Series{
 		Symbol:   symbol,
-		Record:   Record(symbol, bars, s.Adjusted, mem),
+		Record:   sources.NewRecord(s.Kind, symbol, bars, mem),
 		Attempts: 1,
 		Meta: map[string]string{
 			"source":      "sample (synthetic data)",
-			"function":    function,
-			"output_size": string(size),
+			"function":    s.Kind.String(),
+			"output_size": size,
 		},
-	}, nil
+	}
 }
 
 // Series returns the synthetic bars of symbol between Start and
@@ -161,37 +202,7 @@ func Bars(symbol string, adjusted bool, mem memory.Allocator) arrow.RecordBatch 
 // Record returns bars as symbol's record of sources.DailySchema(adjusted),
 // built with mem. The caller owns the record.
 func Record(symbol string, bars []sources.Bar, adjusted bool, mem memory.Allocator) arrow.RecordBatch {
-	b := array.NewRecordBuilder(mem, sources.DailySchema(adjusted))
-	defer b.Release()
-	b.Reserve(len(bars))
-
-	sym := b.Field(0).(*array.StringBuilder)
-	date := b.Field(1).(*array.Date32Builder)
-	open := b.Field(2).(*array.Float64Builder)
-	high := b.Field(3).(*array.Float64Builder)
-	low := b.Field(4).(*array.Float64Builder)
-	closeCol := b.Field(5).(*array.Float64Builder)
-	volume := b.Field(6).(*array.Int64Builder)
-	for _, bar := range bars {
-		sym.Append(symbol)
-		date.Append(arrow.Date32FromTime(bar.Date))
-		open.Append(bar.Open)
-		high.Append(bar.High)
-		low.Append(bar.Low)
-		closeCol.Append(bar.Close)
-		volume.Append(bar.Volume)
-	}
-	if adjusted {
-		adj := b.Field(7).(*array.Float64Builder)
-		div := b.Field(8).(*array.Float64Builder)
-		split := b.Field(9).(*array.Float64Builder)
-		for _, bar := range bars {
-			adj.Append(bar.AdjustedClose)
-			div.Append(bar.Dividend)
-			split.Append(bar.SplitCoefficient)
-		}
-	}
-	return b.NewRecordBatch()
+	return sources.NewRecord(sources.Kind{Adjusted: adjusted}, symbol, bars, mem)
 }
 
 func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }

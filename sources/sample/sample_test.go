@@ -62,7 +62,7 @@ func TestSampleFetch(t *testing.T) {
 	t.Parallel()
 	for _, adjusted := range []bool{false, true} {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		series, err := sample.Source{Adjusted: adjusted}.Fetch(context.Background(), "MSFT", mem)
+		series, err := sample.Source{Kind: sources.Kind{Adjusted: adjusted}}.Fetch(context.Background(), "MSFT", mem)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func TestHistoryGoesOnPastEnd(t *testing.T) {
 func TestFetchSizeCompact(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	src := sample.Source{Adjusted: true}
+	src := sample.Source{Kind: sources.Kind{Adjusted: true}}
 	s, err := src.FetchSize(context.Background(), "IBM", sources.Compact, mem)
 	if err != nil {
 		t.Fatal(err)
