@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seed-c7c8f39b/loader/sources"
 )
 
 // SchemaVersion is the version of the columns loader writes: symbol, date,
@@ -21,9 +23,22 @@ const SchemaVersion = 1
 type Settings struct {
 	// Source is the resolved source name, "sample" or "alphavantage".
 	Source string `json:"source"`
-	// Function is the daily series fetched: TIME_SERIES_DAILY, or
-	// TIME_SERIES_DAILY_ADJUSTED (--adjusted).
+	// Function is the service's function that fetched the series
+	// (--function and --adjusted): TIME_SERIES_DAILY, TIME_SERIES_WEEKLY,
+	// TIME_SERIES_MONTHLY, each with an _ADJUSTED form, or
+	// TIME_SERIES_INTRADAY. A manifest without one holds daily bars.
 	Function string `json:"function,omitempty"`
+	// Adjusted is whether the prices are adjusted (--adjusted). The
+	// daily, weekly and monthly functions' names say it too, and
+	// Normalized sets it from them, so that a manifest that predates it
+	// reads right; an intraday series has only this.
+	Adjusted bool `json:"adjusted,omitempty"`
+	// Interval is the length of an intraday bar, "5min" (--interval);
+	// ExtendedHours whether the intraday bars include the pre-market and
+	// after-hours sessions (--extended-hours). Both are unset for the
+	// other functions.
+	Interval      string `json:"interval,omitempty"`
+	ExtendedHours bool   `json:"extended_hours,omitempty"`
 	// OutputSize is what a request for a symbol without a complete file
 	// asks for: "compact" (the newest 100 days) or "full".
 	OutputSize string `json:"output_size,omitempty"`
@@ -43,9 +58,13 @@ type Settings struct {
 }
 
 // Normalized returns s in the form Diff compares: defaults filled in
-// (parquet, files, zstd, the current SchemaVersion), the transform list's
-// items trimmed, and the Parquet-only settings cleared for other formats.
+// (parquet, files, zstd, the current SchemaVersion), Adjusted set when
+// Function names an adjusted series, the transform list's items trimmed,
+// and the Parquet-only settings cleared for other formats.
 func (s Settings) Normalized() Settings {
+	if strings.HasSuffix(s.Function, adjustedSuffix) {
+		s.Adjusted = true
+	}
 	if s.Format == "" {
 		s.Format = FormatParquet
 	}
@@ -93,6 +112,11 @@ func (s Settings) validate() error {
 	}
 	for _, d := range []string{s.Start, s.End} {
 		if _, err := parseDay(d); err != nil {
+			return err
+		}
+	}
+	if s.Interval != "" {
+		if _, err := sources.ParseInterval(s.Interval); err != nil {
 			return err
 		}
 	}
@@ -153,7 +177,19 @@ func (s Settings) Diff(run Settings) []Difference {
 		}
 	}
 	add("--source", a.Source, b.Source)
-	add("--adjusted", a.Function, b.Function)
+	fa, fb := FunctionOf(a.Function), FunctionOf(b.Function)
+	add("--function", fa, fb)
+	switch {
+	case a.Adjusted == b.Adjusted:
+	case fa == fb && a.Function != b.Function:
+		add("--adjusted", a.Function, b.Function)
+	default:
+		add("--adjusted", strconv.FormatBool(a.Adjusted), strconv.FormatBool(b.Adjusted))
+	}
+	add("--interval", a.Interval, b.Interval)
+	if a.ExtendedHours != b.ExtendedHours {
+		add("--extended-hours", strconv.FormatBool(a.ExtendedHours), strconv.FormatBool(b.ExtendedHours))
+	}
 	add("--outputsize", a.OutputSize, b.OutputSize)
 	add("--transform", a.Transform, b.Transform)
 	add("--start", a.Start, b.Start)
@@ -171,6 +207,26 @@ func (s Settings) Diff(run Settings) []Difference {
 		out = append(out, Difference{Flag: "schema version", Dataset: strconv.Itoa(a.SchemaVersion), Run: strconv.Itoa(b.SchemaVersion)})
 	}
 	return out
+}
+
+// adjustedSuffix ends the names of the adjusted daily, weekly and
+// monthly functions.
+const adjustedSuffix = "_ADJUSTED"
+
+// FunctionOf returns the --function of a recorded service function
+// name: "daily" for TIME_SERIES_DAILY and TIME_SERIES_DAILY_ADJUSTED
+// (and for none, as manifests that predate the other functions record
+// daily bars), "weekly", "monthly", "intraday"; for a name it does not
+// know, the name.
+func FunctionOf(function string) string {
+	if function == "" {
+		return string(sources.Daily)
+	}
+	name, ok := strings.CutPrefix(strings.TrimSuffix(function, adjustedSuffix), "TIME_SERIES_")
+	if f, err := sources.ParseFunction(strings.ToLower(name)); ok && err == nil {
+		return string(f)
+	}
+	return function
 }
 
 func orNone(s string) string {

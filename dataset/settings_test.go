@@ -2,6 +2,8 @@ package dataset_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +28,19 @@ func TestSettingsDiff(t *testing.T) {
 			[]string{"--transform: the dataset has none, this run asks for sma:5"}},
 		{"adjusted", func(s *dataset.Settings) { s.Function = "TIME_SERIES_DAILY_ADJUSTED" },
 			[]string{"--adjusted: the dataset has TIME_SERIES_DAILY, this run asks for TIME_SERIES_DAILY_ADJUSTED"}},
+		{"adjusted recorded both ways", func(s *dataset.Settings) { s.Adjusted = true }, []string{
+			"--adjusted: the dataset has false, this run asks for true"}},
+		{"weekly", func(s *dataset.Settings) { s.Function = "TIME_SERIES_WEEKLY" },
+			[]string{"--function: the dataset has daily, this run asks for weekly"}},
+		{"monthly adjusted", func(s *dataset.Settings) { s.Function = "TIME_SERIES_MONTHLY_ADJUSTED" }, []string{
+			"--function: the dataset has daily, this run asks for monthly",
+			"--adjusted: the dataset has false, this run asks for true",
+		}},
+		{"intraday", func(s *dataset.Settings) { s.Function, s.Interval, s.ExtendedHours = "TIME_SERIES_INTRADAY", "5min", true }, []string{
+			"--function: the dataset has daily, this run asks for intraday",
+			"--interval: the dataset has none, this run asks for 5min",
+			"--extended-hours: the dataset has false, this run asks for true",
+		}},
 		{"every difference, in flag order", func(s *dataset.Settings) {
 			s.Source, s.OutputSize, s.Start, s.End, s.Format, s.Layout = "sample", "compact", "2020-01-02", "2024-12-31", dataset.FormatCSV, dataset.LayoutHive
 		}, []string{
@@ -67,9 +82,84 @@ func TestSettingsNormalized(t *testing.T) {
 }
 
 func TestSettingsError(t *testing.T) {
-	err := error(&dataset.SettingsError{Dir: "data", Differences: base.Diff(dataset.Settings{Source: "sample"})})
+	err := error(&dataset.SettingsError{Dir: "data", Differences: base.Diff(dataset.Settings{Source: "sample", Function: "TIME_SERIES_WEEKLY"})})
 	if !errors.Is(err, dataset.ErrSettingsDiffer) || !strings.Contains(err.Error(), "data: ") ||
-		!strings.Contains(err.Error(), "--source: the dataset has alphavantage, this run asks for sample; --adjusted") {
+		!strings.Contains(err.Error(), "--source: the dataset has alphavantage, this run asks for sample; --function: the dataset has daily, this run asks for weekly") {
 		t.Errorf("SettingsError = %q", err)
+	}
+}
+
+func TestSettingsOfIntraday(t *testing.T) {
+	intraday := dataset.Settings{Source: "sample", Function: "TIME_SERIES_INTRADAY", Interval: "5min", ExtendedHours: true,
+		Format: dataset.FormatParquet, Layout: dataset.LayoutFiles}
+	tests := []struct {
+		name   string
+		change func(*dataset.Settings)
+		want   []string
+	}{
+		{"same", func(*dataset.Settings) {}, nil},
+		{"interval", func(s *dataset.Settings) { s.Interval = "1min" },
+			[]string{"--interval: the dataset has 5min, this run asks for 1min"}},
+		{"regular hours", func(s *dataset.Settings) { s.ExtendedHours = false },
+			[]string{"--extended-hours: the dataset has true, this run asks for false"}},
+		{"adjusted", func(s *dataset.Settings) { s.Adjusted = true },
+			[]string{"--adjusted: the dataset has false, this run asks for true"}},
+		{"daily", func(s *dataset.Settings) { s.Function, s.Interval, s.ExtendedHours = "TIME_SERIES_DAILY", "", false }, []string{
+			"--function: the dataset has intraday, this run asks for daily",
+			"--interval: the dataset has 5min, this run asks for none",
+			"--extended-hours: the dataset has true, this run asks for false",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := intraday
+			tt.change(&run)
+			var got []string
+			for _, d := range intraday.Diff(run) {
+				got = append(got, d.String())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Diff =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+// TestSettingsRecordedBeforeTheFunctions loads the manifest of a loader
+// that knew only daily series, without adjusted, interval and extended
+// hours: it reads as daily, adjusted as its function says, and a run
+// with the same settings spelled by this loader finds no difference.
+func TestSettingsRecordedBeforeTheFunctions(t *testing.T) {
+	dir := t.TempDir()
+	old := `{"manifest_version": 2, "started": "2026-06-01T10:00:00Z",
+	"settings": {"source": "sample", "function": "TIME_SERIES_DAILY_ADJUSTED", "output_size": "full",
+	"format": "parquet", "layout": "files", "compression": "zstd", "schema_version": 1},
+	"totals": {"symbols": 0}, "symbols": []}`
+	if err := os.WriteFile(filepath.Join(dir, dataset.ManifestName), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := dataset.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.Settings()
+	if dataset.FunctionOf(got.Function) != "daily" || !got.Adjusted || got.Interval != "" || got.ExtendedHours {
+		t.Fatalf("settings %+v: want adjusted daily bars", got)
+	}
+	run := dataset.Settings{Source: "sample", Function: "TIME_SERIES_DAILY_ADJUSTED", Adjusted: true, OutputSize: "full"}
+	if diffs := got.Diff(run); len(diffs) > 0 {
+		t.Errorf("Diff = %v, want none", diffs)
+	}
+}
+
+func TestFunctionOf(t *testing.T) {
+	for name, want := range map[string]string{
+		"": "daily", "TIME_SERIES_DAILY": "daily", "TIME_SERIES_DAILY_ADJUSTED": "daily",
+		"TIME_SERIES_WEEKLY_ADJUSTED": "weekly", "TIME_SERIES_MONTHLY": "monthly", "TIME_SERIES_INTRADAY": "intraday",
+		"FX_DAILY": "FX_DAILY", "TIME_SERIES_HOURLY": "TIME_SERIES_HOURLY",
+	} {
+		if got := dataset.FunctionOf(name); got != want {
+			t.Errorf("FunctionOf(%q) = %q, want %q", name, got, want)
+		}
 	}
 }
