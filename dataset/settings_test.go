@@ -36,7 +36,9 @@ func TestSettingsDiff(t *testing.T) {
 			"--function: the dataset has daily, this run asks for monthly",
 			"--adjusted: the dataset has false, this run asks for true",
 		}},
-		{"intraday", func(s *dataset.Settings) { s.Function, s.Interval, s.ExtendedHours = "TIME_SERIES_INTRADAY", "5min", true }, []string{
+		{"intraday", func(s *dataset.Settings) {
+			s.Function, s.Interval, s.ExtendedHours = "TIME_SERIES_INTRADAY", "5min", true
+		}, []string{
 			"--function: the dataset has daily, this run asks for intraday",
 			"--interval: the dataset has none, this run asks for 5min",
 			"--extended-hours: the dataset has false, this run asks for true",
