@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 
@@ -102,8 +103,31 @@ type Config struct {
 	// Allocator builds the Arrow records (default memory.DefaultAllocator).
 	Allocator memory.Allocator
 	// Now tells the time that decides whether a stored history ends within
-	// the compact window (default time.Now).
+	// the compact window, which month is the current one, and whether a
+	// staged month was complete when it was fetched (default time.Now).
 	Now func() time.Time
+
+	// Kind is the series Source fetches (default daily bars). Daily
+	// symbols are brought up to date as the package comment says; weekly
+	// and monthly ones with one request for their whole history, the
+	// stored bar of the then current period replaced by the answer's;
+	// intraday ones month by month (see Range), from the month of their
+	// last stored bar through the current one.
+	Kind sources.Kind
+	// Range, for intraday bars, is the days to keep. With a Start, every
+	// symbol's history is fetched one month per request from a Source that
+	// is a sources.MonthSource, each month staged in Staging as it
+	// arrives; once all its months are in, they are merged, trimmed to the
+	// range and written, and the staged months removed. A symbol whose
+	// months are not all in fails with a *MonthsError naming the missing
+	// ones, and keeps its staged months, so that a run with the same
+	// settings requests only those. Without a Start, one request per
+	// symbol gets its newest bars.
+	Range Range
+	// Staging is where intraday months wait for the rest of their
+	// symbol's: the dataset's store (see StagingDir). Runs that fetch
+	// months need it.
+	Staging store.Store
 }
 
 // Result is the outcome of one symbol.
@@ -178,6 +202,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	r := newRun(cfg)
 	h := newHalt(cfg.Stop)
 	defer h.release()
+	r.halt = h
 
 	ctx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -45,52 +46,57 @@ func businessDays(from, to time.Time) int {
 }
 
 // overlap compares a fresh answer with the stored record of the same
-// symbol. The answer's days up to the stored history's last day must be
-// exactly the stored history's newest days, identical in every column the
-// answer has. It returns the index of the answer's first new row, or why
-// the history changed: the symbol must then be fetched whole again.
+// symbol. The answer's bars up to the stored history's last one (by
+// date, or by timestamp for intraday bars) must be exactly the stored
+// history's newest bars, identical in every column the answer has. It
+// returns the index of the answer's first new row, or why the history
+// changed: the symbol must then be fetched whole again.
 func overlap(stored, fresh arrow.RecordBatch) (from int, why string) {
-	sd, err := dates(stored)
+	sa, err := timeAxis(stored)
 	if err != nil {
 		return 0, "the stored file: " + err.Error()
 	}
-	fd, err := dates(fresh)
+	fa, err := timeAxis(fresh)
 	if err != nil {
 		return 0, "the answer: " + err.Error()
 	}
+	if sa.name != fa.name {
+		return 0, fmt.Sprintf("the stored file's time column is %s, the answer's %s", sa.name, fa.name)
+	}
+	sd, fd, at := sa.keys, fa.keys, sa.format
 	if len(sd) == 0 {
 		return 0, "the stored file has no rows"
 	}
 	if len(fd) == 0 {
 		return 0, "the answer has no rows"
 	}
-	// The answer's days before the stored history's first are not compared:
-	// --start cut them, or a compact dataset began after them.
+	// The answer's bars before the stored history's first are not
+	// compared: --start cut them, or a compact dataset began after them.
 	last := sd[len(sd)-1]
 	lo := sort.Search(len(fd), func(i int) bool { return fd[i] >= sd[0] })
 	n := sort.Search(len(fd), func(i int) bool { return fd[i] > last })
 	if n == lo {
-		return 0, fmt.Sprintf("no day to compare: the stored history runs %s to %s, the answer %s to %s",
-			day(sd[0]), day(last), day(fd[0]), day(fd[len(fd)-1]))
+		return 0, fmt.Sprintf("no bar to compare: the stored history runs %s to %s, the answer %s to %s",
+			at(sd[0]), at(last), at(fd[0]), at(fd[len(fd)-1]))
 	}
 	first := sort.Search(len(sd), func(i int) bool { return sd[i] >= fd[lo] })
 	if first > 0 && lo > 0 {
-		return 0, fmt.Sprintf("%s is stored but not in the answer", day(sd[first-1]))
+		return 0, fmt.Sprintf("%s is stored but not in the answer", at(sd[first-1]))
 	}
 	for i := range max(n-lo, len(sd)-first) {
 		switch {
 		case i >= n-lo:
-			return 0, fmt.Sprintf("%s is stored but not in the answer", day(sd[first+i]))
+			return 0, fmt.Sprintf("%s is stored but not in the answer", at(sd[first+i]))
 		case first+i >= len(sd):
-			return 0, fmt.Sprintf("%s is in the answer but not stored", day(fd[lo+i]))
+			return 0, fmt.Sprintf("%s is in the answer but not stored", at(fd[lo+i]))
 		case sd[first+i] < fd[lo+i]:
-			return 0, fmt.Sprintf("%s is stored but not in the answer", day(sd[first+i]))
+			return 0, fmt.Sprintf("%s is stored but not in the answer", at(sd[first+i]))
 		case sd[first+i] > fd[lo+i]:
-			return 0, fmt.Sprintf("%s is in the answer but not stored", day(fd[lo+i]))
+			return 0, fmt.Sprintf("%s is in the answer but not stored", at(fd[lo+i]))
 		}
 	}
 	for c, field := range fresh.Schema().Fields() {
-		if field.Name == sources.ColDate {
+		if field.Name == fa.name {
 			continue
 		}
 		idx := stored.Schema().FieldIndices(field.Name)
@@ -107,11 +113,52 @@ func overlap(stored, fresh arrow.RecordBatch) (from int, why string) {
 		}
 		for i := range k {
 			if !array.SliceEqual(old, int64(first)+i, int64(first)+i+1, got, int64(lo)+i, int64(lo)+i+1) {
-				return 0, fmt.Sprintf("%s of %s changed from %s to %s", field.Name, day(fd[lo+int(i)]), value(old, first+int(i)), value(got, lo+int(i)))
+				return 0, fmt.Sprintf("%s of %s changed from %s to %s", field.Name, at(fd[lo+int(i)]), value(old, first+int(i)), value(got, lo+int(i)))
 			}
 		}
 	}
 	return n, ""
+}
+
+// inExchangeZone returns rec, which it takes over, with its timestamp
+// column typed sources.TimestampType when it holds the same unit in
+// another zone: a file that keeps instants but not their zone (Parquet
+// read without the Arrow schema gives UTC) holds the same bars. Any other
+// record is returned as it is.
+func inExchangeZone(rec arrow.RecordBatch) arrow.RecordBatch {
+	idx, stamped, err := sources.TimeAxis(rec.Schema())
+	if err != nil || !stamped {
+		return rec
+	}
+	typ, _ := rec.Schema().Field(idx).Type.(*arrow.TimestampType)
+	if typ == nil || typ.Unit != sources.TimestampType.Unit || typ.TimeZone == sources.TimestampType.TimeZone {
+		return rec
+	}
+	col := rec.Column(idx).Data()
+	data := array.NewData(sources.TimestampType, col.Len(), col.Buffers(), nil, col.NullN(), col.Offset())
+	relabeled := array.MakeFromData(data)
+	data.Release()
+	defer relabeled.Release()
+	fields := slices.Clone(rec.Schema().Fields())
+	fields[idx].Type = sources.TimestampType
+	cols := slices.Clone(rec.Columns())
+	cols[idx] = relabeled
+	md := rec.Schema().Metadata()
+	out := array.NewRecordBatch(arrow.NewSchema(fields, &md), cols, rec.NumRows())
+	rec.Release()
+	return out
+}
+
+// sameRow reports whether row i of a holds the values of row j of b in
+// every column of b.
+func sameRow(a arrow.RecordBatch, i int64, b arrow.RecordBatch, j int64) bool {
+	for c, field := range b.Schema().Fields() {
+		idx := a.Schema().FieldIndices(field.Name)
+		if len(idx) == 0 || !array.SliceEqual(a.Column(idx[0]), i, i+1, b.Column(c), j, j+1) {
+			return false
+		}
+	}
+	return true
 }
 
 // merged returns the answer's columns, the stored rows followed by the
@@ -152,14 +199,15 @@ func spliced(stored, merged arrow.RecordBatch, fn transform.Func, mem memory.All
 		return nil, 0, err
 	}
 	defer out.Release()
-	sd, err := dates(stored)
-	if err != nil || len(sd) == 0 {
+	sa, err := timeAxis(stored)
+	if err != nil || len(sa.keys) == 0 {
 		return nil, 0, fmt.Errorf("the stored file: %v", err)
 	}
-	od, err := dates(out)
+	oa, err := timeAxis(out)
 	if err != nil {
 		return nil, 0, err
 	}
+	sd, od := sa.keys, oa.keys
 	from := sort.Search(len(od), func(i int) bool { return od[i] > sd[len(sd)-1] })
 	if from == len(od) {
 		return nil, 0, nil
@@ -203,27 +251,65 @@ func sameColumns(a, b *arrow.Schema) bool {
 	return true
 }
 
-// dates returns rec's date column, which must be date32, without nulls and
-// ascending.
-func dates(rec arrow.RecordBatch) ([]arrow.Date32, error) {
-	idx := rec.Schema().FieldIndices(sources.ColDate)
-	if len(idx) == 0 {
-		return nil, fmt.Errorf("no %s column", sources.ColDate)
-	}
-	col, ok := rec.Column(idx[0]).(*array.Date32)
-	if !ok || col.NullN() > 0 {
-		return nil, fmt.Errorf("the %s column is not date32 without nulls", sources.ColDate)
-	}
-	ds := col.Date32Values()
-	for i := 1; i < len(ds); i++ {
-		if ds[i] <= ds[i-1] {
-			return nil, fmt.Errorf("dates not ascending at %s", day(ds[i]))
-		}
-	}
-	return ds, nil
+// axis is the time column of a record: its name (date or timestamp),
+// its values as integers ascending, and how to name one in a message.
+type axis struct {
+	name   string
+	keys   []int64
+	format func(int64) string
 }
 
-func day(d arrow.Date32) string { return d.FormattedString() }
+// timeAxis returns rec's time axis (see sources.TimeAxis), which must be
+// without nulls and strictly ascending.
+func timeAxis(rec arrow.RecordBatch) (axis, error) {
+	idx, _, err := sources.TimeAxis(rec.Schema())
+	if err != nil {
+		return axis{}, err
+	}
+	a := axis{name: rec.Schema().Field(idx).Name, keys: make([]int64, rec.NumRows())}
+	col := rec.Column(idx)
+	if col.NullN() > 0 {
+		return axis{}, fmt.Errorf("the %s column has nulls", a.name)
+	}
+	switch col := col.(type) {
+	case *array.Timestamp:
+		unit := col.DataType().(*arrow.TimestampType).Unit
+		for i, v := range col.TimestampValues() {
+			a.keys[i] = int64(v)
+		}
+		a.format = func(k int64) string {
+			return arrow.Timestamp(k).ToTime(unit).In(sources.Exchange).Format(time.DateTime)
+		}
+	case *array.Date32:
+		for i, v := range col.Date32Values() {
+			a.keys[i] = int64(v)
+		}
+		a.format = func(k int64) string { return arrow.Date32(k).FormattedString() }
+	default:
+		return axis{}, fmt.Errorf("the %s column is %s", a.name, col.DataType())
+	}
+	for i := 1; i < len(a.keys); i++ {
+		if a.keys[i] <= a.keys[i-1] {
+			return axis{}, fmt.Errorf("%s not ascending at %s", a.name, a.format(a.keys[i]))
+		}
+	}
+	return a, nil
+}
+
+// span returns the exchange dates of rec's first and last bars, as
+// calendar dates in UTC (how a manifest records them); zero when rec has
+// no rows or no time axis.
+func span(rec arrow.RecordBatch) (first, last time.Time) {
+	a, err := timeAxis(rec)
+	if err != nil || len(a.keys) == 0 {
+		return time.Time{}, time.Time{}
+	}
+	date := func(k int64) time.Time {
+		t, _ := time.Parse(time.DateOnly, a.format(k)[:len(time.DateOnly)])
+		return t
+	}
+	return date(a.keys[0]), date(a.keys[len(a.keys)-1])
+}
 
 // value formats row i of col for a message.
 func value(col arrow.Array, i int) string {

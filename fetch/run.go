@@ -17,6 +17,8 @@ type run struct {
 	updates map[string]dataset.Entry
 	// size is the dataset's output size, empty if unknown.
 	size sources.OutputSize
+	// halt says when no new request may start.
+	halt *halt
 
 	mu       sync.Mutex
 	results  map[string]Result
@@ -56,6 +58,14 @@ func newRun(cfg Config) *run {
 		}
 	}
 	return r
+}
+
+// halted returns why no new request may start, or nil.
+func (r *run) halted() error {
+	if r.halt == nil {
+		return nil
+	}
+	return r.halt.halted()
 }
 
 // finish records the result of one symbol.

@@ -1,6 +1,9 @@
 package fetch
 
 import (
+	"strings"
+	"time"
+
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
@@ -9,15 +12,21 @@ import (
 
 // Settings returns the settings of a dataset that the source configuration
 // decides, for the source name OpenSource resolved it to: the source, the
-// function and the output size. The sample source always answers in full,
-// whatever OutputSize says; the other settings are the caller's.
+// series (function, adjusted, interval, extended hours) and the output
+// size. The sample source always answers in full, whatever OutputSize
+// says, and so do weekly and monthly series, which come whole; the other
+// settings are the caller's.
 func (c SourceConfig) Settings(name string) dataset.Settings {
-	s := dataset.Settings{Source: name, Function: alphavantage.FunctionDaily, OutputSize: c.OutputSize}
-	if c.Adjusted {
-		s.Function = alphavantage.FunctionAdjusted
+	s := dataset.Settings{
+		Source:        name,
+		Function:      functionName(c.Kind),
+		Adjusted:      c.Kind.Adjusted,
+		Interval:      c.Kind.Interval,
+		ExtendedHours: c.Kind.ExtendedHours,
+		OutputSize:    c.OutputSize,
 	}
 	switch {
-	case name == SourceSample:
+	case name == SourceSample, c.Kind.Function == sources.Weekly, c.Kind.Function == sources.Monthly:
 		s.OutputSize = string(sources.Full)
 	case s.OutputSize == "":
 		s.OutputSize = alphavantage.DefaultOutput
@@ -26,17 +35,62 @@ func (c SourceConfig) Settings(name string) dataset.Settings {
 }
 
 // WithSettings returns c set to fetch what a dataset of settings s holds:
-// its source, function and output size. What does not shape the data (the
+// its source, series and output size. What does not shape the data (the
 // endpoint, key, rate, concurrency, retries, timeout) stays c's.
 func (c SourceConfig) WithSettings(s dataset.Settings) SourceConfig {
 	c.Name = s.Source
-	c.Adjusted = s.Function == alphavantage.FunctionAdjusted
+	c.Kind = KindOf(s)
 	c.OutputSize = s.OutputSize
 	return c
 }
 
+// KindOf returns the kind of series a dataset of settings s holds; a
+// manifest that records no function holds daily bars.
+func KindOf(s dataset.Settings) sources.Kind {
+	s = s.Normalized()
+	return sources.Kind{
+		Function:      sources.Function(dataset.FunctionOf(s.Function)),
+		Adjusted:      s.Adjusted,
+		Interval:      s.Interval,
+		ExtendedHours: s.ExtendedHours,
+	}
+}
+
+// RangeOf returns the range of an intraday dataset of settings s, and
+// none for other series, whose range is among their transforms.
+func RangeOf(s dataset.Settings) Range {
+	if !KindOf(s).IsIntraday() {
+		return Range{}
+	}
+	return Range{Start: s.StartDate(), End: s.EndDate()}
+}
+
+// functionName returns the name of the service's function that serves
+// k: TIME_SERIES_DAILY, TIME_SERIES_WEEKLY_ADJUSTED, TIME_SERIES_INTRADAY…
+func functionName(k sources.Kind) string {
+	switch k.Function {
+	case sources.Weekly, sources.Monthly:
+		name := "TIME_SERIES_" + strings.ToUpper(string(k.Function))
+		if k.Adjusted {
+			name += "_ADJUSTED"
+		}
+		return name
+	case sources.Intraday:
+		return "TIME_SERIES_INTRADAY"
+	}
+	if k.Adjusted {
+		return alphavantage.FunctionAdjusted
+	}
+	return alphavantage.FunctionDaily
+}
+
 // Transform returns the transforms of s followed by its date range, or nil
-// when it has neither (see transform.Build).
+// when it has neither (see transform.Build). The date range of an
+// intraday dataset is not among them: Run trims its bars itself, by
+// exchange date, as it merges their months.
 func Transform(s dataset.Settings) (transform.Func, error) {
+	if KindOf(s).IsIntraday() {
+		return transform.Build(s.Transform, time.Time{}, time.Time{})
+	}
 	return transform.Build(s.Transform, s.StartDate(), s.EndDate())
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/sources"
@@ -32,8 +33,9 @@ type SourceConfig struct {
 	Name string
 	// APIKey is the Alpha Vantage key; it never appears in an error.
 	APIKey string
-	// Adjusted selects the adjusted daily series (both sources).
-	Adjusted bool
+	// Kind is the series to fetch (both sources): daily (the zero
+	// value), weekly, monthly or intraday bars, adjusted or not.
+	Kind sources.Kind
 
 	// The rest configure Alpha Vantage only, but Validate checks them
 	// with every source. The sample source always gives its whole
@@ -79,6 +81,9 @@ func (e *SettingError) Error() string {
 // source is refused with every source, so that a configuration does not
 // work or fail depending on whether an API key happens to be set.
 func (cfg SourceConfig) Validate() error {
+	if err := validateKind(cfg.Kind); err != nil {
+		return err
+	}
 	switch cfg.OutputSize {
 	case "", "compact", "full":
 	default:
@@ -107,6 +112,29 @@ func (cfg SourceConfig) Validate() error {
 	return nil
 }
 
+// validateKind returns a *SettingError naming the field of k out of
+// range: Kind.Function, Kind.Interval or Kind.ExtendedHours.
+func validateKind(k sources.Kind) error {
+	f, err := sources.ParseFunction(string(k.Function))
+	if err != nil {
+		return &SettingError{"Kind.Function", string(k.Function), "daily, weekly, monthly or intraday"}
+	}
+	intervals := strings.Join(sources.Intervals, ", ")
+	switch {
+	case f == sources.Intraday && k.Interval == "":
+		return &SettingError{"Kind.Interval", k.Interval, "one of " + intervals + " for intraday bars"}
+	case f == sources.Intraday:
+		if _, err := sources.ParseInterval(k.Interval); err != nil {
+			return &SettingError{"Kind.Interval", k.Interval, "one of " + intervals}
+		}
+	case k.Interval != "":
+		return &SettingError{"Kind.Interval", k.Interval, "none: only intraday bars have an interval, not " + string(f) + " ones"}
+	case k.ExtendedHours:
+		return &SettingError{"Kind.ExtendedHours", k.ExtendedHours, "false: only intraday bars have extended hours, not " + string(f) + " ones"}
+	}
+	return k.Validate()
+}
+
 // OpenSource returns the source cfg names, and that name with "auto"
 // resolved. The caller closes the source. A setting out of range gives a
 // *SettingError (see Validate).
@@ -123,10 +151,13 @@ func OpenSource(cfg SourceConfig) (sources.Source, string, error) {
 	}
 	switch name {
 	case SourceSample:
-		return sample.Source{Kind: sources.Kind{Adjusted: cfg.Adjusted}}, name, nil
+		return sample.Source{Kind: cfg.Kind}, name, nil
 	case SourceAlphaVantage:
 		if cfg.APIKey == "" {
 			return nil, name, ErrNoAPIKey
+		}
+		if f := cfg.Kind.Function; f != "" && f != sources.Daily {
+			return nil, name, fmt.Errorf("alphavantage: %s bars are not supported by this build's client yet: use --source sample", f)
 		}
 		rate := cfg.Rate
 		if rate == 0 {
@@ -139,7 +170,7 @@ func OpenSource(cfg SourceConfig) (sources.Source, string, error) {
 		av, err := alphavantage.New(alphavantage.Config{
 			BaseURL:     cfg.BaseURL,
 			APIKey:      cfg.APIKey,
-			Adjusted:    cfg.Adjusted,
+			Adjusted:    cfg.Kind.Adjusted,
 			OutputSize:  cfg.OutputSize,
 			DataType:    cfg.DataType,
 			Concurrency: cfg.Concurrency,

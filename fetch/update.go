@@ -34,6 +34,9 @@ type job struct {
 	why     string
 	stored  arrow.RecordBatch
 	file    dataset.File
+	// staged are the keys of the staged months the series was merged
+	// from, removed once it is written.
+	staged []string
 }
 
 // release frees what j holds: the pipeline's discard function.
@@ -49,14 +52,44 @@ func (j job) release() {
 // fetch is the fetch stage: it fetches sym whole, or brings it up to date
 // when the manifest lists it ok.
 func (r *run) fetch(ctx context.Context, sym string) (job, error) {
-	if e, ok := r.updates[sym]; ok {
+	e, ok := r.updates[sym]
+	switch {
+	case ok && r.cfg.Kind.IsIntraday():
+		return r.updateMonths(ctx, sym, e)
+	case ok:
 		return r.update(ctx, sym, e)
+	}
+	return r.fetchWhole(ctx, sym)
+}
+
+// fetchWhole fetches sym's whole history in the dataset's size: its
+// range's months for a ranged intraday dataset, else one request.
+func (r *run) fetchWhole(ctx context.Context, sym string) (job, error) {
+	if r.cfg.Kind.IsIntraday() && !r.cfg.Range.Start.IsZero() {
+		s, keys, err := r.fetchMonths(ctx, sym, r.cfg.Range.months(r.cfg.Now()))
+		if err != nil {
+			return job{}, err
+		}
+		return job{Series: s, outcome: Fetched, staged: keys}, nil
 	}
 	s, err := r.request(ctx, sym, "")
 	if err != nil {
 		return job{}, err
 	}
 	return job{Series: s, outcome: Fetched}, nil
+}
+
+// refetchWhole is fetchWhole of a symbol being brought up to date whose
+// stored history could not be: why says why, attempts are the requests
+// the update already made.
+func (r *run) refetchWhole(ctx context.Context, sym, why string, attempts int) (job, error) {
+	j, err := r.fetchWhole(ctx, sym)
+	if err != nil {
+		return job{}, &attemptsError{err: err, extra: attempts}
+	}
+	j.Attempts += attempts
+	j.outcome, j.why = Refetched, why
+	return j, nil
 }
 
 // request fetches sym in size, or in the source's own size (the
@@ -82,14 +115,11 @@ func (r *run) request(ctx context.Context, sym string, size sources.OutputSize) 
 func (r *run) update(ctx context.Context, sym string, e dataset.Entry) (job, error) {
 	reader, ok := r.cfg.Sink.(Reader)
 	if !ok {
-		s, err := r.request(ctx, sym, "")
-		if err != nil {
-			return job{}, err
-		}
-		return job{Series: s, outcome: Refetched, why: "the sink cannot read back what it stored"}, nil
+		return r.refetchWhole(ctx, sym, "the sink cannot read back what it stored", 0)
 	}
+	periods := r.cfg.Kind.Function == sources.Weekly || r.cfg.Kind.Function == sources.Monthly
 	var size sources.OutputSize
-	if _, sized := r.cfg.Source.(sources.SizedSource); sized && r.size != sources.Compact && withinCompact(e.LastDate, r.cfg.Now()) {
+	if _, sized := r.cfg.Source.(sources.SizedSource); sized && !periods && r.size != sources.Compact && withinCompact(e.LastDate, r.cfg.Now()) {
 		size = sources.Compact
 	}
 	s, err := r.request(ctx, sym, size)
@@ -100,16 +130,95 @@ func (r *run) update(ctx context.Context, sym string, e dataset.Entry) (job, err
 	if err != nil {
 		return r.refetch(ctx, s, size, fmt.Sprintf("the stored file cannot be read (%v)", err))
 	}
+	// The newest weekly or monthly bar was that of the then current
+	// period, which has gone on since: it is replaced, not compared.
+	var current arrow.RecordBatch
+	if n := stored.NumRows(); periods && n > 1 {
+		current = stored.NewSlice(n-1, n)
+		head := stored.NewSlice(0, n-1)
+		stored.Release()
+		stored = head
+		defer current.Release()
+	}
 	from, why := overlap(stored, s.Record)
 	if why != "" {
 		stored.Release()
 		return r.refetch(ctx, s, size, why)
 	}
-	if from == int(s.Record.NumRows()) {
+	news := int(s.Record.NumRows()) - from
+	if news == 0 || current != nil && news == 1 && sameRow(current, 0, s.Record, int64(from)) {
 		stored.Release()
 		s.Record.Release()
 		s.Record = nil
 		return job{Series: s, outcome: Unchanged, file: file}, nil
+	}
+	rec, err := merged(stored, s.Record, from, r.cfg.Allocator)
+	days := news
+	s.Record.Release()
+	if err != nil {
+		stored.Release()
+		return job{}, fmt.Errorf("update %s: %w", sym, err)
+	}
+	s.Record = rec
+	s.Meta = withOutputSize(s.Meta, r.size)
+	j := job{Series: s, outcome: Appended, days: days, file: file}
+	if r.cfg.Transform != nil {
+		j.stored = stored
+	} else {
+		stored.Release()
+	}
+	return j, nil
+}
+
+// updateMonths brings sym, an intraday symbol whose stored state is e,
+// up to date: the months from that of its last stored bar through the
+// current one (or the range's last), the bars they share with the stored
+// history checked, the new ones appended; any difference refetches its
+// whole range.
+func (r *run) updateMonths(ctx context.Context, sym string, e dataset.Entry) (job, error) {
+	reader, ok := r.cfg.Sink.(Reader)
+	if !ok {
+		return r.refetchWhole(ctx, sym, "the sink cannot read back what it stored", 0)
+	}
+	stored, file, err := reader.Read(ctx, sym, r.cfg.Allocator)
+	if err != nil {
+		return r.refetchWhole(ctx, sym, fmt.Sprintf("the stored file cannot be read (%v)", err), 0)
+	}
+	stored = inExchangeZone(stored)
+	if file.LastDate.IsZero() {
+		file.FirstDate, file.LastDate = span(stored)
+	}
+	a, err := timeAxis(stored)
+	if err == nil && len(a.keys) == 0 {
+		err = fmt.Errorf("it has no rows")
+	}
+	if err != nil {
+		stored.Release()
+		return r.refetchWhole(ctx, sym, fmt.Sprintf("the stored file: %v", err), 0)
+	}
+	months := r.monthsSince(arrow.Timestamp(a.keys[len(a.keys)-1]).ToTime(sources.TimestampType.Unit))
+	if len(months) == 0 {
+		stored.Release()
+		return job{Series: sources.Series{Symbol: sym, Meta: withFetchTime(nil)}, outcome: Unchanged, file: file}, nil
+	}
+	s, keys, err := r.fetchMonths(ctx, sym, months)
+	if err != nil {
+		stored.Release()
+		return job{}, err
+	}
+	from, why := overlap(stored, s.Record)
+	if why != "" {
+		stored.Release()
+		s.Record.Release()
+		j, err := r.refetchWhole(ctx, sym, why, s.Attempts)
+		j.staged = append(j.staged, keys...)
+		return j, err
+	}
+	if from == int(s.Record.NumRows()) {
+		stored.Release()
+		s.Record.Release()
+		s.Record = nil
+		return job{Series: s, outcome: Unchanged, file: file, staged: keys}, nil
 	}
 	rec, err := merged(stored, s.Record, from, r.cfg.Allocator)
 	days := int(s.Record.NumRows()) - from
@@ -119,8 +228,7 @@ func (r *run) update(ctx context.Context, sym string, e dataset.Entry) (job, err
 		return job{}, fmt.Errorf("update %s: %w", sym, err)
 	}
 	s.Record = rec
-	s.Meta = withOutputSize(s.Meta, r.size)
-	j := job{Series: s, outcome: Appended, days: days, file: file}
+	j := job{Series: s, outcome: Appended, days: days, file: file, staged: keys}
 	if r.cfg.Transform != nil {
 		j.stored = stored
 	} else {
@@ -157,7 +265,7 @@ func (r *run) transform(_ context.Context, j job) (job, error) {
 		if err != nil {
 			return job{}, fmt.Errorf("transform %s: %w", j.Symbol, err)
 		}
-		out := job{Series: j.Series, outcome: Appended, days: days, file: j.file}
+		out := job{Series: j.Series, outcome: Appended, days: days, file: j.file, staged: j.staged}
 		out.Record = rec
 		if rec == nil {
 			out.outcome = Unchanged
@@ -182,6 +290,7 @@ func (r *run) write(ctx context.Context, j job) error {
 		// killed after writing it, before saving the manifest.
 		res.File = j.file
 		res.File.FetchedAt = fetchedAt
+		r.unstage(ctx, j.staged)
 		r.finish(res)
 		return nil
 	}
@@ -191,7 +300,13 @@ func (r *run) write(ctx context.Context, j job) error {
 		return err
 	}
 	f.FetchedAt = fetchedAt
+	if f.LastDate.IsZero() {
+		// A sink that dates a file by its date column alone: intraday
+		// bars are dated by their exchange day.
+		f.FirstDate, f.LastDate = span(j.Record)
+	}
 	res.File = f
+	r.unstage(ctx, j.staged)
 	r.finish(res)
 	return nil
 }
@@ -215,4 +330,11 @@ func fileOf(e dataset.Entry) dataset.File {
 	f.FirstDate, _ = time.Parse(time.DateOnly, e.FirstDate)
 	f.LastDate, _ = time.Parse(time.DateOnly, e.LastDate)
 	return f
+}
+
+// unstage removes the staged months of a series that is written.
+func (r *run) unstage(ctx context.Context, keys []string) {
+	if len(keys) > 0 {
+		staging{st: r.cfg.Staging, kind: r.cfg.Kind}.remove(ctx, keys)
+	}
 }

@@ -516,7 +516,7 @@ func TestOverlap(t *testing.T) {
 		{"a day gone", bars(0, 10, nil), bars(5, 15, nil, 6), 0, date(6) + " is stored but not in the answer"},
 		{"a day more", bars(0, 10, nil, 8), bars(5, 15, nil), 0, date(8) + " is in the answer but not stored"},
 		{"the answer ends early", bars(0, 10, nil), bars(5, 8, nil), 0, date(8) + " is stored but not in the answer"},
-		{"no overlap", bars(0, 10, nil), bars(12, 20, nil), 0, "no day to compare"},
+		{"no overlap", bars(0, 10, nil), bars(12, 20, nil), 0, "no bar to compare"},
 		{"a day missing before the stored end, answer reaching back", bars(3, 10, nil), bars(0, 12, nil, 3), 0, date(3) + " is stored but not in the answer"},
 	}
 	for _, tt := range tests {

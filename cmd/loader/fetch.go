@@ -42,7 +42,8 @@ type fetchFlags struct {
 	grace                       time.Duration
 
 	apiKeyEnv, baseURL, outputSize, dataType string
-	adjusted                                 bool
+	function, interval                       string
+	adjusted, extendedHours                  bool
 	rate                                     float64
 	timeout                                  time.Duration
 	retries                                  int
@@ -56,10 +57,26 @@ func newFetchCmd() *cobra.Command {
 	var f fetchFlags
 	cmd := &cobra.Command{
 		Use:   "fetch --symbols LIST [flags]",
-		Short: "Fetch daily prices for symbols into Parquet, Arrow IPC or CSV files",
-		Long: `Fetch daily prices for every symbol concurrently, decode them into Arrow,
-and write one complete file per symbol (under a temporary name, renamed when
+		Short: "Fetch daily, weekly, monthly or intraday prices for symbols into Parquet, Arrow IPC or CSV files",
+		Long: `Fetch prices for every symbol concurrently, decode them into Arrow, and
+write one complete file per symbol (under a temporary name, renamed when
 complete), plus OUT/_manifest.json recording every symbol's outcome.
+
+--function chooses the bars (--adjusted adds the adjusted columns, or for
+intraday bars adjusts their prices):
+  daily     one bar a trading day (TIME_SERIES_DAILY), column date
+  weekly    one bar a week, dated by its last trading day, the whole history
+            in one request (TIME_SERIES_WEEKLY)
+  monthly   the same by calendar month (TIME_SERIES_MONTHLY)
+  intraday  bars of --interval 1min, 5min, 15min, 30min or 60min
+            (TIME_SERIES_INTRADAY), column timestamp in exchange time
+            (America/New_York); --extended-hours (default true) includes
+            4:00-9:30 and 16:00-20:00. Without --start one request per symbol
+            gives its newest bars (--outputsize compact: 100 bars, full: the
+            last 30 days). With --start (and --end, default the current
+            month; either may be a month YYYY-MM) every month of the range is
+            one request per symbol, kept in OUT/` + fetch.StagingDir + `/ as it arrives, so an
+            interrupted run resumes at the missing months; at most ` + fmt.Sprint(fetch.MaxMonths) + ` months.
 
 With --out postgres://USER@HOST:PORT/DB the series go into a PostgreSQL table
 instead (--table, default prices; password from $PGPASSWORD or ~/.pgpass),
@@ -104,6 +121,8 @@ when interrupted. The first Ctrl-C
 manifest; a second one aborts at once. A closed stdout or stderr (a pipe
 into head) only stops the printing.`,
 		Example: `  loader fetch --symbols AAPL,GOOGL,MSFT
+  loader fetch --symbols IBM,KO --function weekly --adjusted --out weekly
+  loader fetch --symbols IBM --function intraday --interval 5min --start 2024-01 --end 2024-06 --out ibm-5min
   loader fetch --symbols IBM,MSFT --source alphavantage --outputsize full --format arrow
   loader fetch --symbols AAPL --source alphavantage --base-url http://127.0.0.1:8080/query
   loader fetch --symbols AAPL,MSFT --out postgres://loader@localhost:5432/markets --table prices`,
@@ -119,8 +138,8 @@ into head) only stops the printing.`,
 	fl.StringVar(&f.shard, "shard", "", "fetch only shard K/N of the symbols (a stable split by symbol), e.g. 0/4")
 
 	fl.StringVar(&f.transform, "transform", "", "transforms appended as columns, e.g. returns,sma:20,rsi:14 (listed above)")
-	fl.StringVar(&f.start, "start", "", "keep rows on or after this date, YYYY-MM-DD")
-	fl.StringVar(&f.end, "end", "", "keep rows on or before this date, YYYY-MM-DD")
+	fl.StringVar(&f.start, "start", "", "keep rows on or after this date, YYYY-MM-DD (intraday: or a month YYYY-MM, fetched month by month)")
+	fl.StringVar(&f.end, "end", "", "keep rows on or before this date, YYYY-MM-DD (intraday: or a month YYYY-MM; default the current month)")
 	fl.StringVar(&f.report, "report", "", "also write the end-of-run report as JSON to this file")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress display and no informational logs; the report shows only failures and totals")
 	fl.BoolVar(&f.verbose, "verbose", false, "the report lists every symbol, however many")
@@ -137,7 +156,10 @@ into head) only stops the printing.`,
 	fl.StringVar(&f.baseURL, "base-url", alphavantage.DefaultURL, "Alpha Vantage endpoint (point it at loader serve to work offline)")
 	fl.StringVar(&f.outputSize, "outputsize", "compact", "compact (newest 100 days) or full (20+ years; premium on the live service); the sample source always gives its full history")
 	fl.StringVar(&f.dataType, "datatype", "json", "wire format: json or csv")
-	fl.BoolVar(&f.adjusted, "adjusted", false, "fetch TIME_SERIES_DAILY_ADJUSTED (adds adjusted_close, dividend, split_coefficient)")
+	fl.StringVar(&f.function, "function", string(sources.Daily), "bars to fetch: daily, weekly, monthly or intraday (see above)")
+	fl.StringVar(&f.interval, "interval", "", "length of an intraday bar: "+strings.Join(sources.Intervals, ", ")+" (--function intraday only, which needs it)")
+	fl.BoolVar(&f.extendedHours, "extended-hours", true, "intraday bars include the pre-market and after-hours sessions, as the service's default (--function intraday only)")
+	fl.BoolVar(&f.adjusted, "adjusted", false, "the adjusted series: adds adjusted_close and dividend (daily: and split_coefficient); intraday prices adjusted for splits and dividends")
 	fl.Float64Var(&f.rate, "rate", alphavantage.DefaultRate, "most Alpha Vantage requests per minute (0: no limit)")
 	fl.DurationVar(&f.timeout, "timeout", alphavantage.DefaultTimeout, "timeout of one request, body included")
 	fl.IntVar(&f.retries, "retries", alphavantage.DefaultRetries, "retries of a failed request (5xx, timeouts, cut bodies; 0: none); rate-limit answers do not count")
@@ -160,6 +182,8 @@ type fetchPlan struct {
 	layout      dataset.Layout
 	compression dataset.Compression
 	source      fetch.SourceConfig
+	// start and end are --start and --end as the dataset records them.
+	start, end string
 	// manifest is the run's manifest name: empty for the dataset's, a
 	// shard's own on an object store.
 	manifest string
@@ -199,7 +223,7 @@ func runFetch(cmd *cobra.Command, f fetchFlags) error {
 	defer source.Close()
 
 	settings := plan.source.Settings(source.Name())
-	settings.Transform, settings.Start, settings.End = f.transform, f.start, f.end
+	settings.Transform, settings.Start, settings.End = f.transform, plan.start, plan.end
 	settings.Format, settings.Layout, settings.Compression, settings.RowGroupSize = plan.format, plan.layout, plan.compression, f.rowGroupSize
 	mode := dataset.Update
 	switch {
@@ -265,8 +289,20 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 			p.manifest = dataset.ShardManifestName(k, n)
 		}
 	}
-	if p.transforms, err = parseTransforms(f); err != nil {
+	kind, err := parseKind(cmd, f)
+	if err != nil {
 		return p, err
+	}
+	if p.start, p.end, err = fetch.ParseRange(kind, f.start, f.end, time.Now()); err != nil {
+		return p, settingUsage(cmd, err)
+	}
+	shape := fetch.SourceConfig{Kind: kind}.Settings(f.source)
+	shape.Transform, shape.Start, shape.End = f.transform, p.start, p.end
+	if p.transforms, err = fetch.Transform(shape); err != nil {
+		return p, usagef("%s: %w", flagRef(cmd, "transform"), err)
+	}
+	if postgres.IsURL(f.out) && kind.Function != sources.Daily {
+		return p, usagef("%s %s: a PostgreSQL table holds daily bars only; write %s bars to a directory or an object store", flagRef(cmd, "function"), kind.Function, kind.Function)
 	}
 	if f.concurrency < 1 {
 		return p, usagef("%s must be at least 1, got %d", flagRef(cmd, "concurrency"), f.concurrency)
@@ -319,7 +355,7 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 	p.source = fetch.SourceConfig{
 		Name:        f.source,
 		APIKey:      os.Getenv(f.apiKeyEnv),
-		Adjusted:    f.adjusted,
+		Kind:        kind,
 		BaseURL:     f.baseURL,
 		OutputSize:  f.outputSize,
 		DataType:    f.dataType,
@@ -330,9 +366,8 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 		MaxWait:     f.maxWait,
 		MaxRequests: f.maxRequests,
 	}
-	var setting *fetch.SettingError
-	if errors.As(p.source.Validate(), &setting) {
-		return p, usagef("%s %s", flagRef(cmd, settingFlags[setting.Field]), strings.TrimPrefix(setting.Error(), setting.Field+" "))
+	if err := p.source.Validate(); err != nil {
+		return p, settingUsage(cmd, err)
 	}
 	if f.source == fetch.SourceAlphaVantage && p.source.APIKey == "" {
 		return p, usagef("--source alphavantage needs an API key in $%s", f.apiKeyEnv)
@@ -340,14 +375,59 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 	return p, nil
 }
 
-// settingFlags are the flags of the fetch.SourceConfig fields.
+// parseKind reads the series the flags ask for: --function, --interval,
+// --adjusted and --extended-hours, which applies to intraday bars alone
+// (its default, true, is theirs). fetch.SourceConfig.Validate checks the
+// rest.
+func parseKind(cmd *cobra.Command, f fetchFlags) (sources.Kind, error) {
+	function, err := sources.ParseFunction(f.function)
+	if err != nil {
+		return sources.Kind{}, usagef("%s %q: want %s", flagRef(cmd, "function"), f.function, functionList())
+	}
+	kind := sources.Kind{Function: function, Interval: f.interval, Adjusted: f.adjusted}
+	switch {
+	case function == sources.Intraday:
+		kind.ExtendedHours = f.extendedHours
+	case cmd.Flags().Changed("extended-hours"):
+		return kind, usagef("%s applies to --function intraday only, not to %s bars", flagRef(cmd, "extended-hours"), function)
+	}
+	return kind, nil
+}
+
+// functionList names the functions as help texts do: "daily, weekly,
+// monthly or intraday".
+func functionList() string {
+	names := make([]string, len(sources.Functions))
+	for i, f := range sources.Functions {
+		names[i] = string(f)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// settingUsage turns a *fetch.SettingError into a usage error naming its
+// flag, or the variable the value came from.
+func settingUsage(cmd *cobra.Command, err error) error {
+	var setting *fetch.SettingError
+	if !errors.As(err, &setting) {
+		return usageError{err}
+	}
+	return usagef("%s %s", flagRef(cmd, settingFlags[setting.Field]), strings.TrimPrefix(setting.Error(), setting.Field+" "))
+}
+
+// settingFlags are the flags of the fetch.SourceConfig fields, and of
+// the bounds fetch.ParseRange checks.
 var settingFlags = map[string]string{
-	"OutputSize": "outputsize",
-	"DataType":   "datatype",
-	"BaseURL":    "base-url",
-	"Rate":       "rate",
-	"Timeout":    "timeout",
-	"Retries":    "retries",
+	"Kind.Function":      "function",
+	"Kind.Interval":      "interval",
+	"Kind.ExtendedHours": "extended-hours",
+	"Start":              "start",
+	"End":                "end",
+	"OutputSize":         "outputsize",
+	"DataType":           "datatype",
+	"BaseURL":            "base-url",
+	"Rate":               "rate",
+	"Timeout":            "timeout",
+	"Retries":            "retries",
 }
 
 // alphaVantageFlags configure the Alpha Vantage source alone.
@@ -363,26 +443,6 @@ func quotaStopped(r fetch.Report) int {
 		}
 	}
 	return n
-}
-
-// parseTransforms builds --transform followed by the --start/--end range.
-func parseTransforms(f fetchFlags) (transform.Func, error) {
-	start, err := parseDate("--start", f.start)
-	if err != nil {
-		return nil, err
-	}
-	end, err := parseDate("--end", f.end)
-	if err != nil {
-		return nil, err
-	}
-	if !start.IsZero() && !end.IsZero() && start.After(end) {
-		return nil, usagef("--start %s is after --end %s", f.start, f.end)
-	}
-	fn, err := transform.Build(f.transform, start, end)
-	if err != nil {
-		return nil, usagef("--transform: %w", err)
-	}
-	return fn, nil
 }
 
 func parseDate(flag, value string) (time.Time, error) {

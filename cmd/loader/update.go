@@ -45,11 +45,19 @@ func newUpdateCmd() *cobra.Command {
 		Use:   "update DIR|postgres://USER@HOST:PORT/DB [flags]",
 		Short: "Bring a dataset up to date with the settings it was made with",
 		Long: `Update every symbol of the dataset in DIR (made by loader fetch --out DIR),
-with the settings its manifest records: source, --adjusted, --outputsize,
---transform, --start/--end, format, layout and compression. --symbols and
---symbols-file add symbols to it.
+with the settings its manifest records: source, --function, --interval,
+--extended-hours, --adjusted, --outputsize, --transform, --start/--end,
+format, layout and compression. --symbols and --symbols-file add symbols to
+it.
 
-For each symbol whose stored history ends within the compact window (the
+Weekly and monthly series are requested whole, one request per symbol; the
+stored bar of the period that was current then is replaced, the new ones
+appended. Intraday series are requested month by month, from the month of
+the last stored bar through the current month (or the dataset's --end), one
+request per month and symbol; the bars they share with the stored ones are
+checked as daily bars are.
+
+For each daily symbol whose stored history ends within the compact window (the
 newest 100 trading days) it makes one compact request, else one in the
 dataset's output size. Where every day the answer shares with the stored
 history is identical in every fetched column, it appends the new days and

@@ -1,0 +1,290 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/seed-c7c8f39b/loader/sources"
+	"github.com/seed-c7c8f39b/loader/transform"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// MaxMonths bounds the months of an intraday range: 25 years.
+const MaxMonths = 25 * 12
+
+// Range is the days an intraday run keeps, in exchange time, both
+// inclusive. A zero Start fetches every symbol with one request, its
+// newest bars; otherwise the run asks a sources.MonthSource for every
+// month from Start's through End's, or through the current month when End
+// is zero.
+type Range struct {
+	Start, End time.Time
+}
+
+// months returns the months r touches, through the month of now when End
+// is zero.
+func (r Range) months(now time.Time) []sources.Month {
+	last := sources.MonthOf(now)
+	if !r.End.IsZero() {
+		last = monthOfDay(r.End)
+	}
+	return sources.Months(monthOfDay(r.Start), last)
+}
+
+// monthOfDay is the month of a calendar date, whatever its location.
+func monthOfDay(day time.Time) sources.Month {
+	return sources.Month{Year: day.Year(), Month: day.Month()}
+}
+
+// ParseRange checks the --start and --end of a run of kind and returns
+// them as the dataset records them, YYYY-MM-DD. Both take a date
+// YYYY-MM-DD; for intraday bars also a month YYYY-MM, which stands for
+// its first day as a start and its last as an end. An intraday range
+// needs a start and may span at most MaxMonths, through the month of now
+// when it has no end. A value out of range gives a *SettingError for
+// Start or End.
+func ParseRange(kind sources.Kind, start, end string, now time.Time) (first, last string, err error) {
+	s, err := parseBound("Start", kind, start, false)
+	if err != nil {
+		return "", "", err
+	}
+	e, err := parseBound("End", kind, end, true)
+	if err != nil {
+		return "", "", err
+	}
+	if !s.IsZero() && !e.IsZero() && s.After(e) {
+		return "", "", &SettingError{"End", end, "a day on or after the start, " + s.Format(time.DateOnly)}
+	}
+	if kind.IsIntraday() && !e.IsZero() && s.IsZero() {
+		return "", "", &SettingError{"End", end, "a start too: intraday history is fetched month by month from the start of its range"}
+	}
+	if kind.IsIntraday() && !s.IsZero() {
+		if n := len(Range{s, e}.months(now)); n > MaxMonths {
+			return "", "", &SettingError{"Start", start, fmt.Sprintf("a range of at most %d months (25 years), not %d", MaxMonths, n)}
+		}
+	}
+	return dayString(s), dayString(e), nil
+}
+
+// parseBound parses one end of a range: see ParseRange.
+func parseBound(field string, kind sources.Kind, value string, isEnd bool) (time.Time, error) {
+	if value == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.DateOnly, value); err == nil {
+		return t, nil
+	}
+	if !kind.IsIntraday() {
+		return time.Time{}, &SettingError{field, value, "a date YYYY-MM-DD"}
+	}
+	m, err := sources.ParseMonth(value)
+	if err != nil {
+		return time.Time{}, &SettingError{field, value, "a date YYYY-MM-DD or a month YYYY-MM"}
+	}
+	t := time.Date(m.Year, m.Month, 1, 0, 0, 0, 0, time.UTC)
+	if isEnd {
+		t = t.AddDate(0, 1, -1)
+	}
+	return t, nil
+}
+
+func dayString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+// MonthsError is the failure of a symbol whose history is fetched month
+// by month: the months it did not get. The months it got stay staged, so
+// that the next run with the same settings requests only the missing
+// ones. It wraps the first month's error.
+type MonthsError struct {
+	Symbol  string
+	Missing []sources.Month
+	// Of is how many months the symbol needs.
+	Of  int
+	Err error
+	// requests is how many requests the run made for the symbol.
+	requests int
+}
+
+// Error reads "fetch IBM: 2 of 12 months missing (2024-11, 2024-12): "
+// and the first month's error.
+func (e *MonthsError) Error() string {
+	names := make([]string, len(e.Missing))
+	for i, m := range e.Missing {
+		names[i] = m.String()
+	}
+	return fmt.Sprintf("fetch %s: %d of %d months missing (%s): %v", e.Symbol, len(e.Missing), e.Of, strings.Join(names, ", "), e.Err)
+}
+
+// Unwrap returns the first month's error.
+func (e *MonthsError) Unwrap() error { return e.Err }
+
+// Attempts returns the requests made for the symbol.
+func (e *MonthsError) Attempts() int { return e.requests }
+
+// stopsMonths reports errors after which no other month of the run can
+// be fetched now: the remaining months are not requested.
+func stopsMonths(err error) bool {
+	return errors.Is(err, sources.ErrFatal) || errors.Is(err, sources.ErrQuota) || errors.Is(err, sources.ErrStopped) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// fetchMonths returns sym's bars of months, trimmed to the run's range,
+// and the staged keys to remove once they are written. Each month comes
+// from the staging area when an earlier run left it there complete, else
+// from one request, and is staged as it arrives; up to Concurrency months
+// are requested at once, through the source's own limits.
+func (r *run) fetchMonths(ctx context.Context, sym string, months []sources.Month) (sources.Series, []string, error) {
+	src, ok := r.cfg.Source.(sources.MonthSource)
+	if !ok {
+		return sources.Series{}, nil, fmt.Errorf("fetch %s: source %s cannot fetch intraday history month by month", sym, r.cfg.Source.Name())
+	}
+	if r.cfg.Staging == nil {
+		return sources.Series{}, nil, fmt.Errorf("fetch %s: fetching months needs a staging store", sym)
+	}
+	st := staging{st: r.cfg.Staging, kind: r.cfg.Kind}
+	var todo []sources.Month
+	for _, m := range months {
+		if !st.has(ctx, sym, m, r.needBy(m)) {
+			todo = append(todo, m)
+		}
+	}
+
+	var (
+		mu       sync.Mutex
+		missing  []sources.Month
+		first    error
+		requests int
+		meta     map[string]string
+		stop     bool
+	)
+	next := make(chan sources.Month)
+	var wg sync.WaitGroup
+	for range min(r.cfg.Concurrency, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range next {
+				err := r.halted()
+				var s sources.Series
+				if err == nil {
+					s, err = src.FetchMonth(ctx, sym, m, r.cfg.Allocator)
+				}
+				if err == nil {
+					s.Meta = withFetchTime(s.Meta)
+					err = st.put(ctx, sym, m, s, r.cfg.Now())
+					s.Record.Release()
+				}
+				mu.Lock()
+				if err == nil {
+					requests += s.Attempts
+					meta = s.Meta
+				} else {
+					requests += attemptsOf(err)
+					missing = append(missing, m)
+					if first == nil {
+						first = err
+					}
+					stop = stop || stopsMonths(err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i, m := range todo {
+		mu.Lock()
+		stopped := stop
+		mu.Unlock()
+		if stopped {
+			missing = append(missing, todo[i:]...)
+			break
+		}
+		next <- m
+	}
+	close(next)
+	wg.Wait()
+	if len(missing) > 0 {
+		slices.SortFunc(missing, func(a, b sources.Month) int { return a.Start().Compare(b.Start()) })
+		return sources.Series{}, nil, &MonthsError{Symbol: sym, Missing: missing, Of: len(months), Err: first, requests: requests}
+	}
+
+	rec, keys, err := st.merge(ctx, sym, months, r.cfg.Allocator)
+	if err != nil {
+		return sources.Series{}, nil, &attemptsError{err: fmt.Errorf("fetch %s: %w", sym, err), extra: requests - 1}
+	}
+	trimmed := trimDays(rec, r.cfg.Range)
+	rec.Release()
+	if trimmed.NumRows() == 0 {
+		trimmed.Release()
+		return sources.Series{}, nil, &attemptsError{err: fmt.Errorf("fetch %s: %w %s … %s", sym, transform.ErrEmptyRange,
+			months[0], months[len(months)-1]), extra: requests - 1}
+	}
+	if meta == nil {
+		meta = map[string]string{"source": r.cfg.Source.Name(), "function": r.cfg.Kind.String(), "output_size": string(sources.Full)}
+	}
+	meta = withFetchTime(meta)
+	delete(meta, "month")
+	meta["months"] = months[0].String() + ".." + months[len(months)-1].String()
+	return sources.Series{Symbol: sym, Record: trimmed, Attempts: requests, Meta: meta}, keys, nil
+}
+
+// needBy returns the time a staged copy of month m must have been
+// fetched at, or after, to be complete for the run: the end of the month,
+// or of the run's range if that is sooner.
+func (r *run) needBy(m sources.Month) time.Time {
+	end := m.Next().Start()
+	if e := r.cfg.Range.End; !e.IsZero() {
+		if after := time.Date(e.Year(), e.Month(), e.Day()+1, 0, 0, 0, 0, sources.Exchange); after.Before(end) {
+			end = after
+		}
+	}
+	return end
+}
+
+// trimDays returns the rows of rec, an intraday record ascending by
+// timestamp, whose exchange date lies in r (a zero side is open).
+func trimDays(rec arrow.RecordBatch, r Range) arrow.RecordBatch {
+	idx, _, err := sources.TimeAxis(rec.Schema())
+	ts, ok := rec.Column(max(idx, 0)).(*array.Timestamp)
+	if err != nil || !ok {
+		rec.Retain()
+		return rec
+	}
+	values := ts.TimestampValues()
+	lo, hi := 0, len(values)
+	if !r.Start.IsZero() {
+		from := time.Date(r.Start.Year(), r.Start.Month(), r.Start.Day(), 0, 0, 0, 0, sources.Exchange).UnixMicro()
+		for lo < hi && int64(values[lo]) < from {
+			lo++
+		}
+	}
+	if !r.End.IsZero() {
+		until := time.Date(r.End.Year(), r.End.Month(), r.End.Day()+1, 0, 0, 0, 0, sources.Exchange).UnixMicro()
+		for hi > lo && int64(values[hi-1]) >= until {
+			hi--
+		}
+	}
+	return rec.NewSlice(int64(lo), int64(hi))
+}
+
+// monthsSince returns the months an update of an intraday symbol whose
+// stored bars end at last requests: from last's month through the current
+// one, or through the range's end; none when the range ended before
+// last's month.
+func (r *run) monthsSince(last time.Time) []sources.Month {
+	end := sources.MonthOf(r.cfg.Now())
+	if e := r.cfg.Range.End; !e.IsZero() {
+		end = monthOfDay(e)
+	}
+	return sources.Months(sources.MonthOf(last), end)
+}
