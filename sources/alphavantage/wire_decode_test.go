@@ -23,7 +23,7 @@ import (
 )
 
 // decodeFunc is the shape of DecodeJSON and DecodeCSV.
-type decodeFunc func(io.Reader, string, bool, memory.Allocator) (arrow.RecordBatch, error)
+type decodeFunc func(io.Reader, string, sources.Kind, memory.Allocator) (arrow.RecordBatch, error)
 
 // acceptCase is a body that is odd but valid, and how many rows it holds.
 type acceptCase struct {
@@ -39,7 +39,7 @@ func checkAccepts(t *testing.T, decode decodeFunc, cases []acceptCase) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			rec, err := decode(iotest.OneByteReader(strings.NewReader(tc.body)), "IBM", false, mem)
+			rec, err := decode(iotest.OneByteReader(strings.NewReader(tc.body)), "IBM", sources.Kind{}, mem)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,8 +83,8 @@ func TestDecodeTestdata(t *testing.T) {
 
 		{"ibm_daily.json", true, want{err: `missing field "5. adjusted close"`}},
 		{"ibm_daily_adjusted.json", false, want{err: `missing field "5. volume"`}},
-		{"ibm_daily.csv", true, want{err: "is of the unadjusted series"}},
-		{"ibm_daily_adjusted.csv", false, want{err: "is of the adjusted series"}},
+		{"ibm_daily.csv", true, want{err: "is of an unadjusted series"}},
+		{"ibm_daily_adjusted.csv", false, want{err: "is of the adjusted daily series"}},
 
 		{"error_invalid_symbol.json", false, want{service: true, kind: alphavantage.ServiceInvalidCall}},
 		{"error_invalid_key.json", false, want{service: true, kind: alphavantage.ServiceInvalidKey}},
@@ -116,7 +116,7 @@ func TestDecodeTestdata(t *testing.T) {
 			}
 			for _, decode := range decoders {
 				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-				rec, err := decode(bytes.NewReader(body), "IBM", tc.adjusted, mem)
+				rec, err := decode(bytes.NewReader(body), "IBM", sources.Kind{Adjusted: tc.adjusted}, mem)
 				switch {
 				case tc.want.service:
 					var se *alphavantage.ServiceError
@@ -190,7 +190,7 @@ func decodeFile(t *testing.T, file string, adjusted bool) []sources.Bar {
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	rec, err := decoderFor(file)(bytes.NewReader(body), "IBM", adjusted, mem)
+	rec, err := decoderFor(file)(bytes.NewReader(body), "IBM", sources.Kind{Adjusted: adjusted}, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,15 +314,15 @@ func TestDecodeRoundTrip(t *testing.T) {
 					decode := alphavantage.DecodeJSON
 					if format == "csv" {
 						decode = alphavantage.DecodeCSV
-						if err := alphavantage.EncodeCSV(&body, bars, adjusted); err != nil {
+						if err := alphavantage.EncodeCSV(&body, bars, sources.Kind{Adjusted: adjusted}); err != nil {
 							t.Fatal(err)
 						}
-					} else if err := alphavantage.EncodeJSON(&body, symbol, bars, adjusted, "full"); err != nil {
+					} else if err := alphavantage.EncodeJSON(&body, symbol, bars, sources.Kind{Adjusted: adjusted}, "full"); err != nil {
 						t.Fatal(err)
 					}
 					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 					defer mem.AssertSize(t, 0)
-					rec, err := decode(&body, symbol, adjusted, mem)
+					rec, err := decode(&body, symbol, sources.Kind{Adjusted: adjusted}, mem)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -373,15 +373,15 @@ func TestDecodeOrderAndDuplicates(t *testing.T) {
 				decode := alphavantage.DecodeJSON
 				if format == "csv" {
 					decode = alphavantage.DecodeCSV
-					if err := alphavantage.EncodeCSV(&body, reverse(tc.wire), true); err != nil {
+					if err := alphavantage.EncodeCSV(&body, reverse(tc.wire), sources.Kind{Adjusted: true}); err != nil {
 						t.Fatal(err)
 					}
-				} else if err := alphavantage.EncodeJSON(&body, "IBM", reverse(tc.wire), true, "compact"); err != nil {
+				} else if err := alphavantage.EncodeJSON(&body, "IBM", reverse(tc.wire), sources.Kind{Adjusted: true}, "compact"); err != nil {
 					t.Fatal(err)
 				}
 				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 				defer mem.AssertSize(t, 0)
-				rec, err := decode(&body, "IBM", true, mem)
+				rec, err := decode(&body, "IBM", sources.Kind{Adjusted: true}, mem)
 				if tc.wantErr != "" {
 					if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "IBM") {
 						t.Fatalf("error %v, want one naming IBM and %q", err, tc.wantErr)
@@ -413,8 +413,8 @@ func reverse(bars []sources.Bar) []sources.Bar {
 func fuzzDecode(t *testing.T, decode decodeFunc, body []byte, adjusted bool) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	rec, err := decode(bytes.NewReader(body), "FUZZ", adjusted, mem)
-	rec1, err1 := decode(iotest.OneByteReader(bytes.NewReader(body)), "FUZZ", adjusted, mem)
+	rec, err := decode(bytes.NewReader(body), "FUZZ", sources.Kind{Adjusted: adjusted}, mem)
+	rec1, err1 := decode(iotest.OneByteReader(bytes.NewReader(body)), "FUZZ", sources.Kind{Adjusted: adjusted}, mem)
 	if (err == nil) != (err1 == nil) {
 		t.Fatalf("whole body: %v; one byte at a time: %v", err, err1)
 	}
