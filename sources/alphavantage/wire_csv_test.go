@@ -118,8 +118,8 @@ func FuzzDecodeCSV(f *testing.F) {
 	addTestdataSeeds(f, ".csv")
 	f.Add([]byte(csvHead + "2024-01-05,1.5,2,1,1.75,100\r\n2024-01-05,1.5,2,1,1.75,100\r\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, adjusted := range []bool{false, true} {
-			fuzzDecode(t, alphavantage.DecodeCSV, body, adjusted)
+		for _, kind := range fuzzKinds {
+			fuzzDecode(t, alphavantage.DecodeCSV, body, kind)
 		}
 	})
 }

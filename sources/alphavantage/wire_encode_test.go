@@ -21,7 +21,7 @@ func TestEncodeMatchesRecorded(t *testing.T) {
 	for _, file := range []string{"ibm_daily.json", "ibm_daily_adjusted.json", "ibm_daily.csv", "ibm_daily_adjusted.csv"} {
 		t.Run(file, func(t *testing.T) {
 			adjusted := strings.Contains(file, "adjusted")
-			bars := decodeFile(t, file, adjusted)
+			bars := decodeFile(t, file, sources.Kind{Adjusted: adjusted})
 			var got bytes.Buffer
 			var err error
 			if strings.HasSuffix(file, ".csv") {

@@ -195,8 +195,8 @@ func FuzzDecodeJSON(f *testing.F) {
 	addTestdataSeeds(f, ".json")
 	f.Add([]byte(jsonBody(jsonBar("2024-01-05") + "," + jsonBar("2024-01-05"))))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, adjusted := range []bool{false, true} {
-			fuzzDecode(t, alphavantage.DecodeJSON, body, adjusted)
+		for _, kind := range fuzzKinds {
+			fuzzDecode(t, alphavantage.DecodeJSON, body, kind)
 		}
 	})
 }
