@@ -1,7 +1,6 @@
 package fetch
 
 import (
-	"strings"
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
@@ -19,7 +18,7 @@ import (
 func (c SourceConfig) Settings(name string) dataset.Settings {
 	s := dataset.Settings{
 		Source:        name,
-		Function:      functionName(c.Kind),
+		Function:      alphavantage.FunctionName(c.Kind),
 		Adjusted:      c.Kind.Adjusted,
 		Interval:      c.Kind.Interval,
 		ExtendedHours: c.Kind.ExtendedHours,
@@ -63,25 +62,6 @@ func RangeOf(s dataset.Settings) Range {
 		return Range{}
 	}
 	return Range{Start: s.StartDate(), End: s.EndDate()}
-}
-
-// functionName returns the name of the service's function that serves
-// k: TIME_SERIES_DAILY, TIME_SERIES_WEEKLY_ADJUSTED, TIME_SERIES_INTRADAY…
-func functionName(k sources.Kind) string {
-	switch k.Function {
-	case sources.Weekly, sources.Monthly:
-		name := "TIME_SERIES_" + strings.ToUpper(string(k.Function))
-		if k.Adjusted {
-			name += "_ADJUSTED"
-		}
-		return name
-	case sources.Intraday:
-		return "TIME_SERIES_INTRADAY"
-	}
-	if k.Adjusted {
-		return alphavantage.FunctionAdjusted
-	}
-	return alphavantage.FunctionDaily
 }
 
 // Transform returns the transforms of s followed by its date range, or nil

@@ -156,9 +156,6 @@ func OpenSource(cfg SourceConfig) (sources.Source, string, error) {
 		if cfg.APIKey == "" {
 			return nil, name, ErrNoAPIKey
 		}
-		if f := cfg.Kind.Function; f != "" && f != sources.Daily {
-			return nil, name, fmt.Errorf("alphavantage: %s bars are not supported by this build's client yet: use --source sample", f)
-		}
 		rate := cfg.Rate
 		if rate == 0 {
 			rate = math.Inf(1)
@@ -170,7 +167,7 @@ func OpenSource(cfg SourceConfig) (sources.Source, string, error) {
 		av, err := alphavantage.New(alphavantage.Config{
 			BaseURL:     cfg.BaseURL,
 			APIKey:      cfg.APIKey,
-			Adjusted:    cfg.Kind.Adjusted,
+			Kind:        cfg.Kind,
 			OutputSize:  cfg.OutputSize,
 			DataType:    cfg.DataType,
 			Concurrency: cfg.Concurrency,

@@ -31,9 +31,9 @@ func sampleBodyOf(b *testing.B, bars []sources.Bar, format string, adjusted bool
 	var body bytes.Buffer
 	var err error
 	if format == "csv" {
-		err = alphavantage.EncodeCSV(&body, bars, adjusted)
+		err = alphavantage.EncodeCSV(&body, bars, sources.Kind{Adjusted: adjusted})
 	} else {
-		err = alphavantage.EncodeJSON(&body, "AAPL", bars, adjusted, "full")
+		err = alphavantage.EncodeJSON(&body, "AAPL", bars, sources.Kind{Adjusted: adjusted}, "full")
 	}
 	if err != nil {
 		b.Fatal(err)
@@ -49,7 +49,7 @@ func benchmarkDecode(b *testing.B, decode decodeFunc, body []byte, adjusted bool
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		rec, err := decode(bytes.NewReader(body), "AAPL", adjusted, mem)
+		rec, err := decode(bytes.NewReader(body), "AAPL", sources.Kind{Adjusted: adjusted}, mem)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func BenchmarkEncodeJSON(b *testing.B) {
 	b.SetBytes(int64(len(sampleBody(b, "json", true))))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := alphavantage.EncodeJSON(io.Discard, "AAPL", bars, true, "full"); err != nil {
+		if err := alphavantage.EncodeJSON(io.Discard, "AAPL", bars, sources.Kind{Adjusted: true}, "full"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -122,7 +122,7 @@ func BenchmarkEncodeCSV(b *testing.B) {
 	b.SetBytes(int64(len(sampleBody(b, "csv", true))))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := alphavantage.EncodeCSV(io.Discard, bars, true); err != nil {
+		if err := alphavantage.EncodeCSV(io.Discard, bars, sources.Kind{Adjusted: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
