@@ -204,9 +204,11 @@ func (r *run) fetchMonths(ctx context.Context, sym string, months []sources.Mont
 	for i, m := range todo {
 		mu.Lock()
 		stopped := stop
-		mu.Unlock()
 		if stopped {
 			missing = append(missing, todo[i:]...)
+		}
+		mu.Unlock()
+		if stopped {
 			break
 		}
 		next <- m
