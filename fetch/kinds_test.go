@@ -490,3 +490,113 @@ func TestPeriodsFetch(t *testing.T) {
 		})
 	}
 }
+
+func TestParseRange(t *testing.T) {
+	now := time.Date(2026, time.December, 1, 23, 0, 0, 0, time.UTC)
+	daily, intraday := sources.Kind{}, halfHourly
+	tests := []struct {
+		name        string
+		kind        sources.Kind
+		start, end  string
+		first, last string
+		err         string // the *SettingError's, if any
+	}{
+		{"none", daily, "", "", "", "", ""},
+		{"days", daily, "2024-01-02", "2024-03-04", "2024-01-02", "2024-03-04", ""},
+		{"a month of daily bars", daily, "2024-01", "", "", "", `Start "2024-01": want a date YYYY-MM-DD`},
+		{"start after end", daily, "2024-03-05", "2024-03-04", "", "", `End "2024-03-04": want a day on or after the start, 2024-03-05`},
+		{"months", intraday, "2024-01", "2024-02", "2024-01-01", "2024-02-29", ""},
+		{"a month and a day", intraday, "2024-01", "2024-01-15", "2024-01-01", "2024-01-15", ""},
+		{"one month", intraday, "2024-06", "2024-06", "2024-06-01", "2024-06-30", ""},
+		{"25 years to the current month", intraday, "2002-01", "", "2002-01-01", "", ""},
+		{"25 years and a month", intraday, "2001-12", "", "", "", `Start "2001-12": want a range of at most 300 months (25 years), not 301`},
+		{"an end alone", intraday, "", "2024-06", "", "", `End "2024-06": want a start too`},
+		{"not a month", intraday, "2024-13", "", "", "", `Start "2024-13": want a date YYYY-MM-DD or a month YYYY-MM`},
+		{"months backwards", intraday, "2024-06", "2024-05", "", "", `End "2024-05": want a day on or after the start, 2024-06-01`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first, last, err := fetch.ParseRange(tt.kind, tt.start, tt.end, now)
+			var se *fetch.SettingError
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("error %v", err)
+			case tt.err != "" && (!errors.As(err, &se) || !strings.HasPrefix(err.Error(), tt.err)):
+				t.Fatalf("error %v, want a *SettingError %q", err, tt.err)
+			case first != tt.first || last != tt.last:
+				t.Fatalf("range %q … %q, want %q … %q", first, last, tt.first, tt.last)
+			}
+		})
+	}
+}
+
+// FuzzParseRange checks that any bounds either give a *SettingError or
+// a range of dates that parses again to itself, start not after end.
+func FuzzParseRange(f *testing.F) {
+	for _, seed := range [][2]string{{"2024-01", "2024-02"}, {"2024-01-02", ""}, {"", "2024-06"}, {"2024-13", "x"}, {"1900-01", "2200-12"}} {
+		f.Add(seed[0], seed[1], true)
+		f.Add(seed[0], seed[1], false)
+	}
+	now := time.Date(2026, time.December, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, start, end string, intraday bool) {
+		kind := sources.Kind{}
+		if intraday {
+			kind = halfHourly
+		}
+		first, last, err := fetch.ParseRange(kind, start, end, now)
+		if err != nil {
+			var se *fetch.SettingError
+			if !errors.As(err, &se) || (se.Field != "Start" && se.Field != "End") {
+				t.Fatalf("error %v is not a *SettingError of Start or End", err)
+			}
+			return
+		}
+		again, last2, err := fetch.ParseRange(kind, first, last, now)
+		if err != nil || again != first || last2 != last {
+			t.Fatalf("%q … %q parses again to %q … %q, %v", first, last, again, last2, err)
+		}
+		if first != "" && last != "" && first > last {
+			t.Fatalf("%q is after %q", first, last)
+		}
+	})
+}
+
+// TestOverlapOfIntradayBars compares intraday bars by their timestamps,
+// and names a changed bar by its exchange time.
+func TestOverlapOfIntradayBars(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	kind := sources.Kind{Function: sources.Intraday, Interval: "60min"}
+	bars := sample.Intraday("IBM", march2025, kind, sample.End)
+	changed := slices.Clone(bars[10:40])
+	changed[5].Close++
+	tests := []struct {
+		name          string
+		stored, fresh []sources.Bar
+		from          int
+		why           string
+	}{
+		{"new bars", bars[:20], bars[10:40], 10, ""},
+		{"nothing new", bars[:20], bars[:20], 20, ""},
+		{"a revised bar", bars[:20], changed, 0, "close of " + bars[15].Date.Format(time.DateTime) + " changed from"},
+		{"a bar gone", bars[:20], slices.Delete(slices.Clone(bars[10:40]), 3, 4), 0, bars[13].Date.Format(time.DateTime) + " is stored but not in the answer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stored, fresh := sources.NewRecord(kind, "IBM", tt.stored, mem), sources.NewRecord(kind, "IBM", tt.fresh, mem)
+			defer stored.Release()
+			defer fresh.Release()
+			from, why := fetch.Overlap(stored, fresh)
+			if from != tt.from || !strings.Contains(why, tt.why) || (tt.why == "") != (why == "") {
+				t.Errorf("overlap = %d, %q; want %d, %q", from, why, tt.from, tt.why)
+			}
+		})
+	}
+	daily := sample.Record("IBM", sample.Series("IBM")[:10], false, mem)
+	defer daily.Release()
+	intraday := sources.NewRecord(kind, "IBM", bars[:10], mem)
+	defer intraday.Release()
+	if _, why := fetch.Overlap(daily, intraday); !strings.Contains(why, "time column is date, the answer's timestamp") {
+		t.Errorf("daily against intraday bars: %q", why)
+	}
+}

@@ -85,7 +85,8 @@ func runOn(t *testing.T, dir string, r dataRun) fetch.Report {
 		now = today
 	}
 	rep, err := fetch.Run(context.Background(), fetch.Config{Symbols: sess.Symbols(), Source: src, Transform: fn, Sink: sink,
-		Manifest: sess.Manifest(), Concurrency: 3, Allocator: mem, Now: now, Stop: stop})
+		Manifest: sess.Manifest(), Concurrency: 3, Allocator: mem, Now: now, Stop: stop,
+		Kind: fetch.KindOf(st), Range: fetch.RangeOf(st), Staging: sess.Store()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,6 +228,66 @@ func TestUpdateEqualsFreshFetch(t *testing.T) {
 			runOn(t, fresh, dataRun{url: url, settings: &settings, symbols: symbols})
 			sameFiles(t, dir, fresh, settings, symbols, tt.tolerance)
 			checkManifest(t, dir, symbols, srv.LastDay())
+		})
+	}
+}
+
+// TestUpdateKindsAgainstTheServer fetches weekly, monthly and intraday
+// datasets from the server, lets its history go on, updates them and
+// compares them with a fresh fetch: one request per symbol for weekly
+// and monthly bars, one per month since the last stored bar for intraday
+// ones, and the same values.
+func TestUpdateKindsAgainstTheServer(t *testing.T) {
+	symbols := []string{"AAPL", "KO"}
+	tests := []struct {
+		name    string
+		kind    sources.Kind
+		start   string
+		advance int
+		want    string
+		// months are the requests per symbol and month over the fetch
+		// and the update, the update's months the last two.
+		months map[string]int64
+	}{
+		{"weekly", sources.Kind{Function: sources.Weekly}, "", 3, "appended 1", nil},
+		{"weekly adjusted, two weeks on", sources.Kind{Function: sources.Weekly, Adjusted: true}, "", 10, "appended 3", nil},
+		{"monthly", sources.Kind{Function: sources.Monthly}, "", 25, "appended 2", nil},
+		{"intraday", sources.Kind{Function: sources.Intraday, Interval: "60min"}, "2026-05-01", 25, "",
+			map[string]int64{"2026-05": 1, "2026-06": 2, "2026-07": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			settings := fetch.SourceConfig{Kind: tt.kind}.Settings(fetch.SourceAlphaVantage)
+			settings.Start, settings.Format, settings.Layout = tt.start, dataset.FormatParquet, dataset.LayoutFiles
+			srv, url := avtest.Start(t, avserver.Config{LastDay: lastDay})
+			dir := t.TempDir()
+			runOn(t, dir, dataRun{url: url, settings: &settings, symbols: symbols, now: func() time.Time { return lastDay.Add(22 * time.Hour) }})
+			last := srv.Advance(tt.advance)
+			later := func() time.Time { return last.Add(22 * time.Hour) }
+			before := srv.Stats().Requests
+			rep := runOn(t, dir, dataRun{url: url, now: later})
+			for _, r := range rep.Results {
+				if r.Status != dataset.StatusOK || r.Outcome != fetch.Appended {
+					t.Errorf("%s: %s %s %q %v, want appended", r.Symbol, r.Status, r.Outcome, r.Why, r.Err)
+				}
+			}
+			if got := outcomes(rep); tt.want != "" && !same(got, map[string]string{"AAPL": tt.want, "KO": tt.want}) {
+				t.Errorf("update: %v, want %s", got, tt.want)
+			}
+			requests := srv.Stats().Requests - before
+			if want := int64(len(symbols) * max(1, min(2, len(tt.months)))); requests != want {
+				t.Errorf("the update made %d requests, want %d", requests, want)
+			}
+			for m, want := range tt.months {
+				for _, sym := range symbols {
+					if n := srv.Requests(sym, m); n != want {
+						t.Errorf("%s %s: %d requests over fetch and update, want %d", sym, m, n, want)
+					}
+				}
+			}
+			fresh := t.TempDir()
+			runOn(t, fresh, dataRun{url: url, settings: &settings, symbols: symbols, now: later})
+			sameFiles(t, dir, fresh, settings, symbols, 0)
 		})
 	}
 }
