@@ -14,7 +14,9 @@
 // date instead of fetched whole: one compact request when its stored
 // history ends within the compact window, the newest days checked against
 // the stored ones and appended; any difference refetches it whole. See
-// [Outcome].
+// [Outcome]. Weekly and monthly symbols are brought up to date with one
+// request for their whole history, intraday ones month by month (see
+// [Config.Kind] and [Config.Range]).
 package fetch
 
 import (
@@ -139,7 +141,9 @@ type Result struct {
 	// Resumed marks a file kept from an earlier run.
 	Resumed bool
 	// Outcome says, for an ok symbol, what the run did with its data; Days
-	// is how many days Appended added, Why why the symbol was Refetched.
+	// is how many bars Appended added (for weekly and monthly bars, the
+	// replaced bar of the period that was current counts among them), Why
+	// why the symbol was Refetched.
 	Outcome Outcome
 	Days    int
 	Why     string

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/dataset/store"
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/sources"
@@ -21,6 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"gocloud.dev/blob/memblob"
 )
 
 // movingSource is the sample source with a history that ends on last,
@@ -115,13 +117,14 @@ type kindRun struct {
 	symbols  []string
 	source   sources.Source
 	now      time.Time
+	store    store.Store // where the dataset lives; nil: the directory
 }
 
 func runKind(t *testing.T, dir string, r kindRun) fetch.Report {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	sess, err := dataset.Begin(dir, dataset.BeginOptions{Settings: r.settings, Symbols: r.symbols})
+	sess, err := dataset.Begin(dir, dataset.BeginOptions{Settings: r.settings, Symbols: r.symbols, Store: r.store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +134,7 @@ func runKind(t *testing.T, dir string, r kindRun) fetch.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink, err := sinks.New(sinks.Options{Dir: dir, Format: st.Format, Layout: st.Layout, Compression: st.Compression, Allocator: mem})
+	sink, err := sinks.New(sinks.Options{Dir: dir, Store: r.store, Format: st.Format, Layout: st.Layout, Compression: st.Compression, Allocator: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -598,5 +601,80 @@ func TestOverlapOfIntradayBars(t *testing.T) {
 	defer intraday.Release()
 	if _, why := fetch.Overlap(daily, intraday); !strings.Contains(why, "time column is date, the answer's timestamp") {
 		t.Errorf("daily against intraday bars: %q", why)
+	}
+}
+
+// TestValidateKind names the field of a kind out of range, so that a
+// command line can name its flag.
+func TestValidateKind(t *testing.T) {
+	tests := []struct {
+		kind  sources.Kind
+		field string
+	}{
+		{sources.Kind{Function: "hourly"}, "Kind.Function"},
+		{sources.Kind{Interval: "5min"}, "Kind.Interval"},
+		{sources.Kind{Function: sources.Monthly, Interval: "5min"}, "Kind.Interval"},
+		{sources.Kind{Function: sources.Intraday}, "Kind.Interval"},
+		{sources.Kind{Function: sources.Intraday, Interval: "90min"}, "Kind.Interval"},
+		{sources.Kind{Function: sources.Weekly, ExtendedHours: true}, "Kind.ExtendedHours"},
+		{sources.Kind{Function: sources.Intraday, Interval: "1min", ExtendedHours: true, Adjusted: true}, ""},
+		{sources.Kind{Function: sources.Weekly, Adjusted: true}, ""},
+	}
+	for _, tt := range tests {
+		err := fetch.SourceConfig{Kind: tt.kind}.Validate()
+		var se *fetch.SettingError
+		switch {
+		case tt.field == "" && err != nil:
+			t.Errorf("%+v: %v", tt.kind, err)
+		case tt.field != "" && (!errors.As(err, &se) || se.Field != tt.field):
+			t.Errorf("%+v: %v, want a *SettingError of %s", tt.kind, err, tt.field)
+		}
+	}
+}
+
+// TestIntradayResumeOnABucket runs an interrupted intraday fetch and its
+// resume on an object store: the months are staged there as objects, not
+// data, and removed once the symbol's file is written.
+func TestIntradayResumeOnABucket(t *testing.T) {
+	const location = "mem://test/prices/"
+	st := store.NewBucket(memblob.OpenBucket(nil), "prices/", location, store.BucketOptions{})
+	defer st.Close()
+	settings := intradaySettings(halfHourly, "2025-01-01", "2025-04-30")
+	stagedKeys := func() []string {
+		all, err := st.List(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, o := range all {
+			if strings.HasPrefix(o.Key, fetch.StagingDir+"/") {
+				keys = append(keys, o.Key)
+			}
+		}
+		return keys
+	}
+	src := newMovingSource(halfHourly, sample.End)
+	src.failAfter = 3
+	rep := runKind(t, location, kindRun{settings: &settings, symbols: []string{"IBM"}, source: src, now: afterSample, store: st})
+	if r := rep.Results[0]; r.Status != dataset.StatusFailed || !errors.Is(r.Err, sources.ErrQuota) {
+		t.Fatalf("IBM: %s, %v; want failed for the quota", r.Status, r.Err)
+	}
+	if keys := stagedKeys(); len(keys) != 3 {
+		t.Fatalf("staged objects %v, want the 3 months fetched", keys)
+	}
+	if data, err := dataset.Objects(context.Background(), st); err != nil || len(data) != 0 {
+		t.Fatalf("data objects %v, %v: staged months are not data", data, err)
+	}
+	src.asked("IBM")
+	src.failAfter = 0
+	rep = runKind(t, location, kindRun{settings: &settings, symbols: []string{"IBM"}, source: src, now: afterSample, store: st})
+	if got := outcomes(rep); got["IBM"] != "fetched" {
+		t.Fatalf("resume: %v", got)
+	}
+	if got := src.asked("IBM"); len(got) != 1 {
+		t.Errorf("the resume asked for %v, want the one missing month", got)
+	}
+	if keys := stagedKeys(); len(keys) != 0 {
+		t.Errorf("staged objects left: %v", keys)
 	}
 }
