@@ -303,14 +303,6 @@ func (r request) name() string {
 	return r.symbol
 }
 
-// monthWord names the month asked for, in errors.
-func (r request) monthWord() string {
-	if r.month != nil {
-		return r.month.String()
-	}
-	return "the latest days"
-}
-
 // outsideMonth returns an error when an intraday record answering for
 // month holds a bar of another month; nil when month is nil.
 func outsideMonth(rec arrow.RecordBatch, month *sources.Month) error {
@@ -382,8 +374,7 @@ func (a *Client) fetch(ctx context.Context, req request, mem memory.Allocator) (
 		case final:
 			var se *ServiceError
 			if a.layout.intraday && errors.As(r.err, &se) && se.Kind == ServiceInvalidCall {
-				return fail(fmt.Errorf("%w: the service has no %s series of %s for %s (an unknown symbol, or a month before its intraday history)",
-					r.err, a.layout.describe(), req.monthWord(), symbol))
+				return fail(fmt.Errorf("%w (for %s bars: an unknown symbol, or a month before the service's intraday history)", r.err, a.layout.describe()))
 			}
 			return fail(r.err)
 		case retry:
