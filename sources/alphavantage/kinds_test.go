@@ -221,11 +221,13 @@ func TestFetchSendsKindParameters(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.kind.String(), func(t *testing.T) {
 			av := newTestClient(t, base, alphavantage.Config{Kind: tc.kind, Retries: -1})
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
 			var err error
 			if tc.month != nil {
-				_, err = av.FetchMonth(context.Background(), "IBM", *tc.month, memory.NewGoAllocator())
+				_, err = av.FetchMonth(context.Background(), "IBM", *tc.month, mem)
 			} else {
-				_, err = av.Fetch(context.Background(), "IBM", memory.NewGoAllocator())
+				_, err = av.Fetch(context.Background(), "IBM", mem)
 			}
 			if err == nil || !strings.Contains(err.Error(), "for "+alphavantage.FunctionName(tc.kind)+".") {
 				t.Fatalf("err = %v, want the server's invalid call for %s", err, alphavantage.FunctionName(tc.kind))
