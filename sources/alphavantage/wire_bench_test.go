@@ -71,15 +71,21 @@ func benchmarkDecode(b *testing.B, decode decodeFunc, body []byte, kind sources.
 }
 
 func BenchmarkDecodeJSON(b *testing.B) {
-	b.Run("daily", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeJSON, sampleBody(b, "json", false), kindDaily) })
-	b.Run("adjusted", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeJSON, sampleBody(b, "json", true), kindDailyAdjusted) })
+	b.Run("daily", func(b *testing.B) {
+		benchmarkDecode(b, alphavantage.DecodeJSON, sampleBody(b, "json", false), kindDaily)
+	})
+	b.Run("adjusted", func(b *testing.B) {
+		benchmarkDecode(b, alphavantage.DecodeJSON, sampleBody(b, "json", true), kindDailyAdjusted)
+	})
 	b.Run("compact", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeJSON, compactBody(b, "json"), kindDaily) })
 	b.Run("intraday-month", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeJSON, monthBody(b, "json"), kind1minMonth) })
 }
 
 func BenchmarkDecodeCSV(b *testing.B) {
 	b.Run("daily", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, sampleBody(b, "csv", false), kindDaily) })
-	b.Run("adjusted", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, sampleBody(b, "csv", true), kindDailyAdjusted) })
+	b.Run("adjusted", func(b *testing.B) {
+		benchmarkDecode(b, alphavantage.DecodeCSV, sampleBody(b, "csv", true), kindDailyAdjusted)
+	})
 	b.Run("compact", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, compactBody(b, "csv"), kindDaily) })
 	b.Run("intraday-month", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, monthBody(b, "csv"), kind1minMonth) })
 }
