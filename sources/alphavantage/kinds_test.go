@@ -278,3 +278,36 @@ func TestNewRejectsBadKind(t *testing.T) {
 		}
 	}
 }
+
+// TestIntradayInvalidCallIsNotFatal answers every request with the
+// service's refusal of an interval it does not have: each month fails on
+// its own, naming the symbol and the month, and the client keeps making
+// requests.
+func TestIntradayInvalidCallIsNotFatal(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		requests int
+	)
+	base := serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		alphavantage.EncodeInvalidCall(w, alphavantage.FunctionIntraday)
+	}))
+	av := newTestClient(t, base, alphavantage.Config{Kind: kind5min})
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for i, month := range []sources.Month{{Year: 2024, Month: time.May}, {Year: 2024, Month: time.June}} {
+		_, err := av.FetchMonth(context.Background(), "IBM", month, mem)
+		var se *alphavantage.ServiceError
+		if !errors.As(err, &se) || se.Kind != alphavantage.ServiceInvalidCall || errors.Is(err, sources.ErrFatal) ||
+			!strings.HasPrefix(err.Error(), "fetch IBM "+month.String()+": ") || !strings.Contains(err.Error(), "TIME_SERIES_INTRADAY 5min") {
+			t.Errorf("%s: err = %v, want a non-fatal invalid call naming IBM, the month and the series", month, err)
+		}
+		mu.Lock()
+		if requests != i+1 || attemptsOf(err) != 1 {
+			t.Errorf("%s: %d requests so far, %d attempts; want %d and 1: an invalid call is not retried, and closes nothing", month, requests, attemptsOf(err), i+1)
+		}
+		mu.Unlock()
+	}
+}
