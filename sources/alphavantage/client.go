@@ -62,7 +62,9 @@ type Config struct {
 	// FunctionName): the zero value is TIME_SERIES_DAILY; adjusted daily
 	// bars, TIME_SERIES_DAILY_ADJUSTED, are a premium function on the
 	// live service. An intraday Kind asks TIME_SERIES_INTRADAY for its
-	// interval, with extended_hours and adjusted as it says.
+	// interval, with extended_hours and adjusted as its ExtendedHours and
+	// Adjusted say: both are sent, false included, although the service
+	// takes true when they are absent.
 	Kind sources.Kind
 	// OutputSize is "compact" (the newest 100 bars, the default) or "full"
 	// (20+ years of daily bars, premium on the live service; the last 30
