@@ -62,7 +62,9 @@ type Config struct {
 	// FunctionName): the zero value is TIME_SERIES_DAILY; adjusted daily
 	// bars, TIME_SERIES_DAILY_ADJUSTED, are a premium function on the
 	// live service. An intraday Kind asks TIME_SERIES_INTRADAY for its
-	// interval, with extended_hours and adjusted as it says.
+	// interval, with extended_hours and adjusted as its ExtendedHours and
+	// Adjusted say: both are sent, false included, although the service
+	// takes true when they are absent.
 	Kind sources.Kind
 	// OutputSize is "compact" (the newest 100 bars, the default) or "full"
 	// (20+ years of daily bars, premium on the live service; the last 30
@@ -303,14 +305,6 @@ func (r request) name() string {
 	return r.symbol
 }
 
-// monthWord names the month asked for, in errors.
-func (r request) monthWord() string {
-	if r.month != nil {
-		return r.month.String()
-	}
-	return "the latest days"
-}
-
 // outsideMonth returns an error when an intraday record answering for
 // month holds a bar of another month; nil when month is nil.
 func outsideMonth(rec arrow.RecordBatch, month *sources.Month) error {
@@ -382,8 +376,7 @@ func (a *Client) fetch(ctx context.Context, req request, mem memory.Allocator) (
 		case final:
 			var se *ServiceError
 			if a.layout.intraday && errors.As(r.err, &se) && se.Kind == ServiceInvalidCall {
-				return fail(fmt.Errorf("%w: the service has no %s series of %s for %s (an unknown symbol, or a month before its intraday history)",
-					r.err, a.layout.describe(), req.monthWord(), symbol))
+				return fail(fmt.Errorf("%w (for %s bars: an unknown symbol, or a month before the service's intraday history)", r.err, a.layout.describe()))
 			}
 			return fail(r.err)
 		case retry:

@@ -87,6 +87,7 @@ func TestDecodeTestdata(t *testing.T) {
 		{"ibm_daily_adjusted.csv", false, want{err: "is of the adjusted daily series"}},
 
 		{"error_invalid_symbol.json", false, want{service: true, kind: alphavantage.ServiceInvalidCall}},
+		{"error_intraday_invalid_call.json", false, want{service: true, kind: alphavantage.ServiceInvalidCall}},
 		{"error_invalid_key.json", false, want{service: true, kind: alphavantage.ServiceInvalidKey}},
 		{"error_note_rate_limit.json", false, want{service: true, kind: alphavantage.ServiceRateLimitMinute}},
 		{"error_daily_limit.json", false, want{service: true, kind: alphavantage.ServiceRateLimitDay}},

@@ -33,8 +33,10 @@ type Config struct {
 	// APIKey, when set, is the only key accepted; otherwise any non-empty
 	// key is. A missing or wrong key gets the service's apikey error.
 	APIKey string
-	// FreeTier answers the adjusted function and outputsize=full with the
-	// premium refusals the live service sends a free key.
+	// FreeTier answers TIME_SERIES_DAILY_ADJUSTED and the daily
+	// outputsize=full with the premium refusals the live service sends a
+	// free key; the weekly, monthly and intraday functions stay free, as
+	// on the service.
 	FreeTier bool
 	// DailyLimit, when positive, is how many requests the server answers
 	// before it sends only the daily-limit refusal, as the live service

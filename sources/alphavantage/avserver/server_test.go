@@ -25,6 +25,7 @@ type answer struct {
 	status      int
 	contentType string
 	retryAfter  string
+	disposition string
 	body        []byte
 	err         error
 }
@@ -46,6 +47,7 @@ func getRaw(t testing.TB, url string) answer {
 		status:      resp.StatusCode(),
 		contentType: string(resp.Header.ContentType()),
 		retryAfter:  string(resp.Header.Peek("Retry-After")),
+		disposition: string(resp.Header.Peek("Content-Disposition")),
 		body:        append([]byte(nil), resp.Body()...),
 	}
 }
