@@ -40,6 +40,9 @@ type movingSource struct {
 	failAfter int
 	// failMonth, when set, fails with an HTTP error.
 	failMonth sources.Month
+	// revised, when set, is the time of a bar whose close is served one
+	// higher: the service revised it.
+	revised time.Time
 }
 
 func newMovingSource(kind sources.Kind, last time.Time) *movingSource {
@@ -106,6 +109,11 @@ func (s *movingSource) FetchMonth(ctx context.Context, sym string, m sources.Mon
 		return sources.Series{}, fmt.Errorf("fetch %s %s: HTTP 503 after 4 attempts", sym, m)
 	}
 	bars := sample.Intraday(sym, m, s.kind, last)
+	for i := range bars {
+		if bars[i].Date.Equal(s.revised) {
+			bars[i].Close++
+		}
+	}
 	return sources.Series{Symbol: sym, Record: sources.NewRecord(s.kind, sym, bars, mem), Attempts: 1,
 		Meta: map[string]string{"source": s.Name(), "month": m.String()}}, nil
 }
@@ -677,4 +685,35 @@ func TestIntradayResumeOnABucket(t *testing.T) {
 	if keys := stagedKeys(); len(keys) != 0 {
 		t.Errorf("staged objects left: %v", keys)
 	}
+}
+
+// TestUpdateIntradayRevisedBar revises a stored bar of the month an
+// update requests: the symbol's whole range is refetched, saying which
+// bar changed, and takes the months the update has just fetched rather
+// than request them twice.
+func TestUpdateIntradayRevisedBar(t *testing.T) {
+	settings := intradaySettings(halfHourly, "2025-05-01", "")
+	inJune := time.Date(2025, time.June, 11, 22, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	src := newMovingSource(halfHourly, inJune)
+	runKind(t, dir, kindRun{settings: &settings, symbols: []string{"IBM"}, source: src, now: inJune})
+	src.asked("IBM")
+	inJuly := time.Date(2025, time.July, 3, 22, 0, 0, 0, time.UTC)
+	src.moveTo(inJuly)
+	src.revised = time.Date(2025, time.June, 10, 11, 0, 0, 0, sources.Exchange)
+	rep := runKind(t, dir, kindRun{source: src, now: inJuly})
+	r := rep.Results[0]
+	if r.Outcome != fetch.Refetched || !strings.Contains(r.Why, "close of 2025-06-10 11:00:00 changed from") {
+		t.Fatalf("IBM: %s %s, %q; want refetched for the close of 2025-06-10 11:00", r.Status, r.Outcome, r.Why)
+	}
+	may, june, july := sources.Month{Year: 2025, Month: time.May}, sources.Month{Year: 2025, Month: time.June}, sources.Month{Year: 2025, Month: time.July}
+	if got := src.asked("IBM"); !slices.Equal(got, []sources.Month{may, june, july}) || r.Attempts != 3 {
+		t.Errorf("asked for %v in %d attempts, want June and July by the update, then May alone", got, r.Attempts)
+	}
+	if left := staged(t, dir); len(left) > 0 {
+		t.Errorf("staged months left: %v", left)
+	}
+	fresh := t.TempDir()
+	runKind(t, fresh, kindRun{settings: &settings, symbols: []string{"IBM"}, source: src, now: inJuly})
+	sameFiles(t, dir, fresh, settings, []string{"IBM"}, 0)
 }

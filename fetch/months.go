@@ -241,14 +241,19 @@ func (r *run) fetchMonths(ctx context.Context, sym string, months []sources.Mont
 }
 
 // needBy returns the time a staged copy of month m must have been
-// fetched at, or after, to be complete for the run: the end of the month,
-// or of the run's range if that is sooner.
+// fetched at, or after, to serve the run: the end of the month, or of the
+// run's range if that is sooner, or the start of the run, during which a
+// month is as fresh as a new request would get it (an update that
+// refetches the range takes the months it has just fetched).
 func (r *run) needBy(m sources.Month) time.Time {
 	end := m.Next().Start()
 	if e := r.cfg.Range.End; !e.IsZero() {
 		if after := time.Date(e.Year(), e.Month(), e.Day()+1, 0, 0, 0, 0, sources.Exchange); after.Before(end) {
 			end = after
 		}
+	}
+	if r.started.Before(end) {
+		end = r.started
 	}
 	return end
 }

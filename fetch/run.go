@@ -19,6 +19,8 @@ type run struct {
 	size sources.OutputSize
 	// halt says when no new request may start.
 	halt *halt
+	// started is when the run started, by its clock.
+	started time.Time
 
 	mu       sync.Mutex
 	results  map[string]Result
@@ -27,7 +29,7 @@ type run struct {
 }
 
 func newRun(cfg Config) *run {
-	r := &run{cfg: cfg, results: make(map[string]Result, len(cfg.Symbols)), updates: make(map[string]dataset.Entry)}
+	r := &run{cfg: cfg, results: make(map[string]Result, len(cfg.Symbols)), updates: make(map[string]dataset.Entry), started: cfg.Now()}
 	r.size = cfg.OutputSize
 	if cfg.Manifest != nil {
 		r.size = sources.OutputSize(cfg.Manifest.Settings().OutputSize)

@@ -55,7 +55,7 @@ func (r *run) fetch(ctx context.Context, sym string) (job, error) {
 	e, ok := r.updates[sym]
 	switch {
 	case ok && r.cfg.Kind.IsIntraday():
-		return r.updateMonths(ctx, sym, e)
+		return r.updateMonths(ctx, sym)
 	case ok:
 		return r.update(ctx, sym, e)
 	}
@@ -170,12 +170,12 @@ func (r *run) update(ctx context.Context, sym string, e dataset.Entry) (job, err
 	return j, nil
 }
 
-// updateMonths brings sym, an intraday symbol whose stored state is e,
-// up to date: the months from that of its last stored bar through the
+// updateMonths brings sym, an intraday symbol with a complete file, up
+// to date: the months from that of its last stored bar through the
 // current one (or the range's last), the bars they share with the stored
 // history checked, the new ones appended; any difference refetches its
 // whole range.
-func (r *run) updateMonths(ctx context.Context, sym string, e dataset.Entry) (job, error) {
+func (r *run) updateMonths(ctx context.Context, sym string) (job, error) {
 	reader, ok := r.cfg.Sink.(Reader)
 	if !ok {
 		return r.refetchWhole(ctx, sym, "the sink cannot read back what it stored", 0)
@@ -211,8 +211,11 @@ func (r *run) updateMonths(ctx context.Context, sym string, e dataset.Entry) (jo
 		stored.Release()
 		s.Record.Release()
 		j, err := r.refetchWhole(ctx, sym, why, s.Attempts)
+		if err != nil {
+			return job{}, err
+		}
 		j.staged = append(j.staged, keys...)
-		return j, err
+		return j, nil
 	}
 	if from == int(s.Record.NumRows()) {
 		stored.Release()
