@@ -43,6 +43,9 @@ type movingSource struct {
 	// revised, when set, is the time of a bar whose close is served one
 	// higher: the service revised it.
 	revised time.Time
+	// onMonth, when set, is called with the number of months asked so
+	// far, at the start of every FetchMonth.
+	onMonth func(n int)
 }
 
 func newMovingSource(kind sources.Kind, last time.Time) *movingSource {
@@ -101,7 +104,11 @@ func (s *movingSource) FetchMonth(ctx context.Context, sym string, m sources.Mon
 		n += len(ms)
 	}
 	fail := s.failAfter > 0 && n > s.failAfter
+	onMonth := s.onMonth
 	s.mu.Unlock()
+	if onMonth != nil {
+		onMonth(n)
+	}
 	switch {
 	case fail:
 		return sources.Series{}, fmt.Errorf("fetch %s %s: %w", sym, m, sources.ErrQuota)
@@ -126,6 +133,7 @@ type kindRun struct {
 	source   sources.Source
 	now      time.Time
 	store    store.Store // where the dataset lives; nil: the directory
+	stop     chan struct{}
 }
 
 func runKind(t *testing.T, dir string, r kindRun) fetch.Report {
@@ -148,7 +156,7 @@ func runKind(t *testing.T, dir string, r kindRun) fetch.Report {
 	}
 	rep, err := fetch.Run(context.Background(), fetch.Config{Symbols: sess.Symbols(), Source: r.source, Transform: fn, Sink: sink,
 		Manifest: sess.Manifest(), Concurrency: 3, Allocator: mem, Now: func() time.Time { return r.now },
-		Kind: fetch.KindOf(st), Range: fetch.RangeOf(st), Staging: sess.Store()})
+		Kind: fetch.KindOf(st), Range: fetch.RangeOf(st), Staging: sess.Store(), Stop: r.stop})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -716,4 +724,46 @@ func TestUpdateIntradayRevisedBar(t *testing.T) {
 	fresh := t.TempDir()
 	runKind(t, fresh, kindRun{settings: &settings, symbols: []string{"IBM"}, source: src, now: inJuly})
 	sameFiles(t, dir, fresh, settings, []string{"IBM"}, 0)
+}
+
+// TestIntradayStopped stops a run gracefully while it fetches a year of
+// months: the months in flight finish and stay staged, the symbol is
+// skipped naming the months it did not get, and the next run requests
+// exactly those.
+func TestIntradayStopped(t *testing.T) {
+	settings := intradaySettings(halfHourly, "2025-01", "2025-12")
+	settings.Start, settings.End = "2025-01-01", "2025-12-31"
+	dir := t.TempDir()
+	src := newMovingSource(halfHourly, sample.End)
+	stop := make(chan struct{})
+	var once sync.Once
+	src.onMonth = func(n int) {
+		if n == 2 {
+			once.Do(func() { close(stop) })
+		}
+	}
+	rep := runKind(t, dir, kindRun{settings: &settings, symbols: []string{"IBM"}, source: src, now: afterSample, stop: stop})
+	r := rep.Results[0]
+	var me *fetch.MonthsError
+	if r.Status != dataset.StatusSkipped || !errors.As(r.Err, &me) || !errors.Is(r.Err, sources.ErrStopped) {
+		t.Fatalf("IBM: %s, %v; want skipped, naming its missing months", r.Status, r.Err)
+	}
+	first := src.asked("IBM")
+	if got := staged(t, dir); len(got) != len(first) || len(first)+len(me.Missing) != 12 {
+		t.Fatalf("asked %v, staged %v, missing %v: want every month asked staged, and the rest missing", first, got, me.Missing)
+	}
+	m, err := dataset.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := m.Entry("IBM"); e.Status != dataset.StatusSkipped || !strings.Contains(e.Reason, me.Missing[0].String()) {
+		t.Errorf("IBM's entry %+v does not name its missing months", e)
+	}
+	src.onMonth = nil
+	runKind(t, dir, kindRun{settings: &settings, symbols: []string{"IBM"}, source: src, now: afterSample})
+	if got := src.asked("IBM"); !slices.Equal(got, me.Missing) {
+		t.Errorf("the next run asked for %v, want the missing %v", got, me.Missing)
+	}
+	holdsBars(t, dir, settings, "IBM", intradayBars("IBM", halfHourly, sample.End, time.Date(2025, 1, 1, 0, 0, 0, 0, sources.Exchange),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, sources.Exchange), sources.Months(sources.Month{Year: 2025, Month: time.January}, sources.Month{Year: 2025, Month: time.December})...))
 }
