@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -132,6 +133,10 @@ func (e *MonthsError) Unwrap() error { return e.Err }
 // Attempts returns the requests made for the symbol.
 func (e *MonthsError) Attempts() int { return e.requests }
 
+// errMonthsStopped is the error of a month not requested because an
+// earlier month's error stops the symbol's months (see stopsMonths).
+var errMonthsStopped = errors.New("not requested after the error of another month")
+
 // stopsMonths reports errors after which no other month of the run can
 // be fetched now: the remaining months are not requested.
 func stopsMonths(err error) bool {
@@ -175,7 +180,13 @@ func (r *run) fetchMonths(ctx context.Context, sym string, months []sources.Mont
 		go func() {
 			defer wg.Done()
 			for m := range next {
+				mu.Lock()
+				stopped := stop
+				mu.Unlock()
 				err := r.halted()
+				if stopped && err == nil {
+					err = errMonthsStopped
+				}
 				var s sources.Series
 				if err == nil {
 					s, err = src.FetchMonth(ctx, sym, m, r.cfg.Allocator)
@@ -234,7 +245,7 @@ func (r *run) fetchMonths(ctx context.Context, sym string, months []sources.Mont
 	if meta == nil {
 		meta = map[string]string{"source": r.cfg.Source.Name(), "function": r.cfg.Kind.String(), "output_size": string(sources.Full)}
 	}
-	meta = withFetchTime(meta)
+	meta = maps.Clone(withFetchTime(meta))
 	delete(meta, "month")
 	meta["months"] = months[0].String() + ".." + months[len(months)-1].String()
 	return sources.Series{Symbol: sym, Record: trimmed, Attempts: requests, Meta: meta}, keys, nil
