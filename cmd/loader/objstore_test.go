@@ -12,7 +12,9 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
+	"github.com/seed-c7c8f39b/loader/internal/avtest"
 	"github.com/seed-c7c8f39b/loader/internal/s3test"
+	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 )
 
 // prefixKeys lists the keys under the object-store prefix url.
@@ -164,8 +166,9 @@ func TestUpdateOnObjectStoreRefusals(t *testing.T) {
 
 // TestOverwriteOnObjectStore replaces a dataset three shards wrote with
 // one of other symbols, format and layout: the prefix then holds the new
-// run's objects and manifest alone. A shard that holds its lock object
-// stops the overwrite before it changes anything.
+// run's objects and manifest alone. An overwrite that its source halts
+// removes nothing, and a shard that holds its lock object stops the
+// overwrite before it changes anything.
 func TestOverwriteOnObjectStore(t *testing.T) {
 	s3 := s3test.Start(t, "bucket")
 	s3.Setenv(t)
@@ -178,6 +181,21 @@ func TestOverwriteOnObjectStore(t *testing.T) {
 	}
 	old := prefixKeys(t, prefix)
 
+	// An overwrite that its source halts (the key is refused) removes
+	// nothing: the old dataset stays readable beside the new manifest.
+	_, url := avtest.Start(t, avserver.Config{APIKey: "the-right-key"})
+	t.Setenv("ALPHAVANTAGE_API_KEY", "a-wrong-key")
+	code, _, stderr := runCLI(t, "fetch", "--source", "alphavantage", "--base-url", url, "--rate", "0", "--symbols", "AAPL,IBM",
+		"--out", prefix, "--overwrite", "--quiet")
+	if code != exitFailure || !strings.Contains(stderr, "the API key was refused") {
+		t.Errorf("an overwrite with a refused key: exit %d, want 1\n%s", code, stderr)
+	}
+	halted := append([]string{dataset.ManifestName}, old...)
+	slices.Sort(halted)
+	if got := prefixKeys(t, prefix); !slices.Equal(got, halted) {
+		t.Errorf("after the halted overwrite the prefix holds %q, want the old objects and the new manifest %q", got, halted)
+	}
+
 	st, err := store.Open(context.Background(), prefix)
 	if err != nil {
 		t.Fatal(err)
@@ -188,15 +206,15 @@ func TestOverwriteOnObjectStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	overwrite := []string{"fetch", "--source", "sample", "--symbols", "AAPL,IBM,TSLA", "--format", "csv", "--layout", "hive", "--out", prefix, "--overwrite", "--quiet"}
-	code, _, stderr := runCLI(t, overwrite...)
+	code, _, stderr = runCLI(t, overwrite...)
 	if code != exitTempFail || !strings.Contains(stderr, "_lock.shard-2-of-3.json") {
 		t.Errorf("an overwrite beside a shard's lock: exit %d, want 75 naming the lock\n%s", code, stderr)
 	}
 	if err := lease.Release(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := prefixKeys(t, prefix); !slices.Equal(got, old) {
-		t.Errorf("the refused overwrite changed the prefix: %q, was %q", got, old)
+	if got := prefixKeys(t, prefix); !slices.Equal(got, halted) {
+		t.Errorf("the refused overwrite changed the prefix: %q, was %q", got, halted)
 	}
 
 	if code, _, stderr := runCLI(t, overwrite...); code != exitOK {
