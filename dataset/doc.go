@@ -65,5 +65,9 @@
 // own manifest, [ShardManifestName] "_manifest.shard-K-of-N.json", so N
 // processes writing one prefix at once never replace each other's
 // records. Readers and resume read
-// them all together: [LoadUnion].
+// them all together: [LoadUnion]. A run on the whole dataset (`loader
+// update`, an overwrite) plans from that union, saves ManifestName and holds
+// every manifest's lock object while it runs; an overwrite removes the
+// stale manifests and objects only once its own manifest is finished
+// ([Session.RemoveStale]).
 package dataset

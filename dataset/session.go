@@ -72,7 +72,9 @@ type Session struct {
 	dir      string
 	st       store.Store
 	lock     *Lock
-	lease    *store.Lease
+	leases   []*store.Lease // on an object store: the run's lock object first
+	others   []string       // the other manifests a run on the whole dataset locked
+	mode     Mode
 	manifest *Manifest
 	symbols  []string
 }
@@ -93,8 +95,16 @@ type Session struct {
 // run: Update fetches them whole. The single layout, whose one file every
 // run rewrites, keeps no symbol outside the run.
 //
+// On an object store a run without settings of its own (`loader update`)
+// takes the dataset's state from all its manifests together ([LoadUnion]),
+// as N shards may have written it, and saves its own manifest, ManifestName,
+// which lists every symbol of the dataset. Such a run, and an Overwrite
+// (which a shard's manifest cannot have: it replaces the whole dataset),
+// also takes the lock object of every other manifest it finds, so that no
+// shard writes the dataset meanwhile. An Overwrite ends with RemoveStale.
+//
 // A session holds the lock until Close; the OS releases it if the process
-// dies first.
+// dies first (a lock object's lease runs out).
 func Begin(dir string, opts BeginOptions) (*Session, error) {
 	h := opts.Holder
 	if h == (Holder{}) {
@@ -119,20 +129,88 @@ func Begin(dir string, opts BeginOptions) (*Session, error) {
 		s.lock = lock
 		return s, nil
 	}
-	lease, err := store.AcquireLease(context.Background(), opts.Store, LockObjectName(opts.Manifest), 0)
+	leases, others, err := acquireLeases(opts)
 	if err != nil {
-		if errors.Is(err, store.ErrLocked) {
-			return nil, &leaseLockedError{err}
-		}
 		return nil, err
 	}
 	s, err := begin(dir, opts)
 	if err != nil {
-		lease.Release(context.Background())
+		releaseLeases(leases)
 		return nil, err
 	}
-	s.lease = lease
+	s.leases, s.others = leases, others
 	return s, nil
+}
+
+// wholeDataset reports whether a run of opts writes the whole dataset
+// rather than its own manifest's symbols: an update with the dataset's own
+// settings (`loader update`), and an overwrite.
+func (opts BeginOptions) wholeDataset() bool { return opts.Settings == nil || opts.Mode == Overwrite }
+
+// acquireLeases takes the lock object of the run's manifest on an object
+// store and, for a run on the whole dataset, the lock object of every other
+// manifest there, so that no shard writes while the run updates or
+// replaces its symbols. It returns the leases and the other manifests.
+// A shard that starts later with a manifest of its own is not excluded:
+// loader coordinates no more than its lock objects.
+func acquireLeases(opts BeginOptions) ([]*store.Lease, []string, error) {
+	ctx := context.Background()
+	if opts.Mode == Overwrite && opts.Manifest != ManifestName {
+		return nil, nil, fmt.Errorf("%s: an overwrite replaces the whole dataset, which the run of manifest %s (a shard) cannot: run it without a shard", opts.Store, opts.Manifest)
+	}
+	lock := func(manifest string) (*store.Lease, error) {
+		lease, err := store.AcquireLease(ctx, opts.Store, LockObjectName(manifest), 0)
+		if errors.Is(err, store.ErrLocked) {
+			return nil, &leaseLockedError{err}
+		}
+		return lease, err
+	}
+	own, err := lock(opts.Manifest)
+	if err != nil {
+		return nil, nil, err
+	}
+	leases := []*store.Lease{own}
+	if !opts.wholeDataset() {
+		return leases, nil, nil
+	}
+	others, err := manifestsBut(ctx, opts.Store, opts.Manifest)
+	if err != nil {
+		releaseLeases(leases)
+		return nil, nil, err
+	}
+	for _, name := range others {
+		l, err := lock(name)
+		if err != nil {
+			releaseLeases(leases)
+			return nil, nil, err
+		}
+		leases = append(leases, l)
+	}
+	return leases, others, nil
+}
+
+// manifestsBut lists the manifests in st other than name.
+func manifestsBut(ctx context.Context, st store.Store, name string) ([]string, error) {
+	objs, err := st.List(ctx)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read manifests: %w", err)
+	}
+	var names []string
+	for _, o := range objs {
+		if IsManifest(o.Key) && o.Key != name {
+			names = append(names, o.Key)
+		}
+	}
+	return names, nil
+}
+
+// releaseLeases releases leases, the last taken first.
+func releaseLeases(leases []*store.Lease) error {
+	var errs []error
+	for _, l := range slices.Backward(leases) {
+		errs = append(errs, l.Release(context.Background()))
+	}
+	return errors.Join(errs...)
 }
 
 // leaseLockedError is a lock object's refusal (store.LockedError), matching
@@ -147,7 +225,20 @@ func begin(dir string, opts BeginOptions) (*Session, error) {
 	ctx := context.Background()
 	st := opts.Store
 	var prev *Manifest
-	if opts.Mode != Overwrite {
+	_, local := st.(*store.Dir)
+	switch {
+	case opts.Mode == Overwrite:
+	case !local && opts.Settings == nil:
+		// On an object store the dataset's state is what all its
+		// manifests say together: N shards may have written it.
+		u, err := LoadUnion(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if prev, err = u.state(opts.Manifest); err != nil {
+			return nil, err
+		}
+	default:
 		m, err := LoadManifestAt(ctx, st, opts.Manifest)
 		switch {
 		case err == nil:
@@ -177,7 +268,7 @@ func begin(dir string, opts BeginOptions) (*Session, error) {
 	}
 
 	var union *Union
-	if _, local := st.(*store.Dir); opts.Mode == Resume && (!local || opts.Manifest != ManifestName) {
+	if opts.Mode == Resume && (!local || opts.Manifest != ManifestName) {
 		// Resume keeps what any manifest of the dataset vouches for,
 		// however the universe was split before.
 		if union, err = LoadUnion(ctx, st); err != nil {
@@ -192,7 +283,7 @@ func begin(dir string, opts BeginOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{dir: dir, st: st, manifest: m, symbols: ordered}, nil
+	return &Session{dir: dir, st: st, mode: opts.Mode, manifest: m, symbols: ordered}, nil
 }
 
 // runSettings returns the settings of a run asking for run (nil for the
@@ -387,12 +478,86 @@ func (s *Session) Symbols() []string { return slices.Clone(s.symbols) }
 // Store returns where the dataset lives.
 func (s *Session) Store() store.Store { return s.st }
 
+// RemoveStale ends a run that replaced the dataset (Overwrite), after its
+// manifest was finished: it removes what no longer belongs to the dataset
+// and returns the locations it removed. On a local directory that is what
+// RemoveUnlisted removes.
+//
+// On an object store readers read the objects as they are, so the order
+// keeps a readable dataset under the prefix at every moment, a crash
+// included. While the run went on, each object it wrote replaced the old
+// one of its key in one step, and the old objects of other keys stayed.
+// Once the finished manifest is saved, RemoveStale removes first the other
+// manifests (those of shards, which the session has held locked since
+// Begin), so that no manifest vouches for what is about to go, then every
+// data object the run's manifest does not list as an ok symbol's (other
+// symbols, formats and layouts). A crash between the two leaves objects no
+// manifest lists; another overwrite removes them. A manifest that
+// appeared during the run, whose writer the session did not lock, stops
+// RemoveStale before it removes anything.
+func (s *Session) RemoveStale(ctx context.Context) ([]string, error) {
+	if s.mode != Overwrite {
+		return nil, fmt.Errorf("%s: only a run that replaces the dataset removes what no longer belongs", s.dir)
+	}
+	if s.manifest.Run().Finished == nil {
+		return nil, fmt.Errorf("%s: the run's manifest is not finished: the dataset is not replaced yet", s.dir)
+	}
+	if s.lock != nil {
+		return RemoveUnlisted(s.dir)
+	}
+	objs, err := s.st.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("remove what no longer belongs to %s: %w", s.dir, err)
+	}
+	var stale, data []string
+	for _, o := range objs {
+		switch {
+		case IsManifest(o.Key) && o.Key != s.manifest.Name():
+			if !slices.Contains(s.others, o.Key) {
+				return nil, fmt.Errorf("%s: %s appeared while this run replaced the dataset: another writer is at work; nothing was removed, run the overwrite again when it has finished",
+					s.dir, store.Join(s.st.String(), o.Key))
+			}
+			stale = append(stale, o.Key)
+		case IsDataKey(o.Key):
+			data = append(data, o.Key)
+		}
+	}
+	keep := map[string]bool{}
+	for _, e := range s.manifest.Entries() {
+		if e.Status == StatusOK && e.File != "" {
+			keep[e.File] = true
+		}
+	}
+	var removed []string
+	for _, key := range stale {
+		if err := s.st.Delete(ctx, key); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("remove the stale manifest: %w", err)
+		}
+		removed = append(removed, store.Join(s.st.String(), key))
+	}
+	var errs []error
+	for _, key := range data {
+		if keep[key] {
+			continue
+		}
+		if err := s.st.Delete(ctx, key); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, store.Join(s.st.String(), key))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("remove objects that no longer belong to %s: %w", s.dir, err)
+	}
+	return removed, nil
+}
+
 // Close releases the lock (or the lock object). Later calls do nothing.
 func (s *Session) Close() error {
-	if s.lease != nil {
-		l := s.lease
-		s.lease = nil
-		return l.Release(context.Background())
+	if s.lock == nil {
+		leases := s.leases
+		s.leases = nil
+		return releaseLeases(leases)
 	}
 	return s.lock.Release()
 }

@@ -40,11 +40,12 @@ func IsManifest(key string) bool {
 // last. A pending or skipped entry (the run never got to the symbol)
 // stands only where no manifest has a result.
 type Union struct {
-	st      store.Store
-	names   []string
-	entries []Entry
-	index   map[string]int
-	listed  map[string]store.Object // the store's objects, listed once for Resumable
+	st        store.Store
+	names     []string
+	manifests []*Manifest // those read, the run that started first first
+	entries   []Entry
+	index     map[string]int
+	listed    map[string]store.Object // the store's objects, listed once for Resumable
 }
 
 // LoadUnion reads every manifest in st. A dataset without one gives an
@@ -73,6 +74,7 @@ func LoadUnion(ctx context.Context, st store.Store) (*Union, error) {
 		ms = append(ms, m)
 	}
 	slices.SortStableFunc(ms, func(a, b *Manifest) int { return a.run.Started.Compare(b.run.Started) })
+	u.manifests = ms
 	for _, m := range ms {
 		for _, e := range m.entries {
 			i, seen := u.index[e.Symbol]
@@ -87,6 +89,57 @@ func LoadUnion(ctx context.Context, st store.Store) (*Union, error) {
 		}
 	}
 	return u, nil
+}
+
+// ErrManifestsDiffer marks a dataset whose manifests record different
+// settings, such as one a `loader fetch --overwrite` with new settings
+// stopped replacing: no one run can bring it up to date.
+var ErrManifestsDiffer = errors.New("its manifests record different settings")
+
+// Settings returns the settings every manifest of the union records: the
+// dataset's. A union of no manifest fails with an error matching
+// ErrNoDataset, one whose manifests disagree with an error matching
+// ErrManifestsDiffer that names two of them and their differences.
+func (u *Union) Settings() (Settings, error) {
+	if len(u.manifests) == 0 {
+		return Settings{}, fmt.Errorf("%s: %w", u.st, ErrNoDataset)
+	}
+	latest := u.manifests[len(u.manifests)-1]
+	for _, m := range u.manifests {
+		if diffs := m.Settings().Diff(latest.Settings()); len(diffs) > 0 {
+			parts := make([]string, len(diffs))
+			for i, d := range diffs {
+				parts[i] = fmt.Sprintf("%s: %s has %s, %s has %s", d.Flag, m.Name(), d.Dataset, latest.Name(), d.Run)
+			}
+			return Settings{}, fmt.Errorf("%s: %w: %s", u.st, ErrManifestsDiffer, strings.Join(parts, "; "))
+		}
+	}
+	return latest.Settings(), nil
+}
+
+// state returns what the union says as one manifest named name, to plan a
+// run on the whole dataset (`loader update`) with: the union's entries and
+// settings, the latest run, and the oldest manifest version among them
+// (so that a version 1 manifest's entries are fetched whole). It is never
+// saved. A union of no manifest gives nil: no dataset.
+func (u *Union) state(name string) (*Manifest, error) {
+	if len(u.manifests) == 0 {
+		return nil, nil
+	}
+	settings, err := u.Settings()
+	if err != nil {
+		return nil, err
+	}
+	latest := u.manifests[len(u.manifests)-1]
+	m := &Manifest{st: u.st, key: name, path: manifestPath(u.st, name), loadedVersion: manifestVersion, run: latest.Run(), index: map[string]int{}}
+	m.run.Settings = settings
+	for _, read := range u.manifests {
+		m.loadedVersion = min(m.loadedVersion, read.loadedVersion)
+	}
+	for _, e := range u.entries {
+		m.put(e)
+	}
+	return m, nil
 }
 
 // Names returns the manifests read, sorted.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	_ "time/tzdata" // the exchange zone, on systems without a zone database
 
 	"github.com/apache/arrow-go/v18/arrow"
 )

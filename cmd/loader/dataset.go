@@ -35,11 +35,7 @@ func beginDataset(dir string, opts dataset.BeginOptions) (*dataset.Session, erro
 		for _, d := range differ.Differences {
 			fmt.Fprintf(&b, "  %s\n", d)
 		}
-		if store.IsURL(dir) {
-			fmt.Fprintf(&b, "nothing was fetched: fetch into it with its settings, or write to another prefix")
-		} else {
-			fmt.Fprintf(&b, "nothing was fetched: bring it up to date with `loader update %s`, or replace it with --overwrite", dir)
-		}
+		fmt.Fprintf(&b, "nothing was fetched: bring it up to date with `loader update %s`, or replace it with --overwrite", dir)
 		return nil, &exitError{code: exitUsage, err: errors.New(b.String())}
 	case errors.Is(err, dataset.ErrNoDataset):
 		return nil, usagef("%w: make one with `loader fetch --out %s`", err, dir)
@@ -47,6 +43,8 @@ func beginDataset(dir string, opts dataset.BeginOptions) (*dataset.Session, erro
 		return nil, usagef("%w: run `loader fetch --out %s` once with the settings it was made with (--resume keeps its files), then `loader update` works", err, dir)
 	case errors.Is(err, dataset.ErrNewerManifest):
 		return nil, fmt.Errorf("%w: use that loader, or replace the dataset with `loader fetch --overwrite`", err)
+	case errors.Is(err, dataset.ErrManifestsDiffer):
+		return nil, fmt.Errorf("%w: replace the dataset with `loader fetch --out %s --overwrite` and the settings it should have", err, dir)
 	case errors.Is(err, dataset.ErrCorruptManifest):
 		return nil, fmt.Errorf("%w: replace the dataset with `loader fetch --overwrite` (its files are fetched again)", err)
 	}
@@ -59,12 +57,12 @@ func beginDataset(dir string, opts dataset.BeginOptions) (*dataset.Session, erro
 // dir may be an object-store URL (s3://BUCKET/PREFIX): the store is
 // opened and checked first, before any request to the source, and the
 // session locks the manifest it writes with a lock object instead of the
-// directory's flock. --overwrite is refused there: files that no longer
-// belong cannot be told apart from another shard's.
+// directory's flock. An overwrite there replaces the whole prefix, which
+// one shard of a split run cannot do.
 func runDataset(cmd *cobra.Command, dir string, opts dataset.BeginOptions, d datasetRun) error {
 	if store.IsURL(dir) {
-		if opts.Mode == dataset.Overwrite {
-			return usagef("%s %s: --overwrite works on a local directory only, not on an object store: delete the prefix's objects instead", flagRef(cmd, "out"), dir)
+		if opts.Mode == dataset.Overwrite && opts.Manifest != "" && opts.Manifest != dataset.ManifestName {
+			return usagef("%s %s: --overwrite replaces the whole dataset, which one shard cannot: replace it with one run without --shard, then fetch into it by shards", flagRef(cmd, "out"), dir)
 		}
 		st, err := openStore(cmd.Context(), flagRef(cmd, "out"), dir)
 		if err != nil {
@@ -95,7 +93,7 @@ type datasetRun struct {
 	grace          time.Duration
 	quiet, verbose bool
 	report         string // --report
-	overwrite      bool   // remove the files that no longer belong, at the end
+	overwrite      bool   // remove what no longer belongs, once the run finished whole
 	again          string // how to finish an interrupted run
 }
 
@@ -149,10 +147,13 @@ func (d datasetRun) run(cmd *cobra.Command) error {
 	if err != nil && len(report.Results) == 0 {
 		return err
 	}
-	if d.overwrite && err == nil {
-		removed, rerr := dataset.RemoveUnlisted(dir)
+	// The old dataset's files go only once the new one is whole: a run
+	// that stopped early keeps them (on an object store readers still read
+	// them), and the next overwrite removes them.
+	if d.overwrite && err == nil && report.Fatal == nil && !stop.interrupted() {
+		removed, rerr := d.session.RemoveStale(context.WithoutCancel(cmd.Context()))
 		if len(removed) > 0 {
-			slog.Info("removed the files that no longer belong to the dataset", "files", len(removed))
+			slog.Info("removed what no longer belongs to the dataset", "files", len(removed))
 		}
 		err = rerr
 	}

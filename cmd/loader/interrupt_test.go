@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 
@@ -154,7 +155,11 @@ func TestInterruptAndResume(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(time.Duration(50+rng.IntN(300)) * time.Millisecond)
+			// A signal before the run has begun its dataset would find
+			// the process still starting, before its handler: wait for
+			// the lock file, then interrupt at a random moment.
+			waitForFile(t, filepath.Join(out, dataset.LockName))
+			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 			cmd.Process.Signal(syscall.SIGINT)
 			if doubleSignal {
 				time.Sleep(time.Duration(rng.IntN(20)) * time.Millisecond)
@@ -185,6 +190,18 @@ func TestInterruptAndResume(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitForFile waits until path exists, for as long as a process starting
+// on a loaded machine may take.
+func waitForFile(t *testing.T, path string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+	}
+	t.Fatalf("%s did not appear within a minute", path)
 }
 
 func mustReadDir(t *testing.T, dir string) []os.DirEntry {

@@ -42,7 +42,7 @@ type updateFlags struct {
 func newUpdateCmd() *cobra.Command {
 	var f updateFlags
 	cmd := &cobra.Command{
-		Use:   "update DIR|postgres://USER@HOST:PORT/DB [flags]",
+		Use:   "update DIR|s3://BUCKET/PREFIX|postgres://USER@HOST:PORT/DB [flags]",
 		Short: "Bring a dataset up to date with the settings it was made with",
 		Long: `Update every symbol of the dataset in DIR (made by loader fetch --out DIR),
 with the settings its manifest records: source, --function, --interval,
@@ -78,6 +78,12 @@ Exit status: 0 when every symbol is up to date, 1 when some failed, 2 for a
 usage error, 75 when another process is writing DIR (run again later), 130
 when interrupted.
 
+A dataset on an object store, s3://BUCKET/PREFIX (see loader fetch), is
+updated the same way. Its state is what all its manifests say together (N
+shards may have written it, each with its own); the update saves
+_manifest.json, which lists every symbol, and holds the lock object of every
+manifest it found, so that no shard writes meanwhile.
+
 A table loaded with loader fetch --out postgres://… is updated the same way,
 with the settings recorded for it (--table names it, default prices): the
 symbols it holds, and those --symbols adds. Each symbol's rows and state are
@@ -85,10 +91,11 @@ committed in one transaction.`,
 		Example: `  loader update ./data
   loader update ./data --symbols NVDA,AMD
   loader update ./data --base-url http://127.0.0.1:8080/query --rate 0
+  loader update s3://prices/daily
   loader update postgres://loader@127.0.0.1:5432/prices --table prices`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("update takes one DIR, the dataset's directory, or a postgres:// database (got %d arguments)", len(args))
+				return usagef("update takes one DIR, the dataset's directory, an s3:// prefix or a postgres:// database (got %d arguments)", len(args))
 			}
 			return nil
 		},
@@ -131,17 +138,20 @@ func runUpdate(cmd *cobra.Command, dir string, f updateFlags) error {
 			return usagef("--%s needs a postgres:// database", name)
 		}
 	}
+	var st store.Store
 	if store.IsURL(dir) {
-		return usagef("%s: loader update works on a local directory only; bring an object-store dataset up to date with `loader fetch --out %s` and its settings (it updates the symbols it has)", dir, dir)
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		if st, err = openStore(cmd.Context(), "update", dir); err != nil {
+			return err
+		}
+		defer st.Close()
+	} else if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return usagef("%s is not a directory: make the dataset with `loader fetch --out %s`", dir, dir)
 	}
 	// A source that cannot be opened (no key) is a usage error, found
 	// before the run's manifest replaces the dataset's; Begin reports a
 	// manifest that cannot be read.
-	if m, err := dataset.LoadManifest(dir); err == nil {
-		source, err := updateSource(m.Settings(), f, slog.Default())
+	if settings, err := datasetSettings(cmd.Context(), dir, st); err == nil {
+		source, err := updateSource(settings, f, slog.Default())
 		if err != nil {
 			return err
 		}
@@ -156,6 +166,7 @@ func runUpdate(cmd *cobra.Command, dir string, f updateFlags) error {
 	}
 	session, err := beginDataset(dir, dataset.BeginOptions{
 		Symbols: added,
+		Store:   st,
 		Run:     dataset.Run{Started: time.Now().UTC(), LoaderVersion: version},
 	})
 	if err != nil {
@@ -179,6 +190,23 @@ func runUpdate(cmd *cobra.Command, dir string, f updateFlags) error {
 		verbose:     f.verbose,
 		again:       "run loader update again",
 	}.run(cmd)
+}
+
+// datasetSettings reads the settings of the dataset in dir: its manifest's,
+// or on an object store (st not nil) those its manifests record together.
+func datasetSettings(ctx context.Context, dir string, st store.Store) (dataset.Settings, error) {
+	if st == nil {
+		m, err := dataset.LoadManifest(dir)
+		if err != nil {
+			return dataset.Settings{}, err
+		}
+		return m.Settings(), nil
+	}
+	u, err := dataset.LoadUnion(ctx, st)
+	if err != nil {
+		return dataset.Settings{}, err
+	}
+	return u.Settings()
 }
 
 // addedSymbols gathers --symbols and --symbols-file, normalised and

@@ -57,6 +57,10 @@ type BucketOptions struct {
 	// Permanent, if set, reports errors that retrying cannot cure beyond
 	// those the portable error codes name, such as refused credentials.
 	Permanent func(error) bool
+	// BeforeWrite, if set, is the blob.WriterOptions.BeforeWrite of every
+	// write, through which a driver reaches what the portable API does not
+	// (s3store: how a failed multipart upload is aborted).
+	BeforeWrite func(asFunc func(any) bool) error
 }
 
 // NewBucket returns the store of the objects under prefix (a [Prefix]:
@@ -301,7 +305,7 @@ func (s *Bucket) writerOptions(key string) *blob.WriterOptions {
 	case ".csv":
 		ct = "text/csv"
 	}
-	return &blob.WriterOptions{ContentType: ct, BufferSize: s.opts.PartSize}
+	return &blob.WriterOptions{ContentType: ct, BufferSize: s.opts.PartSize, BeforeWrite: s.opts.BeforeWrite}
 }
 
 // Create starts an upload of key. Its bytes stream to the service as they

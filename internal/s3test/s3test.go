@@ -9,6 +9,7 @@
 package s3test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -20,6 +21,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Module is the package go install builds, at Version.
@@ -262,4 +267,37 @@ func (s *Server) Restart() {
 func (s *Server) Log() string {
 	out, _ := os.ReadFile(s.log)
 	return string(out)
+}
+
+// Upload is a multipart upload the server holds in progress: begun and
+// neither completed nor aborted.
+type Upload struct {
+	Key, ID string
+}
+
+// MultipartUploads returns the multipart uploads in progress in bucket,
+// asked of the server directly (ListMultipartUploads), not through a proxy.
+func (s *Server) MultipartUploads(t testing.TB, bucket string) []Upload {
+	t.Helper()
+	client := s3.New(s3.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String(s.Endpoint),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
+	})
+	var uploads []Upload
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)}
+	for {
+		out, err := client.ListMultipartUploads(context.Background(), in)
+		if err != nil {
+			t.Fatalf("list the multipart uploads of %s: %v", bucket, err)
+		}
+		for _, u := range out.Uploads {
+			uploads = append(uploads, Upload{Key: aws.ToString(u.Key), ID: aws.ToString(u.UploadId)})
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return uploads
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
 }

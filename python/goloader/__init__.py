@@ -97,7 +97,8 @@ class Dataset:
     """The chosen columns of the files at path, loaded into memory once.
 
     path is one Parquet or Arrow IPC file or a directory of them, in any
-    layout `loader fetch` writes. features are the columns of X in order,
+    layout `loader fetch` writes, or an S3 prefix, s3://BUCKET/PREFIX
+    (credentials, region and endpoint from the standard AWS variables). features are the columns of X in order,
     target the column of Y ("log_return" is computed from close when the
     files lack it). train_end and val_end (dates) cut the rows into the
     train, val and test splits, with embargo rows after each boundary in no

@@ -15,6 +15,13 @@
 //
 // The secret key and the session token never appear in an error: the
 // store's errors replace them, also URL-escaped, by "[REDACTED]".
+//
+// An object of 8 MiB or more is sent as a multipart upload, completed only
+// at Commit. One that fails or is abandoned (Abort, a cancelled context)
+// is aborted with AbortMultipartUpload, so the server keeps none of its
+// parts. A process that is killed cannot abort its upload: its parts stay
+// on the server, invisible under the key, until a bucket lifecycle rule
+// (AbortIncompleteMultipartUpload) removes them.
 package s3store
 
 import (
@@ -32,6 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -79,17 +87,52 @@ func Open(ctx context.Context, u *url.URL) (store.Store, error) {
 	})
 	b, err := s3blob.OpenBucket(ctx, client, u.Host, &s3blob.Options{
 		// Third-party servers expect no checksum headers the SDK would add.
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		RequestChecksumCalculation: checksums,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %s", location, redacted(err, sec))
 	}
 	return store.NewBucket(b, prefix, location, store.BucketOptions{
-		ListETag:  listETag,
-		Secrets:   sec.list,
-		Explain:   explainer(u.Host, endpoint),
-		Permanent: permanent,
+		ListETag:    listETag,
+		Secrets:     sec.list,
+		Explain:     explainer(u.Host, endpoint),
+		Permanent:   permanent,
+		BeforeWrite: abortOnAFreshContext(client),
 	}), nil
+}
+
+// checksums is when the SDK adds checksums to requests: when the request
+// requires one.
+const checksums = aws.RequestChecksumCalculationWhenRequired
+
+// AbortTimeout bounds the AbortMultipartUpload request of an upload that
+// failed or was abandoned, retries included.
+const AbortTimeout = 15 * time.Second
+
+// abortOnAFreshContext returns the BeforeWrite of every write: it gives
+// the write's transfer manager a FailTimeout, so that a multipart upload
+// that fails is aborted with a context of its own. Without it (s3blob sets
+// none) the transfer manager sends AbortMultipartUpload with the upload's
+// context, which an abandoned upload (Abort, a stopped run) has already
+// cancelled: the request never leaves, and the server keeps the upload's
+// parts, invisible and billed, until a lifecycle rule removes them.
+//
+// The transfer manager's options cannot be changed once it is made, so
+// the one s3blob made for the write, not yet used, is replaced by one with
+// the options s3blob gives it: the bucket's checksum calculation and, as
+// this store sets neither a part size nor a concurrency, the default ones.
+func abortOnAFreshContext(client *s3.Client) func(func(any) bool) error {
+	return func(as func(any) bool) error {
+		var tm *transfermanager.Client
+		if !as(&tm) {
+			return errors.New("s3store: the driver offers no transfer manager to configure")
+		}
+		*tm = *transfermanager.New(client, func(o *transfermanager.Options) {
+			o.RequestChecksumCalculation = checksums
+			o.FailTimeout = AbortTimeout
+		})
+		return nil
+	}
 }
 
 // loadConfig reads the AWS configuration from the environment and files,

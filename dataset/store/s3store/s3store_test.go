@@ -1,10 +1,15 @@
 package s3store_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -96,5 +101,94 @@ func TestOpenRefusesCredentialsInTheURL(t *testing.T) {
 	_, err := store.Open(context.Background(), "s3://AKIA:secret@bucket/x")
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("Open = %v, want an error that does not repeat the secret", err)
+	}
+}
+
+// TestUploadsThatFailLeaveNothing: a multipart upload that is aborted in
+// the middle (its context cancelled, as a stopped run does) or whose part
+// the server never receives (the connection dies at every attempt) leaves
+// no object under its key, and no multipart upload in progress on the
+// server, whose parts would be stored, and billed, until a lifecycle rule
+// removed them.
+func TestUploadsThatFailLeaveNothing(t *testing.T) {
+	srv := s3test.Start(t, "data")
+	isPart := func(r *http.Request) bool { return r.Method == http.MethodPut && r.URL.Query().Has("partNumber") }
+	data := bytes.Repeat([]byte("0123456789abcdef"), 3<<20/16*7) // 21 MiB: three parts of 8 MiB
+
+	tests := []struct {
+		name string
+		// fault is the proxy's; upload writes through u and ends it.
+		fault  func(r *http.Request, n int64) s3test.Fault
+		upload func(t *testing.T, u store.Upload)
+	}{
+		{"aborted while a part is on its way", nil, nil},
+		{"the connection dies at every attempt of the second part", func(r *http.Request, _ int64) s3test.Fault {
+			if isPart(r) && r.URL.Query().Get("partNumber") == "2" {
+				return s3test.Cut
+			}
+			return s3test.Pass
+		}, func(t *testing.T, u store.Upload) {
+			u.Write(data)
+			if _, err := u.Commit(); err == nil {
+				t.Error("Commit succeeded although the second part never arrived")
+			}
+		}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fault, upload := tt.fault, tt.upload
+			if fault == nil {
+				// The first part is held at the proxy until the upload is
+				// aborted, so that the abort comes in the middle.
+				arrived, release := make(chan struct{}), make(chan struct{})
+				var once sync.Once
+				fault = func(r *http.Request, _ int64) s3test.Fault {
+					if isPart(r) {
+						once.Do(func() { close(arrived) })
+						<-release
+					}
+					return s3test.Pass
+				}
+				upload = func(t *testing.T, u store.Upload) {
+					wrote := make(chan error)
+					go func() {
+						_, err := u.Write(data)
+						wrote <- err
+					}()
+					<-arrived
+					u.Abort()
+					close(release)
+					if err := <-wrote; err == nil {
+						t.Error("Write of an aborted upload succeeded")
+					}
+				}
+			}
+			proxy := s3test.NewProxy(t, srv, fault)
+			for _, kv := range proxy.Env(srv) {
+				k, v, _ := strings.Cut(kv, "=")
+				t.Setenv(k, v)
+			}
+			t.Setenv("AWS_MAX_ATTEMPTS", "2")
+			ctx := context.Background()
+			prefix := fmt.Sprintf("failed-%d/", i)
+			st, err := store.Open(ctx, "s3://data/"+prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			u, err := st.Create(ctx, "AAPL.parquet")
+			if err != nil {
+				t.Fatal(err)
+			}
+			upload(t, u)
+			if _, err := st.Stat(ctx, "AAPL.parquet"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("Stat after the failed upload = %v, want no object", err)
+			}
+			for _, left := range srv.MultipartUploads(t, "data") {
+				if strings.HasPrefix(left.Key, prefix) {
+					t.Errorf("a multipart upload is left in progress: %+v", left)
+				}
+			}
+		})
 	}
 }
