@@ -10,7 +10,7 @@ import (
 )
 
 // fuzzTargets are the fuzz targets CI runs briefly: the decoders, symbol,
-// date, timestamp and --transform parsing, Retry-After, the file names symbols
+// date, timestamp, --start/--end and --transform parsing, Retry-After, the file names symbols
 // become, and the reader of written files. Their seed corpora live in each package's testdata/fuzz.
 var fuzzTargets = []struct{ pkg, target string }{
 	{"./sources/alphavantage", "FuzzDecodeJSON"},
@@ -21,6 +21,7 @@ var fuzzTargets = []struct{ pkg, target string }{
 	{"./sources/alphavantage", "FuzzRetryAfter"},
 	{"./transform", "FuzzParse"},
 	{"./dataset", "FuzzFileName"},
+	{"./fetch", "FuzzParseRange"},
 	{"./internal/tablefile", "FuzzDecode"},
 }
 
