@@ -767,3 +767,14 @@ func TestIntradayStopped(t *testing.T) {
 	holdsBars(t, dir, settings, "IBM", intradayBars("IBM", halfHourly, sample.End, time.Date(2025, 1, 1, 0, 0, 0, 0, sources.Exchange),
 		time.Date(2026, 1, 1, 0, 0, 0, 0, sources.Exchange), sources.Months(sources.Month{Year: 2025, Month: time.January}, sources.Month{Year: 2025, Month: time.December})...))
 }
+
+// TestIntradayRangeInTheFuture skips, without a request, the symbols of
+// a range that starts after the current month.
+func TestIntradayRangeInTheFuture(t *testing.T) {
+	settings := intradaySettings(halfHourly, "2030-01-01", "")
+	src := newMovingSource(halfHourly, sample.End)
+	rep := runKind(t, t.TempDir(), kindRun{settings: &settings, symbols: []string{"IBM"}, source: src, now: afterSample})
+	if r := rep.Results[0]; r.Status != dataset.StatusSkipped || src.requests != 0 {
+		t.Errorf("IBM: %s, %v after %d requests; want skipped without one", r.Status, r.Err, src.requests)
+	}
+}

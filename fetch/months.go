@@ -157,6 +157,9 @@ func (r *run) fetchMonths(ctx context.Context, sym string, months []sources.Mont
 	if r.cfg.Staging == nil {
 		return sources.Series{}, nil, fmt.Errorf("fetch %s: fetching months needs a staging store", sym)
 	}
+	if len(months) == 0 {
+		return sources.Series{}, nil, fmt.Errorf("fetch %s: %w: the range starts after the current month", sym, transform.ErrEmptyRange)
+	}
 	st := staging{st: r.cfg.Staging, kind: r.cfg.Kind}
 	var todo []sources.Month
 	for _, m := range months {
