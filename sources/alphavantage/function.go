@@ -71,9 +71,9 @@ var (
 	fieldsPlain       = []int{fieldOpen, fieldHigh, fieldLow, fieldClose, fieldVolume}
 	keysDailyAdjusted = []string{"1. open", "2. high", "3. low", "4. close",
 		"5. adjusted close", "6. volume", "7. dividend amount", "8. split coefficient"}
-	fieldsDailyAdjusted = []int{fieldOpen, fieldHigh, fieldLow, fieldClose, fieldAdjustedClose, fieldVolume, fieldDividend, fieldSplit}
-	keysPeriodAdjusted  = keysDailyAdjusted[:7]
-	fieldsPeriodAdj     = fieldsDailyAdjusted[:7]
+	fieldsDailyAdjusted  = []int{fieldOpen, fieldHigh, fieldLow, fieldClose, fieldAdjustedClose, fieldVolume, fieldDividend, fieldSplit}
+	keysPeriodAdjusted   = keysDailyAdjusted[:7]
+	fieldsPeriodAdjusted = fieldsDailyAdjusted[:7]
 
 	csvHeaderPlain          = "timestamp,open,high,low,close,volume"
 	csvHeaderDailyAdjusted  = "timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient"
@@ -98,7 +98,7 @@ func layoutOf(kind sources.Kind) (layout, error) {
 		if kind.Adjusted {
 			l.info = period + " Adjusted Prices and Volumes"
 			l.seriesKey = period + " Adjusted Time Series"
-			l.fields, l.keys, l.csvHeader = fieldsPeriodAdj, keysPeriodAdjusted, csvHeaderPeriodAdjusted
+			l.fields, l.keys, l.csvHeader = fieldsPeriodAdjusted, keysPeriodAdjusted, csvHeaderPeriodAdjusted
 		}
 	case sources.Intraday:
 		l.intraday = true

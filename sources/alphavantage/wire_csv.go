@@ -59,7 +59,7 @@ func decodeCSV(s *scanner, rows *wireRows, symbol string, l *layout) error {
 		}
 		return err
 	} else if c == '{' {
-		d := jsonDecoder{s: s, symbol: symbol, layout: l, loc: sources.Exchange, rows: rows}
+		d := jsonDecoder{s: s, symbol: symbol, layout: l, clock: newWallClock(sources.Exchange), rows: rows}
 		return d.document()
 	} else if what := s.sniff(); what != "" {
 		return fmt.Errorf("line 1: got %s, not CSV", what)
@@ -79,6 +79,7 @@ func decodeCSV(s *scanner, rows *wireRows, symbol string, l *layout) error {
 	}
 
 	var b bar
+	clock := newWallClock(sources.Exchange)
 	for n := 2; ; n++ {
 		line, ok, err := s.readLine()
 		if err != nil {
@@ -93,22 +94,23 @@ func decodeCSV(s *scanner, rows *wireRows, symbol string, l *layout) error {
 		if len(rows.at) >= MaxWireRows {
 			return fmt.Errorf("line %d: %w (limit %d)", n, ErrTooManyRows, MaxWireRows)
 		}
-		if err := parseCSVLine(line, l, &b); err != nil {
+		if err := parseCSVLine(line, l, &clock, &b); err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
 		rows.add(&b, l)
 	}
 }
 
-// parseCSVLine parses one bar line: the timestamp, then l's fields.
-func parseCSVLine(line []byte, l *layout, b *bar) error {
+// parseCSVLine parses one bar line: the timestamp, read with clock, then
+// l's fields.
+func parseCSVLine(line []byte, l *layout, clock *wallClock, b *bar) error {
 	columns := l.fields
 	i := bytes.IndexByte(line, ',')
 	if i < 0 {
 		return fmt.Errorf("1 field, want %d", len(columns)+1)
 	}
 	var err error
-	if b.at, err = l.parseTime(line[:i], sources.Exchange); err != nil {
+	if b.at, err = l.parseTime(line[:i], clock); err != nil {
 		return err
 	}
 	rest := line[i:]

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 
@@ -50,7 +49,7 @@ func DecodeJSON(r io.Reader, symbol string, kind sources.Kind, mem memory.Alloca
 	if err != nil {
 		return nil, fmt.Errorf("decode %s json: %w", symbol, err)
 	}
-	d := jsonDecoder{s: newScanner(r), symbol: symbol, layout: &l, loc: sources.Exchange}
+	d := jsonDecoder{s: newScanner(r), symbol: symbol, layout: &l, clock: newWallClock(sources.Exchange)}
 	defer d.s.release()
 	rows := getWireRows()
 	defer rows.release()
@@ -68,9 +67,9 @@ type jsonDecoder struct {
 	s      *scanner
 	symbol string
 	layout *layout
-	// loc is the zone of the intraday timestamps: US/Eastern until
-	// "Meta Data" names one.
-	loc       *time.Location
+	// clock reads the intraday timestamps in their zone: US/Eastern
+	// until "Meta Data" names one.
+	clock     wallClock
 	sawSeries bool
 	rows      *wireRows
 }
@@ -206,11 +205,11 @@ func (d *jsonDecoder) metaData() error {
 			if err != nil {
 				return fmt.Errorf("offset %d: %w", at, err)
 			}
-			if d.sawSeries && loc != d.loc {
+			if d.sawSeries && loc != d.clock.loc {
 				return fmt.Errorf("offset %d: %q after the series names time zone %q; its timestamps were read as %s",
 					at, keyMetaData, value, wireZone)
 			}
-			d.loc = loc
+			d.clock.setLocation(loc)
 		}
 	}
 }
@@ -258,7 +257,7 @@ func (d *jsonDecoder) series() error {
 			return nil
 		}
 		first = false
-		if b.at, err = d.layout.parseTime(key, d.loc); err != nil {
+		if b.at, err = d.layout.parseTime(key, &d.clock); err != nil {
 			return fmt.Errorf("offset %d: %w", at, err)
 		}
 		if len(d.rows.at) >= MaxWireRows {

@@ -387,6 +387,7 @@ func (s *Server) refuseCall(ctx *fasthttp.RequestCtx, function string) {
 	s.send(ctx, body)
 }
 
+// send answers with refusal, a service payload, HTTP 200.
 func (s *Server) send(ctx *fasthttp.RequestCtx, refusal []byte) {
 	ctx.SetContentType("application/json")
 	s.bytes.Add(int64(len(refusal)))
@@ -401,7 +402,7 @@ func (s *Server) body(q query, kind sources.Kind) ([]byte, error) {
 	if b := h.cache.get(key); b != nil {
 		return b, nil
 	}
-	bars := s.bars(h, q, kind)
+	bars := h.answer(q, kind)
 	var b bytes.Buffer
 	b.Grow(encodedSize(q.dataType, kind, len(bars)))
 	var err error
@@ -417,9 +418,9 @@ func (s *Server) body(q query, kind sources.Kind) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// bars returns the bars of the series of kind that h answers the valid
+// answer returns the bars of the series of kind that h answers the valid
 // query q with, oldest first.
-func (s *Server) bars(h *history, q query, kind sources.Kind) []sources.Bar {
+func (h *history) answer(q query, kind sources.Kind) []sources.Bar {
 	if kind.IsIntraday() {
 		if q.month != "" {
 			month, _ := sources.ParseMonth(q.month) // checked valid
