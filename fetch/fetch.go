@@ -109,7 +109,8 @@ type Config struct {
 	// staged month was complete when it was fetched (default time.Now).
 	Now func() time.Time
 
-	// Kind is the series Source fetches (default daily bars). Daily
+	// Kind is the series Source fetches: by default, with a Manifest, the
+	// dataset's (with its Range), else daily bars. Daily
 	// symbols are brought up to date as the package comment says; weekly
 	// and monthly ones with one request for their whole history, the
 	// stored bar of the then current period replaced by the answer's;
@@ -307,6 +308,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Manifest != nil && cfg.Kind == (sources.Kind{}) && cfg.Range == (Range{}) {
+		cfg.Kind, cfg.Range = KindOf(cfg.Manifest.Settings()), RangeOf(cfg.Manifest.Settings())
 	}
 	return cfg
 }
