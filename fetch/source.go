@@ -132,7 +132,7 @@ func validateKind(k sources.Kind) error {
 	case k.ExtendedHours:
 		return &SettingError{"Kind.ExtendedHours", k.ExtendedHours, "false: only intraday bars have extended hours, not " + string(f) + " ones"}
 	}
-	return k.Validate()
+	return nil
 }
 
 // OpenSource returns the source cfg names, and that name with "auto"
