@@ -37,6 +37,10 @@
 //	  ]
 //	}
 //
+// An intraday dataset's settings add "interval" ("5min"), and
+// "extended_hours" and "adjusted" when true; "function" is then
+// "TIME_SERIES_INTRADAY".
+//
 // The settings (see [Settings]) are what decides the files' contents; a run
 // with other settings may not write into the dataset (see [Begin]). Files
 // the manifest does not list as an ok symbol's are not part of the dataset
