@@ -10,6 +10,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/fetch"
 	"github.com/seed-c7c8f39b/loader/internal/avtest"
+	"github.com/seed-c7c8f39b/loader/internal/s3test"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
@@ -216,5 +217,47 @@ func TestUpdateIntradayDataset(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "appended") {
 		t.Errorf("the report does not say IBM was appended to:\n%s", stdout)
+	}
+}
+
+// TestIntradayResumeOnObjectStore interrupts an intraday range written to
+// a real S3 server with --max-requests: the months fetched are staged as
+// objects under the prefix, not data; --resume requests the rest and
+// removes them.
+func TestIntradayResumeOnObjectStore(t *testing.T) {
+	s3 := s3test.Start(t, "bucket")
+	s3.Setenv(t)
+	srv, url := avtest.Start(t, avserver.Config{})
+	prefix := "s3://bucket/intraday"
+	months := []string{"--symbols", "IBM", "--function", "intraday", "--interval", "60min",
+		"--start", "2025-01", "--end", "2025-04", "--concurrency", "1"}
+	if code, _, stderr := fetchAV(t, url, prefix, append(months, "--max-requests", "3")...); code != exitTempFail {
+		t.Fatalf("exit %d, want %d\n%s", code, exitTempFail, stderr)
+	}
+	var staged []string
+	for _, key := range prefixKeys(t, prefix) {
+		if strings.HasPrefix(key, fetch.StagingDir+"/") {
+			staged = append(staged, key)
+		}
+	}
+	if want := []string{"_months/IBM/2025-01.arrow", "_months/IBM/2025-02.arrow", "_months/IBM/2025-03.arrow"}; !slices.Equal(staged, want) {
+		t.Fatalf("staged %v, want %v", staged, want)
+	}
+	if code, _, stderr := fetchAV(t, url, prefix, append(months, "--resume")...); code != exitOK {
+		t.Fatalf("--resume: exit %d\n%s", code, stderr)
+	}
+	keys := prefixKeys(t, prefix)
+	for _, key := range keys {
+		if strings.HasPrefix(key, fetch.StagingDir+"/") {
+			t.Errorf("%s left behind", key)
+		}
+	}
+	if !slices.Contains(keys, "IBM.parquet") {
+		t.Errorf("keys %v lack IBM.parquet", keys)
+	}
+	for _, m := range []string{"2025-01", "2025-02", "2025-03", "2025-04"} {
+		if n := srv.Requests("IBM", m); n != 1 {
+			t.Errorf("%s: %d requests over both runs, want 1", m, n)
+		}
 	}
 }
