@@ -139,7 +139,7 @@ func OpenSource(cfg SourceConfig) (sources.Source, string, error) {
 		av, err := alphavantage.New(alphavantage.Config{
 			BaseURL:     cfg.BaseURL,
 			APIKey:      cfg.APIKey,
-			Adjusted:    cfg.Adjusted,
+			Kind:        sources.Kind{Adjusted: cfg.Adjusted},
 			OutputSize:  cfg.OutputSize,
 			DataType:    cfg.DataType,
 			Concurrency: cfg.Concurrency,

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 )
@@ -78,7 +79,7 @@ func TestRetryCountsAtOnceAndStderrIsJSON(t *testing.T) {
 			return
 		}
 		sym := r.URL.Query().Get("symbol")
-		alphavantage.EncodeJSON(w, sym, sample.Series(sym)[:100], false, "compact")
+		alphavantage.EncodeJSON(w, sym, sample.Series(sym)[:100], sources.Kind{}, "compact")
 	}))
 	defer srv.Close()
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/seed-c7c8f39b/loader/internal/testbin"
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 )
@@ -107,7 +108,7 @@ func startHeldServer(t *testing.T) *heldServer {
 			return
 		}
 		sym := r.URL.Query().Get("symbol")
-		alphavantage.EncodeJSON(w, sym, sample.Series(sym)[:100], false, "compact")
+		alphavantage.EncodeJSON(w, sym, sample.Series(sym)[:100], sources.Kind{}, "compact")
 	}))
 	t.Cleanup(srv.Close)
 	h.url = srv.URL + "/query"

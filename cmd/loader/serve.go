@@ -26,12 +26,15 @@ func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
 		Short: "Serve an Alpha Vantage-compatible endpoint over the SYNTHETIC sample data",
-		Long: `Serve GET /query like Alpha Vantage's TIME_SERIES_DAILY and
-TIME_SERIES_DAILY_ADJUSTED (outputsize compact|full, datatype json|csv) over the
-built-in SYNTHETIC sample data, with the service's refusals (HTTP 200 with a
-JSON body) for a missing or wrong API key, an unknown function and an
-implausible symbol (not a valid ticker, or longer than 10
-characters). Point 'loader fetch --base-url' at it to work offline.
+		Long: `Serve GET /query like Alpha Vantage's time series over the built-in
+SYNTHETIC sample data: TIME_SERIES_DAILY, _WEEKLY and _MONTHLY and their
+_ADJUSTED forms, and TIME_SERIES_INTRADAY (interval 1min|5min|15min|30min|60min,
+extended_hours, adjusted, month=YYYY-MM), in datatype json|csv, with
+outputsize compact|full. It answers with the service's refusals (HTTP 200
+with a JSON body) a missing or wrong API key, an unknown function or interval,
+a month before its history (2006-01) and an implausible symbol (not a valid
+ticker, or longer than 10 characters). Point 'loader fetch --base-url' at it
+to work offline.
 
 Faults can be injected for demos and tests: latency, HTTP 503s, HTTP 429s with
 Retry-After, rate-limit Notes and bodies cut short. They are drawn from --seed:
@@ -64,7 +67,7 @@ It listens on 127.0.0.1 unless --addr says otherwise, and stops on Ctrl-C.`,
 	fl := cmd.Flags()
 	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	fl.StringVar(&cfg.APIKey, "api-key", "", "the only API key accepted (default: any non-empty key)")
-	fl.BoolVar(&cfg.FreeTier, "free-tier", false, "refuse the adjusted function and outputsize=full as premium, like a free key")
+	fl.BoolVar(&cfg.FreeTier, "free-tier", false, "refuse TIME_SERIES_DAILY_ADJUSTED and the daily outputsize=full as premium, like a free key")
 	fl.IntVar(&cfg.DailyLimit, "daily-limit", 0, "answer the daily-limit refusal after this many requests (0: never)")
 	fl.DurationVar(&cfg.Faults.Latency, "latency", 0, "delay every answer by this much")
 	fl.DurationVar(&cfg.Faults.Jitter, "jitter", 0, "add up to this much random delay to every answer")

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 )
 
@@ -314,9 +315,9 @@ func (s *chaosServer) body(sym, outputSize, dataType string) []byte {
 	var b bytes.Buffer
 	bars := servedBars(sym, outputSize)
 	if dataType == "csv" {
-		alphavantage.EncodeCSV(&b, bars, false)
+		alphavantage.EncodeCSV(&b, bars, sources.Kind{})
 	} else {
-		alphavantage.EncodeJSON(&b, sym, bars, false, outputSize)
+		alphavantage.EncodeJSON(&b, sym, bars, sources.Kind{}, outputSize)
 	}
 	s.bodies.Store(key, b.Bytes())
 	return b.Bytes()

@@ -10,13 +10,14 @@ import (
 )
 
 // fuzzTargets are the fuzz targets CI runs briefly: the decoders, symbol,
-// date and --transform parsing, Retry-After, the file names symbols
+// date, timestamp and --transform parsing, Retry-After, the file names symbols
 // become, and the reader of written files. Their seed corpora live in each package's testdata/fuzz.
 var fuzzTargets = []struct{ pkg, target string }{
 	{"./sources/alphavantage", "FuzzDecodeJSON"},
 	{"./sources/alphavantage", "FuzzDecodeCSV"},
 	{"./symbols", "FuzzNormalize"},
 	{"./sources/alphavantage", "FuzzParseWireDate"},
+	{"./sources/alphavantage", "FuzzParseWireTimestamp"},
 	{"./sources/alphavantage", "FuzzRetryAfter"},
 	{"./transform", "FuzzParse"},
 	{"./dataset", "FuzzFileName"},

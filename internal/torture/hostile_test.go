@@ -129,7 +129,7 @@ func hostileCases() []hostileCase {
 			io.WriteString(w, "<!DOCTYPE html><html><title>Sign in to the network</title></html>")
 		}},
 		{"OTHERSYM", []string{"the answer is for another symbol"}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
-			alphavantage.EncodeJSON(w, "GOOD", servedBars("GOOD", "compact"), false, "compact")
+			alphavantage.EncodeJSON(w, "GOOD", servedBars("GOOD", "compact"), sources.Kind{}, "compact")
 		}},
 		{"MOVED", []string{"redirected to", "not followed"}, func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
 			http.Redirect(w, r, "https://elsewhere.example"+r.URL.RequestURI(), http.StatusMovedPermanently)
@@ -202,9 +202,9 @@ func TestHostileServer(t *testing.T) {
 	addr := serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch sym := r.URL.Query().Get("symbol"); sym {
 		case "GOOD":
-			alphavantage.EncodeJSON(w, sym, good, false, "compact")
+			alphavantage.EncodeJSON(w, sym, good, sources.Kind{}, "compact")
 		case "DUPS":
-			alphavantage.EncodeJSON(w, sym, dupWire, false, "compact")
+			alphavantage.EncodeJSON(w, sym, dupWire, sources.Kind{}, "compact")
 		default:
 			handlers[sym].serve(w, r, stop)
 		}

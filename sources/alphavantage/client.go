@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/net/http/httpproxy"
@@ -46,12 +48,6 @@ const (
 	SourceSynthetic = "alphavantage (synthetic sample data from loader serve)"
 )
 
-// The two functions the client and the server speak.
-const (
-	FunctionDaily    = "TIME_SERIES_DAILY"
-	FunctionAdjusted = "TIME_SERIES_DAILY_ADJUSTED"
-)
-
 // Config configures a Client. The zero value of
 // every field but APIKey selects its default.
 type Config struct {
@@ -62,11 +58,18 @@ type Config struct {
 	// APIKey is sent with every request and never appears in an error, a
 	// log line or sources.Series.Meta.
 	APIKey string
-	// Adjusted selects TIME_SERIES_DAILY_ADJUSTED instead of
-	// TIME_SERIES_DAILY (a premium function on the live service).
-	Adjusted bool
-	// OutputSize is "compact" (the newest 100 days, the default) or "full"
-	// (20+ years; premium on the live service).
+	// Kind selects the series, and so the service's function (see
+	// FunctionName): the zero value is TIME_SERIES_DAILY; adjusted daily
+	// bars, TIME_SERIES_DAILY_ADJUSTED, are a premium function on the
+	// live service. An intraday Kind asks TIME_SERIES_INTRADAY for its
+	// interval, with extended_hours and adjusted as its ExtendedHours and
+	// Adjusted say: both are sent, false included, although the service
+	// takes true when they are absent.
+	Kind sources.Kind
+	// OutputSize is "compact" (the newest 100 bars, the default) or "full"
+	// (20+ years of daily bars, premium on the live service; the last 30
+	// days of intraday bars). Weekly and monthly answers hold the whole
+	// history either way.
 	OutputSize string
 	// DataType is the wire format, "json" (the default) or "csv".
 	DataType string
@@ -109,7 +112,7 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Client fetches daily series from Alpha Vantage (or a compatible
+// Client fetches series of one Kind from Alpha Vantage (or a compatible
 // server) over one fasthttp client, streaming each answer into the decoder.
 // It honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY (and their lower-case
 // forms) as net/http does, never for localhost or a loopback address, and
@@ -125,7 +128,7 @@ type Config struct {
 // It is safe for concurrent use; Close it when done.
 type Client struct {
 	base       *url.URL
-	function   string
+	layout     layout
 	cfg        Config
 	client     *fasthttp.Client
 	slots      chan struct{}
@@ -133,7 +136,7 @@ type Client struct {
 	gate       *gate
 	redact     redactor
 	log        *slog.Logger
-	decodeBody func(io.Reader, string, bool, memory.Allocator) (arrow.RecordBatch, error)
+	decodeBody func(io.Reader, string, sources.Kind, memory.Allocator) (arrow.RecordBatch, error)
 }
 
 // New returns a client for cfg, or an error naming the first
@@ -148,6 +151,10 @@ func New(cfg Config) (*Client, error) {
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("alphavantage: base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	l, err := layoutOf(cfg.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("alphavantage: kind: %w", err)
 	}
 	if cfg.OutputSize == "" {
 		cfg.OutputSize = DefaultOutput
@@ -200,10 +207,6 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	function := FunctionDaily
-	if cfg.Adjusted {
-		function = FunctionAdjusted
-	}
 	log := cfg.Logger.With("source", "alphavantage")
 	redact := redactor{cfg.APIKey}
 	dial, proxy, err := proxyDialer(base, httpproxy.FromEnvironment(), cfg.Timeout)
@@ -215,9 +218,9 @@ func New(cfg Config) (*Client, error) {
 		log.Info("connecting through a proxy from the environment", "proxy", proxy.Redacted())
 	}
 	return &Client{
-		base:     base,
-		function: function,
-		cfg:      cfg,
+		base:   base,
+		layout: l,
+		cfg:    cfg,
 		client: &fasthttp.Client{
 			Name:               "loader",
 			Dial:               dial,
@@ -259,7 +262,7 @@ func (a *Client) Close() error {
 // it is safe to call concurrently with Fetch, and more than once.
 func (a *Client) Stop() { a.gate.close(sources.ErrStopped) }
 
-// Fetch returns symbol's daily series.
+// Fetch returns symbol's series of Config.Kind, of Config.OutputSize.
 //
 // It retries what may pass on a second try (HTTP 5xx, connection errors,
 // timeouts, bodies cut short or garbled) up to Retries times with
@@ -283,12 +286,48 @@ func (a *Client) Stop() { a.gate.close(sources.ErrStopped) }
 // cancelled ctx ends waits at once; see Config.Timeout for a request in
 // flight.
 func (a *Client) Fetch(ctx context.Context, symbol string, mem memory.Allocator) (sources.Series, error) {
-	return a.fetch(ctx, symbol, a.cfg.OutputSize, mem)
+	return a.fetch(ctx, request{symbol: symbol, outputSize: a.cfg.OutputSize}, mem)
 }
 
-// fetch is Fetch with the output size of this request.
-func (a *Client) fetch(ctx context.Context, symbol, outputSize string, mem memory.Allocator) (sources.Series, error) {
-	uri := a.queryURI(symbol, outputSize)
+// request is what one Fetch asks for.
+type request struct {
+	symbol     string
+	outputSize string
+	// month, when set, asks for the intraday bars of that month.
+	month *sources.Month
+}
+
+// name names the request in errors: the symbol, and the month if any.
+func (r request) name() string {
+	if r.month != nil {
+		return r.symbol + " " + r.month.String()
+	}
+	return r.symbol
+}
+
+// outsideMonth returns an error when an intraday record answering for
+// month holds a bar of another month; nil when month is nil.
+func outsideMonth(rec arrow.RecordBatch, month *sources.Month) error {
+	if month == nil || rec.NumRows() == 0 {
+		return nil
+	}
+	col, _, err := sources.TimeAxis(rec.Schema())
+	if err != nil {
+		return err
+	}
+	stamps := rec.Column(col).(*array.Timestamp)
+	for _, at := range []int{0, stamps.Len() - 1} { // the rows are ascending
+		if t := time.UnixMicro(int64(stamps.Value(at))); sources.MonthOf(t) != *month {
+			return fmt.Errorf("%w: the answer for %s holds a bar of %s", ErrWrongMonth, month, t.In(sources.Exchange).Format(time.DateTime))
+		}
+	}
+	return nil
+}
+
+// fetch makes req, retrying as Fetch says.
+func (a *Client) fetch(ctx context.Context, req request, mem memory.Allocator) (sources.Series, error) {
+	symbol := req.symbol
+	uri := a.queryURI(req)
 	var (
 		attempts int           // requests made
 		failures int           // failed attempts that count against Retries
@@ -296,7 +335,7 @@ func (a *Client) fetch(ctx context.Context, symbol, outputSize string, mem memor
 		last     error         // the last attempt's failure
 	)
 	fail := func(err error) (sources.Series, error) {
-		return sources.Series{}, &fetchError{symbol: symbol, attempts: attempts, err: a.redact.error(err)}
+		return sources.Series{}, &fetchError{what: req.name(), attempts: attempts, err: a.redact.error(err)}
 	}
 	notStarted := func(reason error) (sources.Series, error) {
 		return fail(&notStartedError{reason: reason, last: last, attempts: attempts})
@@ -309,26 +348,36 @@ func (a *Client) fetch(ctx context.Context, symbol, outputSize string, mem memor
 		var wait time.Duration
 		switch r.next {
 		case done:
+			if err := outsideMonth(rec, req.month); err != nil {
+				rec.Release()
+				return fail(err)
+			}
 			source := "alphavantage"
 			if r.synthetic {
 				source = SourceSynthetic
 			}
-			return sources.Series{
-				Symbol:   symbol,
-				Record:   rec,
-				Attempts: attempts,
-				Meta: map[string]string{
-					"source":      source,
-					"function":    a.function,
-					"output_size": outputSize,
-					"fetched_at":  time.Now().UTC().Format(time.RFC3339),
-				},
-			}, nil
+			meta := map[string]string{
+				"source":      source,
+				"function":    a.layout.function,
+				"output_size": req.outputSize,
+				"fetched_at":  time.Now().UTC().Format(time.RFC3339),
+			}
+			if a.layout.intraday {
+				meta["interval"] = a.cfg.Kind.Interval
+			}
+			if req.month != nil {
+				meta["month"] = req.month.String()
+			}
+			return sources.Series{Symbol: symbol, Record: rec, Attempts: attempts, Meta: meta}, nil
 		case cancelled:
 			return fail(r.err)
 		case closed:
 			return notStarted(r.err)
 		case final:
+			var se *ServiceError
+			if a.layout.intraday && errors.As(r.err, &se) && se.Kind == ServiceInvalidCall {
+				return fail(fmt.Errorf("%w (for %s bars: an unknown symbol, or a month before the service's intraday history)", r.err, a.layout.describe()))
+			}
 			return fail(r.err)
 		case retry:
 			if failures++; failures > a.cfg.Retries {
@@ -346,7 +395,11 @@ func (a *Client) fetch(ctx context.Context, symbol, outputSize string, mem memor
 		if waited+wait > a.cfg.MaxWait {
 			return fail(&maxWaitError{last: r.err, attempts: attempts, waited: waited, next: wait, of: a.cfg.MaxWait})
 		}
-		args := []any{"symbol", symbol, "attempt", attempts, "reason", a.redact.string(r.err.Error()), "wait", wait}
+		args := []any{"symbol", symbol}
+		if req.month != nil {
+			args = append(args, "month", req.month.String())
+		}
+		args = append(args, "attempt", attempts, "reason", a.redact.string(r.err.Error()), "wait", wait)
 		if r.capped {
 			args = append(args, "bound", fmt.Sprintf("Retry-After capped at %v per retry", maxRetryAfter))
 		}
@@ -361,15 +414,23 @@ func (a *Client) fetch(ctx context.Context, symbol, outputSize string, mem memor
 	}
 }
 
-// queryURI returns the request URI for symbol. It holds the key: it is
+// queryURI returns the request URI for req. It holds the key: it is
 // never logged nor put in an error.
-func (a *Client) queryURI(symbol, outputSize string) string {
+func (a *Client) queryURI(req request) string {
 	q := url.Values{
-		"function":   {a.function},
-		"symbol":     {symbol},
-		"outputsize": {outputSize},
+		"function":   {a.layout.function},
+		"symbol":     {req.symbol},
+		"outputsize": {req.outputSize},
 		"datatype":   {a.cfg.DataType},
 		"apikey":     {a.cfg.APIKey},
+	}
+	if k := a.cfg.Kind; a.layout.intraday {
+		q.Set("interval", k.Interval)
+		q.Set("extended_hours", strconv.FormatBool(k.ExtendedHours))
+		q.Set("adjusted", strconv.FormatBool(k.Adjusted))
+		if req.month != nil {
+			q.Set("month", req.month.String())
+		}
 	}
 	u := *a.base
 	u.RawQuery = q.Encode()
@@ -493,7 +554,7 @@ func (a *Client) exchange(ctx context.Context, uri, symbol string, mem memory.Al
 
 	synthetic := len(resp.Header.Peek(HeaderSynthetic)) > 0
 	body := &bodyReader{ctx: ctx, r: resp.BodyStream(), left: a.cfg.MaxBodyBytes}
-	rec, err := a.decodeBody(body, symbol, a.cfg.Adjusted, mem)
+	rec, err := a.decodeBody(body, symbol, a.cfg.Kind, mem)
 	if err == nil {
 		return rec, outcome{next: done, synthetic: synthetic}
 	}

@@ -175,7 +175,7 @@ func TestAlphaVantageFetchUnderFaults(t *testing.T) {
 				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 				defer mem.AssertSize(t, 0)
 				srv, av := inMemory(t, avserver.Config{Faults: faults}, alphavantage.Config{
-					DataType: tt.dataType, OutputSize: tt.outputSize, Adjusted: tt.adjusted,
+					DataType: tt.dataType, OutputSize: tt.outputSize, Kind: sources.Kind{Adjusted: tt.adjusted},
 					Concurrency: 4, Retries: 12,
 				})
 
@@ -314,7 +314,7 @@ func TestAlphaVantageRefusals(t *testing.T) {
 			wantIs: []error{alphavantage.ErrInvalidAPIKey, sources.ErrFatal}, wantKind: alphavantage.ServiceInvalidKey, wantText: "invalid or missing API key"},
 		{name: "invalid key csv", server: avserver.Config{APIKey: "another-key"}, client: alphavantage.Config{DataType: "csv"},
 			wantIs: []error{alphavantage.ErrInvalidAPIKey, sources.ErrFatal}, wantKind: alphavantage.ServiceInvalidKey, wantText: "invalid or missing API key"},
-		{name: "premium function", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{Adjusted: true},
+		{name: "premium function", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{Kind: sources.Kind{Adjusted: true}},
 			wantIs: []error{alphavantage.ErrPremium, sources.ErrFatal}, wantKind: alphavantage.ServicePremiumEndpoint, wantText: "premium endpoint (use --adjusted=false or a premium key)"},
 		{name: "premium output size", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{OutputSize: "full", DataType: "csv"},
 			wantIs: []error{alphavantage.ErrPremium, sources.ErrFatal}, wantKind: alphavantage.ServicePremiumOutputSize, wantText: "outputsize=full is premium"},
@@ -544,7 +544,7 @@ func TestAlphaVantageKeyNeverLeaks(t *testing.T) {
 		keyed := serve(t, avserver.Config{APIKey: "another-key"})
 		run(t, mem, keyed, alphavantage.Config{Concurrency: 1}, "IBM", "MSFT")
 		free := serve(t, avserver.Config{FreeTier: true})
-		run(t, mem, free, alphavantage.Config{Adjusted: true}, "IBM")
+		run(t, mem, free, alphavantage.Config{Kind: sources.Kind{Adjusted: true}}, "IBM")
 		run(t, mem, free, alphavantage.Config{OutputSize: "full"}, "IBM")
 		slow := serve(t, avserver.Config{Faults: avserver.Faults{Latency: time.Second}})
 		run(t, mem, slow, alphavantage.Config{Timeout: 20 * time.Millisecond, Retries: 1}, "IBM")

@@ -48,6 +48,10 @@ var ErrBodyTooLarge = errors.New("response body too large")
 // another symbol in its "Meta Data": a cache or proxy mixed answers up.
 var ErrSymbolMismatch = errors.New("the answer is for another symbol")
 
+// ErrWrongMonth is wrapped by the error of a FetchMonth whose answer holds
+// a bar of another month than the one asked for.
+var ErrWrongMonth = errors.New("the answer is for another month")
+
 // markedError is a sentinel whose text is its own and which also matches
 // a broader one of package sources.
 type markedError struct {
@@ -91,16 +95,17 @@ type runWide struct {
 
 func (e runWide) Unwrap() []error { return []error{e.ServiceError, e.sentinel} }
 
-// fetchError is the error of a failed Fetch: it names the symbol, wraps
-// why the symbol failed, and reports how many requests it made, which a
-// run records for the symbol. Its text never holds the API key.
+// fetchError is the error of a failed Fetch or FetchMonth: it names the
+// symbol (and the month), wraps why it failed, and reports how many
+// requests it made, which a run records for the symbol. Its text never
+// holds the API key.
 type fetchError struct {
-	symbol   string
+	what     string // "IBM", "IBM 2024-03"
 	attempts int
 	err      error
 }
 
-func (e *fetchError) Error() string { return "fetch " + e.symbol + ": " + e.err.Error() }
+func (e *fetchError) Error() string { return "fetch " + e.what + ": " + e.err.Error() }
 func (e *fetchError) Unwrap() error { return e.err }
 
 // Attempts returns how many requests the failed Fetch made: 0 when it

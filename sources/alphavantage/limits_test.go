@@ -146,7 +146,7 @@ func TestAlphaVantageBurstOfNotesCutsOnce(t *testing.T) {
 			if !ok {
 				var b bytes.Buffer
 				bars := sample.Series(symbol)
-				if err := alphavantage.EncodeJSON(&b, symbol, bars[len(bars)-100:], false, "compact"); err != nil {
+				if err := alphavantage.EncodeJSON(&b, symbol, bars[len(bars)-100:], sources.Kind{}, "compact"); err != nil {
 					t.Error(err)
 				}
 				body, _ = bodies.LoadOrStore(symbol, b.Bytes())
@@ -269,7 +269,7 @@ func TestAlphaVantageDailyLimit(t *testing.T) {
 		case sym == "SLOW":
 			arrived <- "SLOW in flight"
 			<-release
-			alphavantage.EncodeJSON(w, sym, bars, false, "compact")
+			alphavantage.EncodeJSON(w, sym, bars, sources.Kind{}, "compact")
 		case sym == "RETRY" && n == 1:
 			http.Error(w, "busy", http.StatusServiceUnavailable)
 		default:
@@ -372,7 +372,7 @@ func TestAlphaVantageRunWideRefusals(t *testing.T) {
 			says: "invalid or missing API key (get a free one at https://www.alphavantage.co/support/#api-key)"},
 		{name: "demo key", handler: demo, is: alphavantage.ErrInvalidAPIKey,
 			says: "the demo API key serves only the documentation's examples"},
-		{name: "premium function", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{Adjusted: true},
+		{name: "premium function", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{Kind: sources.Kind{Adjusted: true}},
 			is: alphavantage.ErrPremium, says: "premium endpoint (use --adjusted=false or a premium key)"},
 		{name: "premium output size", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{OutputSize: "full"},
 			is: alphavantage.ErrPremium, says: "outputsize=full is premium (use --outputsize compact or a premium key)"},

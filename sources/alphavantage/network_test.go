@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/seed-c7c8f39b/loader/internal/avtest"
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
@@ -265,7 +266,7 @@ func TestAlphaVantageRedirect(t *testing.T) {
 func TestAlphaVantageWrongBodies(t *testing.T) {
 	var ibm, gz bytes.Buffer
 	bars := sample.Series("IBM")
-	if err := alphavantage.EncodeJSON(&ibm, "IBM", bars[len(bars)-100:], false, "compact"); err != nil {
+	if err := alphavantage.EncodeJSON(&ibm, "IBM", bars[len(bars)-100:], sources.Kind{}, "compact"); err != nil {
 		t.Fatal(err)
 	}
 	zw := gzip.NewWriter(&gz)

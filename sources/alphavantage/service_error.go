@@ -169,6 +169,25 @@ func (e *ServiceError) Premium() bool {
 // the kind's Message text.
 func EncodeServiceError(w io.Writer, kind ServiceErrorKind) error {
 	key, message := serviceErrorPayload(kind)
+	return encodeServicePayload(w, key, message)
+}
+
+// EncodeInvalidCall writes the service's invalid-call refusal of a request
+// for function to w: the ServiceInvalidCall payload, whose text names the
+// function asked for ("… for TIME_SERIES_INTRADAY."), as the service
+// answers an unknown symbol, an interval it does not have or a month
+// before its intraday history.
+func EncodeInvalidCall(w io.Writer, function string) error {
+	return encodeServicePayload(w, "Error Message", InvalidCallMessage(function))
+}
+
+// InvalidCallMessage returns the service's invalid-call text for a
+// request for function; MessageInvalidCall is TIME_SERIES_DAILY's.
+func InvalidCallMessage(function string) string {
+	return strings.TrimSuffix(MessageInvalidCall, FunctionDaily+".") + function + "."
+}
+
+func encodeServicePayload(w io.Writer, key, message string) error {
 	b := make([]byte, 0, 320)
 	b = append(b, "{\n    "...)
 	b = appendJSONString(b, key)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -55,7 +56,7 @@ func TestServiceError(t *testing.T) {
 			}
 			for _, decode := range []decodeFunc{alphavantage.DecodeJSON, alphavantage.DecodeCSV} {
 				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-				_, err := decode(bytes.NewReader(body.Bytes()), "IBM", false, mem)
+				_, err := decode(bytes.NewReader(body.Bytes()), "IBM", sources.Kind{}, mem)
 				mem.AssertSize(t, 0)
 				var se *alphavantage.ServiceError
 				if !errors.As(err, &se) {
@@ -100,7 +101,7 @@ func TestServiceErrorClassifiesVariants(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	for _, tc := range cases {
-		_, err := alphavantage.DecodeJSON(strings.NewReader(tc.body), "IBM", false, mem)
+		_, err := alphavantage.DecodeJSON(strings.NewReader(tc.body), "IBM", sources.Kind{}, mem)
 		var se *alphavantage.ServiceError
 		if !errors.As(err, &se) || se.Kind != tc.want {
 			t.Errorf("%s: err = %v, want kind %d", tc.body, err, tc.want)

@@ -17,5 +17,30 @@ func (a *Client) FetchSize(ctx context.Context, symbol string, size sources.Outp
 	if _, err := sources.ParseOutputSize(string(size)); err != nil {
 		return sources.Series{}, fmt.Errorf("fetch %s: alphavantage: %w", symbol, err)
 	}
-	return a.fetch(ctx, symbol, string(size), mem)
+	return a.fetch(ctx, request{symbol: symbol, outputSize: string(size)}, mem)
+}
+
+// FetchMonth returns symbol's intraday bars of month, in full: one
+// TIME_SERIES_INTRADAY request with month=YYYY-MM&outputsize=full (plus
+// retries, as Fetch makes them). Its Series.Meta names the month. The
+// Client is a sources.MonthSource.
+//
+// It is an error, made without a request, for a client whose Config.Kind
+// is not intraday, and for a month before FirstIntradayMonth. The
+// service answers a month it has no history of, an unknown symbol or an
+// interval it does not have with its invalid-call refusal: that fails
+// this symbol and month only (a *ServiceError of ServiceInvalidCall, not
+// sources.ErrFatal). A month after the service's newest holds no bars.
+// An answer holding a bar of another month fails at once, as one naming
+// another symbol does. Errors name the symbol and the month, and
+// otherwise are Fetch's.
+func (a *Client) FetchMonth(ctx context.Context, symbol string, month sources.Month, mem memory.Allocator) (sources.Series, error) {
+	req := request{symbol: symbol, outputSize: string(sources.Full), month: &month}
+	switch {
+	case !a.layout.intraday:
+		return sources.Series{}, &fetchError{what: req.name(), err: fmt.Errorf("alphavantage: months are for intraday series, not %s", a.cfg.Kind)}
+	case month.Before(FirstIntradayMonth):
+		return sources.Series{}, &fetchError{what: req.name(), err: fmt.Errorf("alphavantage: the service's intraday history starts %s", FirstIntradayMonth)}
+	}
+	return a.fetch(ctx, req, mem)
 }

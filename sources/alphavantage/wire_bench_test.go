@@ -26,14 +26,27 @@ func compactBody(b *testing.B, format string) []byte {
 	return sampleBodyOf(b, bars[len(bars)-100:], format, false)
 }
 
+// kind1minMonth is the kind of the largest answer the service gives.
+var kind1minMonth = sources.Kind{Function: sources.Intraday, Interval: "1min", ExtendedHours: true}
+
+// monthBody returns a month of AAPL's 1min bars with extended hours,
+// about 22,000 of them, as month=YYYY-MM would.
+func monthBody(b *testing.B, format string) []byte {
+	return bodyOf(b, sample.Intraday("AAPL", sources.Month{Year: 2024, Month: 7}, kind1minMonth, sample.End), format, kind1minMonth)
+}
+
 func sampleBodyOf(b *testing.B, bars []sources.Bar, format string, adjusted bool) []byte {
+	return bodyOf(b, bars, format, sources.Kind{Adjusted: adjusted})
+}
+
+func bodyOf(b *testing.B, bars []sources.Bar, format string, kind sources.Kind) []byte {
 	b.Helper()
 	var body bytes.Buffer
 	var err error
 	if format == "csv" {
-		err = alphavantage.EncodeCSV(&body, bars, adjusted)
+		err = alphavantage.EncodeCSV(&body, bars, kind)
 	} else {
-		err = alphavantage.EncodeJSON(&body, "AAPL", bars, adjusted, "full")
+		err = alphavantage.EncodeJSON(&body, "AAPL", bars, kind, "full")
 	}
 	if err != nil {
 		b.Fatal(err)
@@ -44,12 +57,12 @@ func sampleBodyOf(b *testing.B, bars []sources.Bar, format string, adjusted bool
 // benchmarkDecode measures decode on body. It uses the plain Go allocator:
 // the checked one records a stack trace per allocation, which would
 // dominate small bodies; the tests check for leaks.
-func benchmarkDecode(b *testing.B, decode decodeFunc, body []byte, adjusted bool) {
+func benchmarkDecode(b *testing.B, decode decodeFunc, body []byte, kind sources.Kind) {
 	mem := memory.NewGoAllocator()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		rec, err := decode(bytes.NewReader(body), "AAPL", adjusted, mem)
+		rec, err := decode(bytes.NewReader(body), "AAPL", kind, mem)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -58,15 +71,23 @@ func benchmarkDecode(b *testing.B, decode decodeFunc, body []byte, adjusted bool
 }
 
 func BenchmarkDecodeJSON(b *testing.B) {
-	b.Run("daily", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeJSON, sampleBody(b, "json", false), false) })
-	b.Run("adjusted", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeJSON, sampleBody(b, "json", true), true) })
-	b.Run("compact", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeJSON, compactBody(b, "json"), false) })
+	b.Run("daily", func(b *testing.B) {
+		benchmarkDecode(b, alphavantage.DecodeJSON, sampleBody(b, "json", false), kindDaily)
+	})
+	b.Run("adjusted", func(b *testing.B) {
+		benchmarkDecode(b, alphavantage.DecodeJSON, sampleBody(b, "json", true), kindDailyAdjusted)
+	})
+	b.Run("compact", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeJSON, compactBody(b, "json"), kindDaily) })
+	b.Run("intraday-month", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeJSON, monthBody(b, "json"), kind1minMonth) })
 }
 
 func BenchmarkDecodeCSV(b *testing.B) {
-	b.Run("daily", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, sampleBody(b, "csv", false), false) })
-	b.Run("adjusted", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, sampleBody(b, "csv", true), true) })
-	b.Run("compact", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, compactBody(b, "csv"), false) })
+	b.Run("daily", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, sampleBody(b, "csv", false), kindDaily) })
+	b.Run("adjusted", func(b *testing.B) {
+		benchmarkDecode(b, alphavantage.DecodeCSV, sampleBody(b, "csv", true), kindDailyAdjusted)
+	})
+	b.Run("compact", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, compactBody(b, "csv"), kindDaily) })
+	b.Run("intraday-month", func(b *testing.B) { benchmarkDecode(b, alphavantage.DecodeCSV, monthBody(b, "csv"), kind1minMonth) })
 }
 
 // BenchmarkDecodeJSONStdlib is the baseline: encoding/json into maps of
@@ -111,7 +132,7 @@ func BenchmarkEncodeJSON(b *testing.B) {
 	b.SetBytes(int64(len(sampleBody(b, "json", true))))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := alphavantage.EncodeJSON(io.Discard, "AAPL", bars, true, "full"); err != nil {
+		if err := alphavantage.EncodeJSON(io.Discard, "AAPL", bars, sources.Kind{Adjusted: true}, "full"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -122,7 +143,7 @@ func BenchmarkEncodeCSV(b *testing.B) {
 	b.SetBytes(int64(len(sampleBody(b, "csv", true))))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := alphavantage.EncodeCSV(io.Discard, bars, true); err != nil {
+		if err := alphavantage.EncodeCSV(io.Discard, bars, sources.Kind{Adjusted: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -51,7 +52,7 @@ func TestDecodeCSVErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			rec, err := alphavantage.DecodeCSV(strings.NewReader(tc.body), "IBM", false, mem)
+			rec, err := alphavantage.DecodeCSV(strings.NewReader(tc.body), "IBM", sources.Kind{}, mem)
 			if err == nil {
 				rec.Release()
 				t.Fatalf("err = nil, want %q", tc.want)
@@ -82,7 +83,7 @@ func TestDecodeCSVHostile(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(csvHead), endless("2024-01-05,1.5,2,1,1.75,100\r\n"))
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		_, err := alphavantage.DecodeCSV(body, "IBM", false, mem)
+		_, err := alphavantage.DecodeCSV(body, "IBM", sources.Kind{}, mem)
 		if !errors.Is(err, alphavantage.ErrTooManyRows) {
 			t.Fatalf("err = %v, want ErrTooManyRows", err)
 		}
@@ -94,7 +95,7 @@ func TestDecodeCSVHostile(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(csvHead), endless("1"))
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		_, err := alphavantage.DecodeCSV(body, "IBM", false, mem)
+		_, err := alphavantage.DecodeCSV(body, "IBM", sources.Kind{}, mem)
 		if err == nil || !strings.Contains(err.Error(), "line 2: line longer than") {
 			t.Fatalf("err = %v, want line longer than ...", err)
 		}
@@ -104,7 +105,7 @@ func TestDecodeCSVHostile(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(csvHead+"2024-01-05,1.5"), iotest.ErrReader(broken))
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		_, err := alphavantage.DecodeCSV(body, "IBM", false, mem)
+		_, err := alphavantage.DecodeCSV(body, "IBM", sources.Kind{}, mem)
 		if !errors.Is(err, broken) {
 			t.Fatalf("err = %v, want it to wrap %v", err, broken)
 		}
@@ -117,8 +118,8 @@ func FuzzDecodeCSV(f *testing.F) {
 	addTestdataSeeds(f, ".csv")
 	f.Add([]byte(csvHead + "2024-01-05,1.5,2,1,1.75,100\r\n2024-01-05,1.5,2,1,1.75,100\r\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, adjusted := range []bool{false, true} {
-			fuzzDecode(t, alphavantage.DecodeCSV, body, adjusted)
+		for _, kind := range fuzzKinds {
+			fuzzDecode(t, alphavantage.DecodeCSV, body, kind)
 		}
 	})
 }

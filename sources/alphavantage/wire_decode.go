@@ -1,6 +1,7 @@
 package alphavantage
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -18,7 +19,9 @@ import (
 // Limits that keep decoding a hostile or broken body in bounded memory.
 const (
 	// MaxWireRows is the most bars DecodeJSON and DecodeCSV accept: the
-	// full daily history of the oldest listed stock is under 30,000.
+	// full daily history of the oldest listed stock is under 30,000, a
+	// month of 1min bars with extended hours about 23 × 960 = 22,080, and
+	// so are the last 30 days of them.
 	MaxWireRows = 100_000
 	// MaxWireToken is the longest key, value or CSV line in bytes; the
 	// longest the service sends is a message of about 350 bytes.
@@ -35,8 +38,8 @@ const (
 // MaxWireRows bars.
 var ErrTooManyRows = errors.New("too many rows")
 
-// Field indexes of a bar, in the wire order of the adjusted series; the
-// unadjusted series uses the first four and fieldVolume.
+// Field indexes of a bar, in the wire order of the adjusted daily series;
+// the other series use some of them, in this order (see layout).
 const (
 	fieldOpen = iota
 	fieldHigh
@@ -54,7 +57,9 @@ const (
 // the Arrow allocator untouched until the body has decoded cleanly, so no
 // error path can leak Arrow memory.
 type wireRows struct {
-	date   []int32
+	// at is each bar's day (days since 1970-01-01) or, intraday, its
+	// instant (microseconds since the epoch).
+	at     []int64
 	price  [numFields][]float64 // indexed by field; price[fieldVolume] unused
 	volume []int64
 }
@@ -63,7 +68,7 @@ var wireRowsPool = sync.Pool{New: func() any { return new(wireRows) }}
 
 func getWireRows() *wireRows {
 	rows := wireRowsPool.Get().(*wireRows)
-	rows.date = rows.date[:0]
+	rows.at = rows.at[:0]
 	for f := range rows.price {
 		rows.price[f] = rows.price[f][:0]
 	}
@@ -72,7 +77,9 @@ func getWireRows() *wireRows {
 }
 
 func (r *wireRows) release() {
-	if cap(r.date) > 16<<10 { // don't pin memory from one outsized body
+	// Keep a month of 1min bars pooled, but don't pin memory from one
+	// outsized body.
+	if cap(r.at) > 32<<10 {
 		*r = wireRows{}
 	}
 	wireRowsPool.Put(r)
@@ -80,42 +87,40 @@ func (r *wireRows) release() {
 
 // bar holds one bar being decoded; seen has bit f set once field f is.
 type bar struct {
-	date  int32
+	at    int64
 	value [numFields]float64
 	vol   int64
 	seen  uint16
 }
 
-func (r *wireRows) add(b *bar, adjusted bool) {
-	r.date = append(r.date, b.date)
+// add appends b, whose fields are those of l.
+func (r *wireRows) add(b *bar, l *layout) {
+	r.at = append(r.at, b.at)
 	r.volume = append(r.volume, b.vol)
-	for f := fieldOpen; f <= fieldClose; f++ {
-		r.price[f] = append(r.price[f], b.value[f])
-	}
-	if adjusted {
-		r.price[fieldAdjustedClose] = append(r.price[fieldAdjustedClose], b.value[fieldAdjustedClose])
-		r.price[fieldDividend] = append(r.price[fieldDividend], b.value[fieldDividend])
-		r.price[fieldSplit] = append(r.price[fieldSplit], b.value[fieldSplit])
+	for _, f := range l.fields {
+		if f != fieldVolume {
+			r.price[f] = append(r.price[f], b.value[f])
+		}
 	}
 }
 
-// sortDedupe puts the rows in ascending date order with unique dates. A
-// date repeated with the very same bar is kept once; repeated with other
-// values, it is an error: the body contradicts itself, and no choice
-// between the bars would be true. The wire's own descending order, and an
-// ascending one, cost no sort.
-func (r *wireRows) sortDedupe() error {
-	n := len(r.date)
+// sortDedupe puts the rows in ascending time order with unique times. A
+// time repeated with the very same bar is kept once; repeated with other
+// values, it is an error naming it as l writes it: the body contradicts
+// itself, and no choice between the bars would be true. The wire's own
+// descending order, and an ascending one, cost no sort.
+func (r *wireRows) sortDedupe(l *layout) error {
+	n := len(r.at)
 	ascending, descending := true, true
 	for i := 1; i < n; i++ {
-		ascending = ascending && r.date[i-1] < r.date[i]
-		descending = descending && r.date[i-1] > r.date[i]
+		ascending = ascending && r.at[i-1] < r.at[i]
+		descending = descending && r.at[i-1] > r.at[i]
 	}
 	switch {
 	case ascending:
 		return nil
 	case descending:
-		slices.Reverse(r.date)
+		slices.Reverse(r.at)
 		slices.Reverse(r.volume)
 		for f := range r.price {
 			slices.Reverse(r.price[f])
@@ -127,18 +132,18 @@ func (r *wireRows) sortDedupe() error {
 	for i := range perm {
 		perm[i] = int32(i)
 	}
-	slices.SortStableFunc(perm, func(a, b int32) int { return int(r.date[a]) - int(r.date[b]) })
+	slices.SortStableFunc(perm, func(a, b int32) int { return cmp.Compare(r.at[a], r.at[b]) })
 	keep := perm[:0]
 	for i, p := range perm {
-		if i > 0 && r.date[p] == r.date[perm[i-1]] {
+		if i > 0 && r.at[p] == r.at[perm[i-1]] {
 			if !r.sameBar(p, perm[i-1]) {
-				return fmt.Errorf("date %s appears twice with different values", arrow.Date32(r.date[p]).FormattedString())
+				return fmt.Errorf("%s %s appears twice with different values", l.timeWord(), l.formatTime(r.at[p]))
 			}
 			continue
 		}
 		keep = append(keep, p)
 	}
-	r.date = gather(r.date, keep)
+	r.at = gather(r.at, keep)
 	r.volume = gather(r.volume, keep)
 	for f := range r.price {
 		if len(r.price[f]) == n {
@@ -154,7 +159,7 @@ func (r *wireRows) sameBar(a, b int32) bool {
 		return false
 	}
 	for f := range r.price {
-		if len(r.price[f]) == len(r.date) && r.price[f][a] != r.price[f][b] {
+		if len(r.price[f]) == len(r.at) && r.price[f][a] != r.price[f][b] {
 			return false
 		}
 	}
@@ -170,31 +175,57 @@ func gather[T any](s []T, idx []int32) []T {
 	return out
 }
 
-// record builds the sources.DailySchema(adjusted) record of the rows with mem.
-// It fills exact-size buffers rather than going through array builders,
+// record builds the l.kind.Schema() record of the rows with mem. It
+// fills exact-size buffers rather than going through array builders,
 // which grow to the next power of two and copy value by value.
-func (r *wireRows) record(symbol string, adjusted bool, mem memory.Allocator) arrow.RecordBatch {
-	n := len(r.date)
-	cols := []arrow.Array{
-		symbolArray(mem, symbol, n),
-		fixedArray(mem, arrow.FixedWidthTypes.Date32, r.date),
-		fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldOpen]),
-		fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldHigh]),
-		fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldLow]),
-		fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldClose]),
-		fixedArray(mem, arrow.PrimitiveTypes.Int64, r.volume),
+func (r *wireRows) record(symbol string, l *layout, mem memory.Allocator) arrow.RecordBatch {
+	n := len(r.at)
+	schema := l.kind.Schema()
+	cols := make([]arrow.Array, 0, schema.NumFields())
+	for _, f := range schema.Fields() {
+		var col arrow.Array
+		switch f.Name {
+		case sources.ColSymbol:
+			col = symbolArray(mem, symbol, n)
+		case sources.ColDate:
+			days := make([]int32, n)
+			for i, d := range r.at {
+				days[i] = int32(d)
+			}
+			col = fixedArray(mem, f.Type, days)
+		case sources.ColTimestamp:
+			col = fixedArray(mem, f.Type, r.at)
+		case sources.ColVolume:
+			col = fixedArray(mem, f.Type, r.volume)
+		default:
+			col = fixedArray(mem, f.Type, r.price[columnField(f.Name)])
+		}
+		cols = append(cols, col)
 	}
-	if adjusted {
-		cols = append(cols,
-			fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldAdjustedClose]),
-			fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldDividend]),
-			fixedArray(mem, arrow.PrimitiveTypes.Float64, r.price[fieldSplit]))
-	}
-	rec := array.NewRecordBatch(sources.DailySchema(adjusted), cols, int64(n))
+	rec := array.NewRecordBatch(schema, cols, int64(n))
 	for _, c := range cols {
 		c.Release()
 	}
 	return rec
+}
+
+// columnField returns the bar field of a price column of a series.
+func columnField(column string) int {
+	switch column {
+	case sources.ColOpen:
+		return fieldOpen
+	case sources.ColHigh:
+		return fieldHigh
+	case sources.ColLow:
+		return fieldLow
+	case sources.ColClose:
+		return fieldClose
+	case sources.ColAdjustedClose:
+		return fieldAdjustedClose
+	case sources.ColDividend:
+		return fieldDividend
+	}
+	return fieldSplit
 }
 
 // fixedArray returns an array of type dt holding a copy of values.

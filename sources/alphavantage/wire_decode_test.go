@@ -23,7 +23,7 @@ import (
 )
 
 // decodeFunc is the shape of DecodeJSON and DecodeCSV.
-type decodeFunc func(io.Reader, string, bool, memory.Allocator) (arrow.RecordBatch, error)
+type decodeFunc func(io.Reader, string, sources.Kind, memory.Allocator) (arrow.RecordBatch, error)
 
 // acceptCase is a body that is odd but valid, and how many rows it holds.
 type acceptCase struct {
@@ -39,12 +39,12 @@ func checkAccepts(t *testing.T, decode decodeFunc, cases []acceptCase) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			rec, err := decode(iotest.OneByteReader(strings.NewReader(tc.body)), "IBM", false, mem)
+			rec, err := decode(iotest.OneByteReader(strings.NewReader(tc.body)), "IBM", sources.Kind{}, mem)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer rec.Release()
-			checkSeries(t, rec, "IBM", false)
+			checkSeries(t, rec, "IBM", sources.Kind{})
 			if int(rec.NumRows()) != tc.rows {
 				t.Errorf("rows = %d, want %d", rec.NumRows(), tc.rows)
 			}
@@ -83,10 +83,11 @@ func TestDecodeTestdata(t *testing.T) {
 
 		{"ibm_daily.json", true, want{err: `missing field "5. adjusted close"`}},
 		{"ibm_daily_adjusted.json", false, want{err: `missing field "5. volume"`}},
-		{"ibm_daily.csv", true, want{err: "is of the unadjusted series"}},
-		{"ibm_daily_adjusted.csv", false, want{err: "is of the adjusted series"}},
+		{"ibm_daily.csv", true, want{err: "is of an unadjusted series"}},
+		{"ibm_daily_adjusted.csv", false, want{err: "is of the adjusted daily series"}},
 
 		{"error_invalid_symbol.json", false, want{service: true, kind: alphavantage.ServiceInvalidCall}},
+		{"error_intraday_invalid_call.json", false, want{service: true, kind: alphavantage.ServiceInvalidCall}},
 		{"error_invalid_key.json", false, want{service: true, kind: alphavantage.ServiceInvalidKey}},
 		{"error_note_rate_limit.json", false, want{service: true, kind: alphavantage.ServiceRateLimitMinute}},
 		{"error_daily_limit.json", false, want{service: true, kind: alphavantage.ServiceRateLimitDay}},
@@ -116,7 +117,7 @@ func TestDecodeTestdata(t *testing.T) {
 			}
 			for _, decode := range decoders {
 				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-				rec, err := decode(bytes.NewReader(body), "IBM", tc.adjusted, mem)
+				rec, err := decode(bytes.NewReader(body), "IBM", sources.Kind{Adjusted: tc.adjusted}, mem)
 				switch {
 				case tc.want.service:
 					var se *alphavantage.ServiceError
@@ -141,7 +142,7 @@ func TestDecodeTestdata(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					checkSeries(t, rec, "IBM", tc.adjusted)
+					checkSeries(t, rec, "IBM", sources.Kind{Adjusted: tc.adjusted})
 					dates := rec.Column(1).(*array.Date32)
 					if got := int(rec.NumRows()); got != tc.want.rows {
 						t.Errorf("rows = %d, want %d", got, tc.want.rows)
@@ -172,7 +173,7 @@ func TestDecodeValues(t *testing.T) {
 	for _, file := range []string{"ibm_daily.json", "ibm_daily.csv", "ibm_daily_adjusted.json", "ibm_daily_adjusted.csv"} {
 		t.Run(file, func(t *testing.T) {
 			adjusted := strings.Contains(file, "adjusted")
-			got := decodeFile(t, file, adjusted)
+			got := decodeFile(t, file, sources.Kind{Adjusted: adjusted})
 			wantBars := want
 			if !adjusted {
 				wantBars = unadjusted(want)
@@ -182,7 +183,9 @@ func TestDecodeValues(t *testing.T) {
 	}
 }
 
-func decodeFile(t *testing.T, file string, adjusted bool) []sources.Bar {
+// decodeFile decodes a testdata body as a series of kind, and returns its
+// bars.
+func decodeFile(t *testing.T, file string, kind sources.Kind) []sources.Bar {
 	t.Helper()
 	body, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
@@ -190,12 +193,12 @@ func decodeFile(t *testing.T, file string, adjusted bool) []sources.Bar {
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	rec, err := decoderFor(file)(bytes.NewReader(body), "IBM", adjusted, mem)
+	rec, err := decoderFor(file)(bytes.NewReader(body), "IBM", kind, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rec.Release()
-	checkSeries(t, rec, "IBM", adjusted)
+	checkSeries(t, rec, "IBM", kind)
 	return recordBars(rec)
 }
 
@@ -218,26 +221,45 @@ func unadjusted(bars []sources.Bar) []sources.Bar {
 	return out
 }
 
-// recordBars reads a DailySchema record back into bars.
+// recordBars reads a record of any kind's schema back into bars, by
+// column name; an intraday bar's Date is its instant.
 func recordBars(rec arrow.RecordBatch) []sources.Bar {
 	bars := make([]sources.Bar, rec.NumRows())
-	f := func(i int) *array.Float64 { return rec.Column(i).(*array.Float64) }
-	for i := range bars {
-		bars[i] = sources.Bar{
-			Date:   rec.Column(1).(*array.Date32).Value(i).ToTime(),
-			Open:   f(2).Value(i),
-			High:   f(3).Value(i),
-			Low:    f(4).Value(i),
-			Close:  f(5).Value(i),
-			Volume: rec.Column(6).(*array.Int64).Value(i),
-		}
-		if rec.NumCols() > 7 {
-			bars[i].AdjustedClose = f(7).Value(i)
-			bars[i].Dividend = f(8).Value(i)
-			bars[i].SplitCoefficient = f(9).Value(i)
+	for c, f := range rec.Schema().Fields() {
+		for i := range bars {
+			b := &bars[i]
+			switch col := rec.Column(c).(type) {
+			case *array.Date32:
+				b.Date = col.Value(i).ToTime()
+			case *array.Timestamp:
+				b.Date = time.UnixMicro(int64(col.Value(i))).In(sources.Exchange)
+			case *array.Int64:
+				b.Volume = col.Value(i)
+			case *array.Float64:
+				*barField(b, f.Name) = col.Value(i)
+			}
 		}
 	}
 	return bars
+}
+
+// barField returns the field of b that a price column holds.
+func barField(b *sources.Bar, column string) *float64 {
+	switch column {
+	case sources.ColOpen:
+		return &b.Open
+	case sources.ColHigh:
+		return &b.High
+	case sources.ColLow:
+		return &b.Low
+	case sources.ColClose:
+		return &b.Close
+	case sources.ColAdjustedClose:
+		return &b.AdjustedClose
+	case sources.ColDividend:
+		return &b.Dividend
+	}
+	return &b.SplitCoefficient
 }
 
 func compareBars(t *testing.T, got, want []sources.Bar) {
@@ -256,30 +278,38 @@ func compareBars(t *testing.T, got, want []sources.Bar) {
 }
 
 // checkSeries checks the contract of every decoded record: its schema, its
-// symbol, ascending unique dates in range, finite non-negative values.
-func checkSeries(t testing.TB, rec arrow.RecordBatch, symbol string, adjusted bool) {
+// symbol, ascending unique times in range, finite non-negative values.
+func checkSeries(t testing.TB, rec arrow.RecordBatch, symbol string, kind sources.Kind) {
 	t.Helper()
-	if err := seriesInvariants(rec, symbol, adjusted); err != nil {
+	if err := seriesInvariants(rec, symbol, kind); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func seriesInvariants(rec arrow.RecordBatch, symbol string, adjusted bool) error {
-	if !rec.Schema().Equal(sources.DailySchema(adjusted)) {
-		return fmt.Errorf("schema %v, want DailySchema(%v)", rec.Schema(), adjusted)
+func seriesInvariants(rec arrow.RecordBatch, symbol string, kind sources.Kind) error {
+	if !rec.Schema().Equal(kind.Schema()) {
+		return fmt.Errorf("schema %v, want %s's", rec.Schema(), kind)
 	}
 	n := int(rec.NumRows())
 	syms := rec.Column(0).(*array.String)
-	dates := rec.Column(1).(*array.Date32)
+	times := make([]time.Time, n)
+	for i := range n {
+		switch col := rec.Column(1).(type) {
+		case *array.Date32:
+			times[i] = col.Value(i).ToTime()
+		case *array.Timestamp:
+			times[i] = time.UnixMicro(int64(col.Value(i)))
+		}
+	}
 	for i := range n {
 		if syms.Value(i) != symbol {
 			return fmt.Errorf("row %d: symbol %q, want %q", i, syms.Value(i), symbol)
 		}
-		if i > 0 && dates.Value(i) <= dates.Value(i-1) {
-			return fmt.Errorf("row %d: date %s after %s", i, dates.Value(i).FormattedString(), dates.Value(i-1).FormattedString())
+		if i > 0 && !times[i].After(times[i-1]) {
+			return fmt.Errorf("row %d: time %s after %s", i, times[i], times[i-1])
 		}
-		if y := dates.Value(i).ToTime().Year(); y < 1900 || y > 2100 {
-			return fmt.Errorf("row %d: date %s out of range", i, dates.Value(i).FormattedString())
+		if y := times[i].Year(); y < 1900 || y > 2100 {
+			return fmt.Errorf("row %d: time %s out of range", i, times[i])
 		}
 		if v := rec.Column(6).(*array.Int64).Value(i); v < 0 {
 			return fmt.Errorf("row %d: volume %d", i, v)
@@ -314,20 +344,20 @@ func TestDecodeRoundTrip(t *testing.T) {
 					decode := alphavantage.DecodeJSON
 					if format == "csv" {
 						decode = alphavantage.DecodeCSV
-						if err := alphavantage.EncodeCSV(&body, bars, adjusted); err != nil {
+						if err := alphavantage.EncodeCSV(&body, bars, sources.Kind{Adjusted: adjusted}); err != nil {
 							t.Fatal(err)
 						}
-					} else if err := alphavantage.EncodeJSON(&body, symbol, bars, adjusted, "full"); err != nil {
+					} else if err := alphavantage.EncodeJSON(&body, symbol, bars, sources.Kind{Adjusted: adjusted}, "full"); err != nil {
 						t.Fatal(err)
 					}
 					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 					defer mem.AssertSize(t, 0)
-					rec, err := decode(&body, symbol, adjusted, mem)
+					rec, err := decode(&body, symbol, sources.Kind{Adjusted: adjusted}, mem)
 					if err != nil {
 						t.Fatal(err)
 					}
 					defer rec.Release()
-					checkSeries(t, rec, symbol, adjusted)
+					checkSeries(t, rec, symbol, sources.Kind{Adjusted: adjusted})
 					want := bars
 					if !adjusted {
 						want = unadjusted(bars)
@@ -373,15 +403,15 @@ func TestDecodeOrderAndDuplicates(t *testing.T) {
 				decode := alphavantage.DecodeJSON
 				if format == "csv" {
 					decode = alphavantage.DecodeCSV
-					if err := alphavantage.EncodeCSV(&body, reverse(tc.wire), true); err != nil {
+					if err := alphavantage.EncodeCSV(&body, reverse(tc.wire), sources.Kind{Adjusted: true}); err != nil {
 						t.Fatal(err)
 					}
-				} else if err := alphavantage.EncodeJSON(&body, "IBM", reverse(tc.wire), true, "compact"); err != nil {
+				} else if err := alphavantage.EncodeJSON(&body, "IBM", reverse(tc.wire), sources.Kind{Adjusted: true}, "compact"); err != nil {
 					t.Fatal(err)
 				}
 				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 				defer mem.AssertSize(t, 0)
-				rec, err := decode(&body, "IBM", true, mem)
+				rec, err := decode(&body, "IBM", sources.Kind{Adjusted: true}, mem)
 				if tc.wantErr != "" {
 					if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "IBM") {
 						t.Fatalf("error %v, want one naming IBM and %q", err, tc.wantErr)
@@ -392,7 +422,7 @@ func TestDecodeOrderAndDuplicates(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer rec.Release()
-				checkSeries(t, rec, "IBM", true)
+				checkSeries(t, rec, "IBM", sources.Kind{Adjusted: true})
 				compareBars(t, recordBars(rec), tc.want)
 			})
 		}
@@ -410,11 +440,11 @@ func reverse(bars []sources.Bar) []sources.Bar {
 // fuzzDecode decodes body twice, from one buffer and one byte at a time,
 // and fails unless both agree, leak nothing, and a success holds the
 // Series contract.
-func fuzzDecode(t *testing.T, decode decodeFunc, body []byte, adjusted bool) {
+func fuzzDecode(t *testing.T, decode decodeFunc, body []byte, kind sources.Kind) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	rec, err := decode(bytes.NewReader(body), "FUZZ", adjusted, mem)
-	rec1, err1 := decode(iotest.OneByteReader(bytes.NewReader(body)), "FUZZ", adjusted, mem)
+	rec, err := decode(bytes.NewReader(body), "FUZZ", kind, mem)
+	rec1, err1 := decode(iotest.OneByteReader(bytes.NewReader(body)), "FUZZ", kind, mem)
 	if (err == nil) != (err1 == nil) {
 		t.Fatalf("whole body: %v; one byte at a time: %v", err, err1)
 	}
@@ -423,7 +453,7 @@ func fuzzDecode(t *testing.T, decode decodeFunc, body []byte, adjusted bool) {
 	}
 	defer rec.Release()
 	defer rec1.Release()
-	if err := seriesInvariants(rec, "FUZZ", adjusted); err != nil {
+	if err := seriesInvariants(rec, "FUZZ", kind); err != nil {
 		t.Fatal(err)
 	}
 	if !array.RecordEqual(rec, rec1) {

@@ -10,36 +10,24 @@ import (
 	"github.com/seed-c7c8f39b/loader/sources"
 )
 
-// The texts and keys of the Alpha Vantage daily series, as the service
-// writes them. The decoders read the same keys.
-const (
-	infoDaily         = "Daily Prices (open, high, low, close) and Volumes"
-	infoDailyAdjusted = "Daily Time Series with Splits and Dividend Events"
-	keyMetaData       = "Meta Data"
-	metaSymbol        = "2. Symbol"
-	keyTimeSeries     = "Time Series (Daily)"
-	timeZone          = "US/Eastern"
+// The keys of the service's JSON answers that every function shares.
+const keyMetaData = "Meta Data"
 
-	csvHeader         = "timestamp,open,high,low,close,volume"
-	csvHeaderAdjusted = "timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient"
-)
-
-// Bar field keys of the JSON time series. The adjusted series numbers its
-// fields differently: "5." is the adjusted close there, not the volume.
-var (
-	jsonFields         = []string{"1. open", "2. high", "3. low", "4. close", "5. volume"}
-	jsonFieldsAdjusted = []string{"1. open", "2. high", "3. low", "4. close",
-		"5. adjusted close", "6. volume", "7. dividend amount", "8. split coefficient"}
-)
-
-// EncodeJSON writes bars (oldest first, as sample.Series returns them) to w
-// in the exact layout of the service's TIME_SERIES_DAILY answer, or of
-// TIME_SERIES_DAILY_ADJUSTED when adjusted: "Meta Data", then "Time Series
-// (Daily)" newest first, every value a string, prices with 4 decimals,
-// pretty-printed with 4-space indentation. outputSize ("compact", "full"
-// or "" for compact) only labels the answer: trimming to the newest 100
-// bars is the caller's business.
-func EncodeJSON(w io.Writer, symbol string, bars []sources.Bar, adjusted bool, outputSize string) error {
+// EncodeJSON writes bars (oldest first, as sample.Series returns them) to
+// w in the exact layout of the service's answer for a series of kind (see
+// FunctionName): "Meta Data", then the series newest first, every value a
+// string, prices with 4 decimals, pretty-printed with 4-space
+// indentation. Intraday bars are stamped in exchange time
+// ("2024-06-28 19:55:00", US/Eastern). "3. Last Refreshed" is the newest
+// bar's date or timestamp. outputSize ("compact", "full" or "" for
+// compact) only labels the daily and intraday answers, which carry it:
+// trimming to the newest 100 bars is the caller's business. An invalid
+// kind is an error naming its setting.
+func EncodeJSON(w io.Writer, symbol string, bars []sources.Bar, kind sources.Kind, outputSize string) error {
+	l, err := layoutOf(kind)
+	if err != nil {
+		return fmt.Errorf("encode %s json: %w", symbol, err)
+	}
 	var sizeLabel string
 	switch outputSize {
 	case "", "compact":
@@ -49,34 +37,40 @@ func EncodeJSON(w io.Writer, symbol string, bars []sources.Bar, adjusted bool, o
 	default:
 		return fmt.Errorf("encode %s json: unknown output size %q (want compact or full)", symbol, outputSize)
 	}
-	info := infoDaily
-	if adjusted {
-		info = infoDailyAdjusted
-	}
 	lastRefreshed := ""
 	if len(bars) > 0 {
-		lastRefreshed = string(appendDate(nil, bars[len(bars)-1].Date))
+		lastRefreshed = string(appendBarTime(nil, &l, bars[len(bars)-1].Date))
 	}
+	meta := [][2]string{{"Information", l.info}, {"Symbol", symbol}, {"Last Refreshed", lastRefreshed}}
+	switch {
+	case l.intraday:
+		meta = append(meta, [2]string{"Interval", kind.Interval}, [2]string{"Output Size", sizeLabel})
+	case kind.Function == sources.Daily || kind.Function == "":
+		meta = append(meta, [2]string{"Output Size", sizeLabel})
+	}
+	meta = append(meta, [2]string{"Time Zone", wireZone})
 
 	bw := bufio.NewWriterSize(w, 64<<10)
 	b := make([]byte, 0, 512)
-	b = append(b, "{\n    \"Meta Data\": {\n        \"1. Information\": "...)
-	b = appendJSONString(b, info)
-	b = append(b, ",\n        \"2. Symbol\": "...)
-	b = appendJSONString(b, symbol)
-	b = append(b, ",\n        \"3. Last Refreshed\": "...)
-	b = appendJSONString(b, lastRefreshed)
-	b = append(b, ",\n        \"4. Output Size\": "...)
-	b = appendJSONString(b, sizeLabel)
-	b = append(b, ",\n        \"5. Time Zone\": \""+timeZone+"\"\n    },\n    \"Time Series (Daily)\": {"...)
+	b = append(b, "{\n    \"Meta Data\": {"...)
+	for i, kv := range meta {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n        \""...)
+		b = strconv.AppendInt(b, int64(i+1), 10)
+		b = append(b, ". "...)
+		b = append(b, kv[0]...)
+		b = append(b, "\": "...)
+		b = appendJSONString(b, kv[1])
+	}
+	b = append(b, "\n    },\n    "...)
+	b = appendJSONString(b, l.seriesKey)
+	b = append(b, ": {"...)
 	if _, err := bw.Write(b); err != nil {
 		return fmt.Errorf("encode %s json: %w", symbol, err)
 	}
 
-	fields := jsonFields
-	if adjusted {
-		fields = jsonFieldsAdjusted
-	}
 	for i := len(bars) - 1; i >= 0; i-- {
 		bar := &bars[i]
 		b = b[:0]
@@ -84,16 +78,16 @@ func EncodeJSON(w io.Writer, symbol string, bars []sources.Bar, adjusted bool, o
 			b = append(b, ',')
 		}
 		b = append(b, "\n        \""...)
-		b = appendDate(b, bar.Date)
+		b = appendBarTime(b, &l, bar.Date)
 		b = append(b, "\": {"...)
-		for f, name := range fields {
-			if f > 0 {
+		for k, f := range l.fields {
+			if k > 0 {
 				b = append(b, ',')
 			}
 			b = append(b, "\n            \""...)
-			b = append(b, name...)
+			b = append(b, l.keys[k]...)
 			b = append(b, "\": \""...)
-			b = appendBarField(b, bar, f, adjusted)
+			b = appendBarField(b, bar, f)
 			b = append(b, '"')
 		}
 		b = append(b, "\n        }"...)
@@ -115,22 +109,24 @@ func EncodeJSON(w io.Writer, symbol string, bars []sources.Bar, adjusted bool, o
 }
 
 // EncodeCSV writes bars (oldest first) to w as the service's datatype=csv
-// answer: the header, then one line per bar newest first, CRLF line ends
-// after every line including the last.
-func EncodeCSV(w io.Writer, bars []sources.Bar, adjusted bool) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	header, fields := csvHeader, len(jsonFields)
-	if adjusted {
-		header, fields = csvHeaderAdjusted, len(jsonFieldsAdjusted)
+// answer for a series of kind: the header, then one line per bar newest
+// first, CRLF line ends after every line including the last. Intraday
+// bars are stamped in exchange time, as in EncodeJSON. An invalid kind is
+// an error naming its setting.
+func EncodeCSV(w io.Writer, bars []sources.Bar, kind sources.Kind) error {
+	l, err := layoutOf(kind)
+	if err != nil {
+		return fmt.Errorf("encode csv: %w", err)
 	}
+	bw := bufio.NewWriterSize(w, 64<<10)
 	b := make([]byte, 0, 256)
-	b = append(append(b, header...), '\r', '\n')
+	b = append(append(b, l.csvHeader...), '\r', '\n')
 	for i := len(bars) - 1; i >= 0; i-- {
 		bar := &bars[i]
-		b = appendDate(b, bar.Date)
-		for f := range fields {
+		b = appendBarTime(b, &l, bar.Date)
+		for _, f := range l.fields {
 			b = append(b, ',')
-			b = appendBarField(b, bar, f, adjusted)
+			b = appendBarField(b, bar, f)
 		}
 		b = append(b, '\r', '\n')
 		if _, err := bw.Write(b); err != nil {
@@ -147,32 +143,35 @@ func EncodeCSV(w io.Writer, bars []sources.Bar, adjusted bool) error {
 	return nil
 }
 
-// appendBarField appends the f-th wire field of bar, in the order of
-// jsonFields or jsonFieldsAdjusted (the CSV columns follow the same order).
-func appendBarField(b []byte, bar *sources.Bar, f int, adjusted bool) []byte {
+// appendBarTime appends a bar's date, or an intraday bar's timestamp in
+// exchange time.
+func appendBarTime(b []byte, l *layout, t time.Time) []byte {
+	if l.intraday {
+		return appendTimestamp(b, t)
+	}
+	return appendDate(b, t)
+}
+
+// appendBarField appends field f (fieldOpen…) of bar as the wire writes
+// it.
+func appendBarField(b []byte, bar *sources.Bar, f int) []byte {
 	switch f {
-	case 0:
+	case fieldOpen:
 		return strconv.AppendFloat(b, bar.Open, 'f', 4, 64)
-	case 1:
+	case fieldHigh:
 		return strconv.AppendFloat(b, bar.High, 'f', 4, 64)
-	case 2:
+	case fieldLow:
 		return strconv.AppendFloat(b, bar.Low, 'f', 4, 64)
-	case 3:
+	case fieldClose:
 		return strconv.AppendFloat(b, bar.Close, 'f', 4, 64)
-	}
-	if !adjusted {
-		return strconv.AppendInt(b, bar.Volume, 10)
-	}
-	switch f {
-	case 4:
+	case fieldAdjustedClose:
 		return strconv.AppendFloat(b, bar.AdjustedClose, 'f', 4, 64)
-	case 5:
+	case fieldVolume:
 		return strconv.AppendInt(b, bar.Volume, 10)
-	case 6:
+	case fieldDividend:
 		return strconv.AppendFloat(b, bar.Dividend, 'f', 4, 64)
-	default:
-		return appendSplit(b, bar.SplitCoefficient)
 	}
+	return appendSplit(b, bar.SplitCoefficient)
 }
 
 // appendSplit appends a split coefficient the way the service prints it:

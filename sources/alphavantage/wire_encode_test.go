@@ -21,13 +21,13 @@ func TestEncodeMatchesRecorded(t *testing.T) {
 	for _, file := range []string{"ibm_daily.json", "ibm_daily_adjusted.json", "ibm_daily.csv", "ibm_daily_adjusted.csv"} {
 		t.Run(file, func(t *testing.T) {
 			adjusted := strings.Contains(file, "adjusted")
-			bars := decodeFile(t, file, adjusted)
+			bars := decodeFile(t, file, sources.Kind{Adjusted: adjusted})
 			var got bytes.Buffer
 			var err error
 			if strings.HasSuffix(file, ".csv") {
-				err = alphavantage.EncodeCSV(&got, bars, adjusted)
+				err = alphavantage.EncodeCSV(&got, bars, sources.Kind{Adjusted: adjusted})
 			} else {
-				err = alphavantage.EncodeJSON(&got, "IBM", bars, adjusted, "compact")
+				err = alphavantage.EncodeJSON(&got, "IBM", bars, sources.Kind{Adjusted: adjusted}, "compact")
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -61,7 +61,7 @@ func TestEncodeJSONMeta(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var body bytes.Buffer
-			if err := alphavantage.EncodeJSON(&body, tc.symbol, tc.bars, tc.adjusted, tc.outputSize); err != nil {
+			if err := alphavantage.EncodeJSON(&body, tc.symbol, tc.bars, sources.Kind{Adjusted: tc.adjusted}, tc.outputSize); err != nil {
 				t.Fatal(err)
 			}
 			var doc struct {
@@ -92,15 +92,15 @@ func TestEncodeJSONMeta(t *testing.T) {
 
 func TestEncodeErrors(t *testing.T) {
 	t.Parallel()
-	if err := alphavantage.EncodeJSON(&bytes.Buffer{}, "IBM", nil, false, "huge"); err == nil || !strings.Contains(err.Error(), `unknown output size "huge"`) {
+	if err := alphavantage.EncodeJSON(&bytes.Buffer{}, "IBM", nil, sources.Kind{}, "huge"); err == nil || !strings.Contains(err.Error(), `unknown output size "huge"`) {
 		t.Errorf("EncodeJSON(outputSize huge) = %v", err)
 	}
 	broken := errors.New("disk full")
 	bars := sample.Series("IBM")
-	if err := alphavantage.EncodeJSON(failingWriter{broken}, "IBM", bars, false, "full"); !errors.Is(err, broken) {
+	if err := alphavantage.EncodeJSON(failingWriter{broken}, "IBM", bars, sources.Kind{}, "full"); !errors.Is(err, broken) {
 		t.Errorf("EncodeJSON to a failing writer = %v, want %v", err, broken)
 	}
-	if err := alphavantage.EncodeCSV(failingWriter{broken}, bars, false); !errors.Is(err, broken) {
+	if err := alphavantage.EncodeCSV(failingWriter{broken}, bars, sources.Kind{}); !errors.Is(err, broken) {
 		t.Errorf("EncodeCSV to a failing writer = %v, want %v", err, broken)
 	}
 	if err := alphavantage.EncodeServiceError(failingWriter{broken}, alphavantage.ServiceInvalidKey); !errors.Is(err, broken) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 
@@ -16,7 +17,7 @@ func ExampleDecodeCSV() {
 	body := "timestamp,open,high,low,close,volume\r\n" +
 		"2024-01-05,160.0000,160.7200,158.6000,159.1600,3927757\r\n" +
 		"2024-01-04,160.1000,161.4600,159.3500,160.1000,3997823\r\n"
-	rec, err := alphavantage.DecodeCSV(strings.NewReader(body), "IBM", false, memory.DefaultAllocator)
+	rec, err := alphavantage.DecodeCSV(strings.NewReader(body), "IBM", sources.Kind{}, memory.DefaultAllocator)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -34,7 +35,7 @@ func ExampleDecodeCSV() {
 
 func ExampleDecodeJSON_serviceError() {
 	body := `{"Information": "Thank you for using Alpha Vantage! The outputsize=full parameter value is a premium feature for the TIME_SERIES_DAILY endpoint."}`
-	_, err := alphavantage.DecodeJSON(strings.NewReader(body), "IBM", false, memory.DefaultAllocator)
+	_, err := alphavantage.DecodeJSON(strings.NewReader(body), "IBM", sources.Kind{}, memory.DefaultAllocator)
 	var se *alphavantage.ServiceError
 	if errors.As(err, &se) {
 		fmt.Println(se.Kind, "retryable:", se.Retryable())
@@ -46,7 +47,7 @@ func ExampleDecodeJSON_serviceError() {
 func ExampleEncodeCSV() {
 	bars := sample.Series("IBM")
 	var body strings.Builder
-	if err := alphavantage.EncodeCSV(&body, bars[len(bars)-2:], false); err != nil {
+	if err := alphavantage.EncodeCSV(&body, bars[len(bars)-2:], sources.Kind{}); err != nil {
 		fmt.Println(err)
 		return
 	}

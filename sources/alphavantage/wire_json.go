@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/seed-c7c8f39b/loader/sources"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
@@ -14,26 +16,40 @@ import (
 // unknown keys): the service never nests deeper than 3.
 const maxJSONDepth = 8
 
-// DecodeJSON reads the service's JSON answer to TIME_SERIES_DAILY (or
-// TIME_SERIES_DAILY_ADJUSTED when adjusted) from r and returns its bars as
-// a sources.DailySchema(adjusted) record built with mem, rows ascending by date and
-// unique. The wire lists the newest day first; any order is accepted. A
-// date repeated with the same bar is kept once; repeated with other values
-// it is an error. The caller owns the record.
+// DecodeJSON reads the service's JSON answer for a series of kind from r
+// (TIME_SERIES_DAILY for the zero Kind; see FunctionName) and returns its
+// bars as a kind.Schema() record built with mem, rows ascending by time
+// and unique. The wire lists the newest bar first; any order is accepted.
+// A date or timestamp repeated with the same bar is kept once; repeated
+// with other values it is an error. The caller owns the record.
+//
+// Intraday timestamps ("2024-06-28 19:55:00") are wall-clock times in
+// the "Time Zone" of "Meta Data" (US/Eastern, sources.Exchange, daylight
+// saving time included), and become the true instants. When "Meta Data"
+// comes after the series, or is absent, they are read as US/Eastern; a
+// later "Meta Data" naming another zone is then an error.
 //
 // A body that is an "Error Message", "Note" or "Information" object with
 // no time series yields an error wrapping a *ServiceError. A body whose
 // "Meta Data" names another symbol than symbol ("2. Symbol", compared
-// without regard to case) yields one wrapping ErrSymbolMismatch. An HTML
-// page or a gzip-compressed body is named as such. Other bodies
+// without regard to case) yields one wrapping ErrSymbolMismatch. A body
+// holding the series of another function or interval than kind's (a
+// "Weekly Time Series" for a daily kind, "Time Series (1min)" for 5min),
+// or whose "Meta Data" names another interval, is an error saying so. An
+// HTML page or a gzip-compressed body is named as such. Other bodies
 // that are not a well-formed series (malformed JSON, missing or extra
 // nesting, missing fields, values that are not finite non-negative
-// numbers, dates outside 1900..2100, more than MaxWireRows bars, a token
-// longer than MaxWireToken) yield an error naming symbol and the byte
-// offset. Decoding streams r through a fixed buffer: memory grows with
-// the number of bars, not the size of the body.
-func DecodeJSON(r io.Reader, symbol string, adjusted bool, mem memory.Allocator) (arrow.RecordBatch, error) {
-	d := jsonDecoder{s: newScanner(r), symbol: symbol, adjusted: adjusted}
+// numbers, dates outside 1900..2100, malformed timestamps, more than
+// MaxWireRows bars, a token longer than MaxWireToken) yield an error
+// naming symbol and the byte offset. An invalid kind is an error naming
+// its setting. Decoding streams r through a fixed buffer: memory grows
+// with the number of bars, not the size of the body.
+func DecodeJSON(r io.Reader, symbol string, kind sources.Kind, mem memory.Allocator) (arrow.RecordBatch, error) {
+	l, err := layoutOf(kind)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s json: %w", symbol, err)
+	}
+	d := jsonDecoder{s: newScanner(r), symbol: symbol, layout: &l, clock: newWallClock(sources.Exchange)}
 	defer d.s.release()
 	rows := getWireRows()
 	defer rows.release()
@@ -41,17 +57,21 @@ func DecodeJSON(r io.Reader, symbol string, adjusted bool, mem memory.Allocator)
 	if err := d.document(); err != nil {
 		return nil, fmt.Errorf("decode %s json: %w", symbol, err)
 	}
-	if err := rows.sortDedupe(); err != nil {
+	if err := rows.sortDedupe(&l); err != nil {
 		return nil, fmt.Errorf("decode %s json: %w", symbol, err)
 	}
-	return rows.record(symbol, adjusted, mem), nil
+	return rows.record(symbol, &l, mem), nil
 }
 
 type jsonDecoder struct {
-	s        *scanner
-	symbol   string
-	adjusted bool
-	rows     *wireRows
+	s      *scanner
+	symbol string
+	layout *layout
+	// clock reads the intraday timestamps in their zone: US/Eastern
+	// until "Meta Data" names one.
+	clock     wallClock
+	sawSeries bool
+	rows      *wireRows
 }
 
 // document decodes the top-level object.
@@ -68,12 +88,10 @@ func (d *jsonDecoder) document() error {
 		return s.errorf("want '{', got %s", describe(c))
 	}
 	s.pos++
-	var (
-		sawSeries bool
-		service   *ServiceError
-	)
+	var service *ServiceError
 	first := true
 	for {
+		at := s.offset()
 		key, done, err := s.nextKey(first)
 		if err != nil {
 			return err
@@ -82,17 +100,19 @@ func (d *jsonDecoder) document() error {
 			break
 		}
 		first = false
-		switch string(key) {
-		case keyTimeSeries:
-			if sawSeries {
-				return s.errorf("second %q", keyTimeSeries)
+		switch k := string(key); {
+		case k == d.layout.seriesKey:
+			if d.sawSeries {
+				return s.errorf("second %q", d.layout.seriesKey)
 			}
-			sawSeries = true
+			d.sawSeries = true
 			if err := d.series(); err != nil {
 				return err
 			}
-		case "Error Message", "Note", "Information":
-			k := string(key)
+		case isSeriesKey(k):
+			return fmt.Errorf("offset %d: the body holds %q, not the %q of the %s series asked for",
+				at, truncateForError(key), d.layout.seriesKey, d.layout.describe())
+		case k == "Error Message" || k == "Note" || k == "Information":
 			c, err := s.skipSpace()
 			if err != nil {
 				return err
@@ -107,7 +127,7 @@ func (d *jsonDecoder) document() error {
 			if service == nil {
 				service = classifyServiceMessage(k, string(msg))
 			}
-		case keyMetaData:
+		case k == keyMetaData:
 			if err := d.metaData(); err != nil {
 				return err
 			}
@@ -121,18 +141,21 @@ func (d *jsonDecoder) document() error {
 		return err
 	}
 	switch {
-	case sawSeries:
+	case d.sawSeries:
 		// An advisory message next to a series does not spoil the data.
 		return nil
 	case service != nil:
 		return service
 	default:
-		return errors.New("no \"" + keyTimeSeries + "\" in the body")
+		return errors.New("no \"" + d.layout.seriesKey + "\" in the body")
 	}
 }
 
 // metaData checks the "Meta Data" object: its "2. Symbol", when it has
-// one, must be the symbol asked for. The rest is skipped.
+// one, must be the symbol asked for; an intraday series' "4. Interval"
+// must be the one asked for, and its "6. Time Zone" sets the zone of its
+// timestamps. Keys are matched by their name after the number ("Time
+// Zone" is "5. Time Zone" in the daily series). The rest is skipped.
 func (d *jsonDecoder) metaData() error {
 	s := d.s
 	if c, err := s.skipSpace(); err != nil || c != '{' {
@@ -147,31 +170,76 @@ func (d *jsonDecoder) metaData() error {
 		if err != nil || done {
 			return err
 		}
-		if string(key) != metaSymbol {
+		name := metaName(key)
+		if name != metaSymbol && (!d.layout.intraday || name != metaInterval && name != metaTimeZone) {
 			if err := s.skipValue(1); err != nil {
 				return err
 			}
 			continue
 		}
+		full := string(key) // key aliases the buffer, which may move
 		c, err := s.skipSpace()
 		if err != nil {
 			return err
 		}
 		if c != '"' {
-			return s.errorf("%q is not a string", metaSymbol)
+			return s.errorf("%q is not a string", full)
 		}
 		at := s.offset()
-		named, err := s.readString()
+		value, err := s.readString()
 		if err != nil {
 			return err
 		}
-		if !bytes.EqualFold(named, []byte(d.symbol)) {
-			return fmt.Errorf("offset %d: %w: its %q names %q", at, ErrSymbolMismatch, keyMetaData, truncateForError(named))
+		switch name {
+		case metaSymbol:
+			if !bytes.EqualFold(value, []byte(d.symbol)) {
+				return fmt.Errorf("offset %d: %w: its %q names %q", at, ErrSymbolMismatch, keyMetaData, truncateForError(value))
+			}
+		case metaInterval:
+			if string(value) != d.layout.kind.Interval {
+				return fmt.Errorf("offset %d: the %q of its %q is %q, not the %s asked for",
+					at, name, keyMetaData, truncateForError(value), d.layout.kind.Interval)
+			}
+		case metaTimeZone:
+			loc, err := zoneLocation(value)
+			if err != nil {
+				return fmt.Errorf("offset %d: %w", at, err)
+			}
+			if d.sawSeries && loc != d.clock.loc {
+				return fmt.Errorf("offset %d: %q after the series names time zone %q; its timestamps were read as %s",
+					at, keyMetaData, value, wireZone)
+			}
+			d.clock.setLocation(loc)
 		}
 	}
 }
 
-// series decodes the object of bars keyed by date.
+// metaName returns the name of a "Meta Data" key the decoder reads,
+// without its number ("Time Zone" for "6. Time Zone"), or "" for the
+// others.
+func metaName(key []byte) string {
+	if i := bytes.Index(key, []byte(". ")); i > 0 && i <= 3 {
+		key = key[i+2:]
+	}
+	switch string(key) { // no allocation but for the names it reads
+	case metaSymbol:
+		return metaSymbol
+	case metaInterval:
+		return metaInterval
+	case metaTimeZone:
+		return metaTimeZone
+	}
+	return ""
+}
+
+// The names of the "Meta Data" keys the decoder reads.
+const (
+	metaSymbol   = "Symbol"
+	metaInterval = "Interval"
+	metaTimeZone = "Time Zone"
+)
+
+// series decodes the object of bars keyed by date or timestamp.
 func (d *jsonDecoder) series() error {
 	s := d.s
 	if err := s.expect('{'); err != nil {
@@ -189,16 +257,16 @@ func (d *jsonDecoder) series() error {
 			return nil
 		}
 		first = false
-		if b.date, err = parseWireDate(key); err != nil {
+		if b.at, err = d.layout.parseTime(key, &d.clock); err != nil {
 			return fmt.Errorf("offset %d: %w", at, err)
 		}
-		if len(d.rows.date) >= MaxWireRows {
+		if len(d.rows.at) >= MaxWireRows {
 			return fmt.Errorf("offset %d: %w (limit %d)", at, ErrTooManyRows, MaxWireRows)
 		}
 		if err := d.bar(&b); err != nil {
-			return fmt.Errorf("date %s: %w", dateString(b.date), err)
+			return fmt.Errorf("%s %s: %w", d.layout.timeWord(), d.layout.formatTime(b.at), err)
 		}
-		d.rows.add(&b, d.adjusted)
+		d.rows.add(&b, d.layout)
 	}
 }
 
@@ -219,7 +287,7 @@ func (d *jsonDecoder) bar(b *bar) error {
 			break
 		}
 		first = false
-		f := d.field(key)
+		f := d.layout.fieldOf(key)
 		if f < 0 {
 			if err := s.skipValue(1); err != nil {
 				return err
@@ -232,7 +300,7 @@ func (d *jsonDecoder) bar(b *bar) error {
 		}
 		at := s.offset()
 		if c != '"' {
-			return fmt.Errorf("offset %d: field %q: want a string", at, d.fieldName(f))
+			return fmt.Errorf("offset %d: field %q: want a string", at, d.layout.keyOf(f))
 		}
 		v, err := s.readString()
 		if err != nil {
@@ -244,72 +312,14 @@ func (d *jsonDecoder) bar(b *bar) error {
 			b.value[f], err = parseWireFloat(v)
 		}
 		if err != nil {
-			return fmt.Errorf("offset %d: field %q: %w", at, d.fieldName(f), err)
+			return fmt.Errorf("offset %d: field %q: %w", at, d.layout.keyOf(f), err)
 		}
 		b.seen |= 1 << f
 	}
-	for f := range numFields {
-		if d.fieldName(f) != "" && b.seen&(1<<f) == 0 {
-			return fmt.Errorf("offset %d: missing field %q", s.offset(), d.fieldName(f))
+	for i, f := range d.layout.fields {
+		if b.seen&(1<<f) == 0 {
+			return fmt.Errorf("offset %d: missing field %q", s.offset(), d.layout.keys[i])
 		}
 	}
 	return nil
-}
-
-// field returns the bar field index of a wire key, or -1 for keys the
-// decoder ignores.
-func (d *jsonDecoder) field(key []byte) int {
-	if d.adjusted {
-		switch string(key) {
-		case "1. open":
-			return fieldOpen
-		case "2. high":
-			return fieldHigh
-		case "3. low":
-			return fieldLow
-		case "4. close":
-			return fieldClose
-		case "5. adjusted close":
-			return fieldAdjustedClose
-		case "6. volume":
-			return fieldVolume
-		case "7. dividend amount":
-			return fieldDividend
-		case "8. split coefficient":
-			return fieldSplit
-		}
-		return -1
-	}
-	switch string(key) {
-	case "1. open":
-		return fieldOpen
-	case "2. high":
-		return fieldHigh
-	case "3. low":
-		return fieldLow
-	case "4. close":
-		return fieldClose
-	case "5. volume":
-		return fieldVolume
-	}
-	return -1
-}
-
-// fieldName returns the wire key of field f, or "" when the series has no
-// such field.
-func (d *jsonDecoder) fieldName(f int) string {
-	if d.adjusted {
-		return jsonFieldsAdjusted[f]
-	}
-	switch f {
-	case fieldOpen, fieldHigh, fieldLow, fieldClose:
-		return jsonFields[f]
-	case fieldVolume:
-		return jsonFields[4]
-	}
-	return ""
-}
-
-func dateString(days int32) string {
-	return string(appendDate(nil, arrow.Date32(days).ToTime()))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -81,7 +82,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			rec, err := alphavantage.DecodeJSON(strings.NewReader(tc.body), "IBM", false, mem)
+			rec, err := alphavantage.DecodeJSON(strings.NewReader(tc.body), "IBM", sources.Kind{}, mem)
 			if err == nil {
 				rec.Release()
 				t.Fatalf("err = nil, want %q", tc.want)
@@ -125,7 +126,7 @@ func TestDecodeSymbolMismatch(t *testing.T) {
 	body := `{"Meta Data": {"2. Symbol": "IBM"}, "Time Series (Daily)": {` + jsonBar("2024-01-05") + `}}`
 	for name, decode := range map[string]decodeFunc{"json": alphavantage.DecodeJSON, "csv": alphavantage.DecodeCSV} {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		_, err := decode(strings.NewReader(body), "MSFT", false, mem)
+		_, err := decode(strings.NewReader(body), "MSFT", sources.Kind{}, mem)
 		mem.AssertSize(t, 0)
 		if !errors.Is(err, alphavantage.ErrSymbolMismatch) || !strings.HasPrefix(err.Error(), "decode MSFT "+name+": ") {
 			t.Errorf("%s: err = %v, want ErrSymbolMismatch naming MSFT", name, err)
@@ -142,7 +143,7 @@ func TestDecodeJSONHostile(t *testing.T) {
 			endless(","+jsonBar("2024-01-05")))
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		_, err := alphavantage.DecodeJSON(body, "IBM", false, mem)
+		_, err := alphavantage.DecodeJSON(body, "IBM", sources.Kind{}, mem)
 		if !errors.Is(err, alphavantage.ErrTooManyRows) {
 			t.Fatalf("err = %v, want ErrTooManyRows", err)
 		}
@@ -151,7 +152,7 @@ func TestDecodeJSONHostile(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(`{"Note": "`), endless("a"))
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		_, err := alphavantage.DecodeJSON(body, "IBM", false, mem)
+		_, err := alphavantage.DecodeJSON(body, "IBM", sources.Kind{}, mem)
 		if err == nil || !strings.Contains(err.Error(), "string longer than") {
 			t.Fatalf("err = %v, want string longer than ...", err)
 		}
@@ -161,7 +162,7 @@ func TestDecodeJSONHostile(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(jsonBody(jsonBar("2024-01-05"))[:40]), iotest.ErrReader(broken))
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		_, err := alphavantage.DecodeJSON(body, "IBM", false, mem)
+		_, err := alphavantage.DecodeJSON(body, "IBM", sources.Kind{}, mem)
 		if !errors.Is(err, broken) {
 			t.Fatalf("err = %v, want it to wrap %v", err, broken)
 		}
@@ -194,8 +195,8 @@ func FuzzDecodeJSON(f *testing.F) {
 	addTestdataSeeds(f, ".json")
 	f.Add([]byte(jsonBody(jsonBar("2024-01-05") + "," + jsonBar("2024-01-05"))))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, adjusted := range []bool{false, true} {
-			fuzzDecode(t, alphavantage.DecodeJSON, body, adjusted)
+		for _, kind := range fuzzKinds {
+			fuzzDecode(t, alphavantage.DecodeJSON, body, kind)
 		}
 	})
 }

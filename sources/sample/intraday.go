@@ -45,6 +45,26 @@ func Intraday(symbol string, month sources.Month, kind sources.Kind, last time.T
 	return bars
 }
 
+// RecentIntraday returns symbol's intraday bars of kind as the service
+// answers a request without a month when its last trading day is last:
+// with sources.Full those of the 30 days up to last, with sources.Compact
+// the newest sources.CompactBars of them. Oldest first.
+func RecentIntraday(symbol string, kind sources.Kind, size sources.OutputSize, last time.Time) []sources.Bar {
+	from := last.AddDate(0, 0, -30)
+	var bars []sources.Bar
+	for _, m := range sources.Months(sources.Month{Year: from.Year(), Month: from.Month()}, sources.Month{Year: last.Year(), Month: last.Month()}) {
+		bars = append(bars, Intraday(symbol, m, kind, last)...)
+	}
+	first := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, sources.Exchange)
+	for len(bars) > 0 && bars[0].Date.Before(first) {
+		bars = bars[1:]
+	}
+	if size == sources.Compact && len(bars) > sources.CompactBars {
+		bars = bars[len(bars)-sources.CompactBars:]
+	}
+	return bars
+}
+
 // intradayDay returns the bars of one day: a random walk seeded by the
 // symbol and the day, bridged from the day's open at the start of the
 // extended session to its close at the end, of which the regular session

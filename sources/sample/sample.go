@@ -70,21 +70,12 @@ func (s Source) FetchSize(ctx context.Context, symbol string, size sources.Outpu
 	var bars []sources.Bar
 	switch {
 	case s.Kind.IsIntraday():
-		from := End.AddDate(0, 0, -30)
-		for _, m := range sources.Months(sources.Month{Year: from.Year(), Month: from.Month()}, sources.Month{Year: End.Year(), Month: End.Month()}) {
-			bars = append(bars, Intraday(symbol, m, s.Kind, End)...)
-		}
-		if size == sources.Full {
-			first := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, sources.Exchange)
-			for len(bars) > 0 && bars[0].Date.Before(first) {
-				bars = bars[1:]
-			}
-		}
+		bars = RecentIntraday(symbol, s.Kind, size, End)
 	default:
 		bars = Periods(Series(symbol), s.Kind.Function)
-	}
-	if size == sources.Compact && s.Kind.Function != sources.Weekly && s.Kind.Function != sources.Monthly && len(bars) > sources.CompactBars {
-		bars = bars[len(bars)-sources.CompactBars:]
+		if size == sources.Compact && s.Kind.Function != sources.Weekly && s.Kind.Function != sources.Monthly && len(bars) > sources.CompactBars {
+			bars = bars[len(bars)-sources.CompactBars:]
+		}
 	}
 	return s.series(symbol, bars, string(size), mem), nil
 }

@@ -22,7 +22,7 @@ func fetchBars(t *testing.T, url, symbol string, size sources.OutputSize) []sour
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	av, err := alphavantage.New(alphavantage.Config{BaseURL: url, APIKey: "k", Adjusted: true, Rate: math.Inf(1), Retries: -1})
+	av, err := alphavantage.New(alphavantage.Config{BaseURL: url, APIKey: "k", Kind: sources.Kind{Adjusted: true}, Rate: math.Inf(1), Retries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

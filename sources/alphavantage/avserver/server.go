@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 	"github.com/seed-c7c8f39b/loader/symbols"
@@ -32,8 +33,10 @@ type Config struct {
 	// APIKey, when set, is the only key accepted; otherwise any non-empty
 	// key is. A missing or wrong key gets the service's apikey error.
 	APIKey string
-	// FreeTier answers the adjusted function and outputsize=full with the
-	// premium refusals the live service sends a free key.
+	// FreeTier answers TIME_SERIES_DAILY_ADJUSTED and the daily
+	// outputsize=full with the premium refusals the live service sends a
+	// free key; the weekly, monthly and intraday functions stay free, as
+	// on the service.
 	FreeTier bool
 	// DailyLimit, when positive, is how many requests the server answers
 	// before it sends only the daily-limit refusal, as the live service
@@ -59,12 +62,23 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Server answers GET /query like Alpha Vantage's TIME_SERIES_DAILY and
-// TIME_SERIES_DAILY_ADJUSTED, over the synthetic sample.Series data: the
-// same parameters (function, symbol, outputsize, datatype, apikey), the
-// same JSON and CSV layouts, and the same refusals, sent as HTTP 200 with
-// a JSON body. Symbols are case-insensitive: "ibm" is served
-// sample.Series("IBM").
+// Server answers GET /query like Alpha Vantage's time series functions
+// (TIME_SERIES_DAILY, _WEEKLY, _MONTHLY, their _ADJUSTED forms and
+// TIME_SERIES_INTRADAY) over the synthetic sample data: the same
+// parameters (function, symbol, outputsize, datatype, apikey; interval,
+// month, extended_hours and adjusted for intraday), the same JSON and CSV
+// layouts, and the same refusals, sent as HTTP 200 with a JSON body.
+// Symbols are case-insensitive: "ibm" is served sample.Series("IBM").
+//
+// The daily series is the sample history up to LastDay, with the
+// dividends of AddDividend; the weekly and monthly ones are aggregated
+// from it by sample.Periods, whatever the outputsize. Intraday bars are
+// sample.Intraday's: a month=YYYY-MM in full, or without a month the
+// newest 100 bars (compact) or the last 30 days up to LastDay (full);
+// extended_hours and adjusted default to true, as on the service. An
+// interval the service does not have, or a month before sample.Start's,
+// gets the service's invalid-call refusal; a month after LastDay's is a
+// valid series without bars, as a month not traded yet would be.
 //
 // A symbol is served when symbols.Normalize accepts it and it is at most 10
 // characters long ("BRK.B", "RDS-A", "^GSPC"); any other, such as
@@ -90,6 +104,9 @@ type Server struct {
 	compact   atomic.Int64
 	full      atomic.Int64
 	retryHint []byte
+	// invalidCalls are the invalid-call refusals by function.
+	invalidCalls map[string][]byte
+	perQuery     requestCounts
 }
 
 // Stats counts what a Server did.
@@ -135,6 +152,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.RateLimit > 0 {
 		s.rateLimit = newSlidingLimit(cfg.RateLimit, rateWindow)
+	}
+	s.invalidCalls = make(map[string][]byte, len(functions))
+	for f := range functions {
+		var b bytes.Buffer
+		if err := alphavantage.EncodeInvalidCall(&b, f); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		s.invalidCalls[f] = b.Bytes()
 	}
 	for _, kind := range []alphavantage.ServiceErrorKind{alphavantage.ServiceInvalidCall, alphavantage.ServiceInvalidKey, alphavantage.ServiceRateLimitMinute,
 		alphavantage.ServiceRateLimitDay, alphavantage.ServicePremiumEndpoint, alphavantage.ServicePremiumOutputSize} {
@@ -226,6 +251,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	q := parseQuery(ctx.QueryArgs())
+	s.perQuery.add(q.symbol, q.month)
 	if s.rateLimit != nil && !s.rateLimit.admit(time.Now()) {
 		s.limited.Add(1)
 		s.refuse(ctx, alphavantage.ServiceRateLimitMinute)
@@ -253,11 +279,16 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 
-	if kind, refused := s.check(q); refused {
-		s.refuse(ctx, kind)
+	kind, refusal, refused := s.check(q)
+	if refused {
+		if refusal == alphavantage.ServiceInvalidCall {
+			s.refuseCall(ctx, q.function)
+			return
+		}
+		s.refuse(ctx, refusal)
 		return
 	}
-	body, err := s.body(q)
+	body, err := s.body(q, kind)
 	if err != nil {
 		s.cfg.Logger.Error("serve: encode answer", "query", q.key(), "err", err)
 		ctx.Error("Internal Server Error", fasthttp.StatusInternalServerError)
@@ -266,7 +297,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set(alphavantage.HeaderSynthetic, "loader serve")
 	if q.dataType == "csv" {
 		ctx.SetContentType("application/x-download")
-		ctx.Response.Header.Set(fasthttp.HeaderContentDisposition, "attachment; filename=daily_"+q.symbol+".csv")
+		ctx.Response.Header.Set(fasthttp.HeaderContentDisposition, "attachment; filename="+csvFileName(q))
 	} else {
 		ctx.SetContentType("application/json")
 	}
@@ -318,60 +349,91 @@ func (s *Server) wait(d time.Duration) bool {
 	}
 }
 
-// check returns the refusal the service would send for q, if any, in the
-// service's order: the key first, then the call, then the plan's limits.
-func (s *Server) check(q query) (alphavantage.ServiceErrorKind, bool) {
+// check returns the kind of series q asks for or, if the service would
+// refuse q, its refusal, in the service's order: the key first, then the
+// call, then the plan's limits.
+func (s *Server) check(q query) (sources.Kind, alphavantage.ServiceErrorKind, bool) {
+	kind, valid := q.kind()
 	switch {
 	case q.apiKey == "" || (s.cfg.APIKey != "" && q.apiKey != s.cfg.APIKey):
-		return alphavantage.ServiceInvalidKey, true
-	case q.function != alphavantage.FunctionDaily && q.function != alphavantage.FunctionAdjusted,
+		return kind, alphavantage.ServiceInvalidKey, true
+	case !valid,
 		q.outputSize != "compact" && q.outputSize != "full",
 		q.dataType != "json" && q.dataType != "csv",
 		!plausibleSymbol(q.symbol):
-		return alphavantage.ServiceInvalidCall, true
+		return kind, alphavantage.ServiceInvalidCall, true
 	case s.cfg.DailyLimit > 0 && s.quotaUsed.Add(1) > int64(s.cfg.DailyLimit):
-		return alphavantage.ServiceRateLimitDay, true
+		return kind, alphavantage.ServiceRateLimitDay, true
 	case s.cfg.FreeTier && q.function == alphavantage.FunctionAdjusted:
-		return alphavantage.ServicePremiumEndpoint, true
-	case s.cfg.FreeTier && q.outputSize == "full":
-		return alphavantage.ServicePremiumOutputSize, true
+		return kind, alphavantage.ServicePremiumEndpoint, true
+	case s.cfg.FreeTier && q.outputSize == "full" && q.function == alphavantage.FunctionDaily:
+		return kind, alphavantage.ServicePremiumOutputSize, true
 	}
-	return 0, false
+	return kind, 0, false
 }
 
 // refuse answers with the service's JSON refusal of kind, HTTP 200.
 func (s *Server) refuse(ctx *fasthttp.RequestCtx, kind alphavantage.ServiceErrorKind) {
-	ctx.SetContentType("application/json")
-	s.bytes.Add(int64(len(s.refusals[kind])))
-	ctx.Response.SetBodyRaw(s.refusals[kind])
+	s.send(ctx, s.refusals[kind])
 }
 
-// body returns the encoded answer to the valid query q, from the cache
-// when it is there.
-func (s *Server) body(q query) ([]byte, error) {
+// refuseCall answers with the service's invalid-call refusal of a
+// request for function, HTTP 200.
+func (s *Server) refuseCall(ctx *fasthttp.RequestCtx, function string) {
+	body, ok := s.invalidCalls[function]
+	if !ok {
+		body = s.refusals[alphavantage.ServiceInvalidCall]
+	}
+	s.send(ctx, body)
+}
+
+// send answers with refusal, a service payload, HTTP 200.
+func (s *Server) send(ctx *fasthttp.RequestCtx, refusal []byte) {
+	ctx.SetContentType("application/json")
+	s.bytes.Add(int64(len(refusal)))
+	ctx.Response.SetBodyRaw(refusal)
+}
+
+// body returns the encoded answer to the valid query q for a series of
+// kind, from the cache when it is there.
+func (s *Server) body(q query, kind sources.Kind) ([]byte, error) {
 	key := q.key()
 	h := s.hist.load()
 	if b := h.cache.get(key); b != nil {
 		return b, nil
 	}
-	bars := h.bars(q.symbol)
-	if q.outputSize == "compact" && len(bars) > compactBars {
-		bars = bars[len(bars)-compactBars:]
-	}
-	adjusted := q.function == alphavantage.FunctionAdjusted
+	bars := h.answer(q, kind)
 	var b bytes.Buffer
-	b.Grow(encodedSize(q.dataType, adjusted, len(bars)))
+	b.Grow(encodedSize(q.dataType, kind, len(bars)))
 	var err error
 	if q.dataType == "csv" {
-		err = alphavantage.EncodeCSV(&b, bars, adjusted)
+		err = alphavantage.EncodeCSV(&b, bars, kind)
 	} else {
-		err = alphavantage.EncodeJSON(&b, q.symbol, bars, adjusted, q.outputSize)
+		err = alphavantage.EncodeJSON(&b, q.symbol, bars, kind, q.outputSize)
 	}
 	if err != nil {
 		return nil, err
 	}
 	h.cache.put(key, b.Bytes())
 	return b.Bytes(), nil
+}
+
+// answer returns the bars of the series of kind that h answers the valid
+// query q with, oldest first.
+func (h *history) answer(q query, kind sources.Kind) []sources.Bar {
+	if kind.IsIntraday() {
+		if q.month != "" {
+			month, _ := sources.ParseMonth(q.month) // checked valid
+			return sample.Intraday(q.symbol, month, kind, h.last)
+		}
+		return sample.RecentIntraday(q.symbol, kind, sources.OutputSize(q.outputSize), h.last)
+	}
+	bars := sample.Periods(h.bars(q.symbol), kind.Function)
+	daily := kind.Function == "" || kind.Function == sources.Daily
+	if daily && q.outputSize == "compact" && len(bars) > compactBars {
+		bars = bars[len(bars)-compactBars:]
+	}
+	return bars
 }
 
 // lastDay is the configured last trading day, sample.End when zero.
@@ -384,33 +446,58 @@ func lastDay(t time.Time) time.Time {
 
 // encodedSize estimates the size of n encoded bars, so that the buffer
 // they are encoded into seldom grows by copying: a JSON bar takes about
-// 220 bytes (340 adjusted), a CSV line about 60 (85 adjusted).
-func encodedSize(dataType string, adjusted bool, n int) int {
+// 220 bytes (340 adjusted), a CSV line about 60 (85 adjusted), and an
+// intraday timestamp 9 bytes more than a date.
+func encodedSize(dataType string, kind sources.Kind, n int) int {
 	perBar := 224
 	switch {
-	case dataType == "csv" && adjusted:
+	case dataType == "csv" && kind.Adjusted && !kind.IsIntraday():
 		perBar = 88
 	case dataType == "csv":
 		perBar = 64
-	case adjusted:
+	case kind.Adjusted && !kind.IsIntraday():
 		perBar = 344
+	}
+	if kind.IsIntraday() {
+		perBar += 9
 	}
 	return 512 + perBar*n
 }
+
+// functions maps the functions the server speaks to their kind of series;
+// an intraday one takes its interval and settings from the query.
+var functions = map[string]sources.Kind{
+	alphavantage.FunctionDaily:           {},
+	alphavantage.FunctionAdjusted:        {Adjusted: true},
+	alphavantage.FunctionWeekly:          {Function: sources.Weekly},
+	alphavantage.FunctionWeeklyAdjusted:  {Function: sources.Weekly, Adjusted: true},
+	alphavantage.FunctionMonthly:         {Function: sources.Monthly},
+	alphavantage.FunctionMonthlyAdjusted: {Function: sources.Monthly, Adjusted: true},
+	alphavantage.FunctionIntraday:        {Function: sources.Intraday},
+}
+
+// firstMonth is the oldest month of intraday history the server serves.
+var firstMonth = sources.MonthOf(sample.Start)
 
 // query is the parameters of one request, with the service's defaults
 // filled in.
 type query struct {
 	function, symbol, outputSize, dataType, apiKey string
+	// The intraday parameters: month is "" when the request has none.
+	interval, month, extendedHours, adjusted string
 }
 
 func parseQuery(args *fasthttp.Args) query {
 	q := query{
-		function:   string(args.Peek("function")),
-		symbol:     strings.ToUpper(string(args.Peek("symbol"))),
-		outputSize: string(args.Peek("outputsize")),
-		dataType:   string(args.Peek("datatype")),
-		apiKey:     string(args.Peek("apikey")),
+		function:      string(args.Peek("function")),
+		symbol:        strings.ToUpper(string(args.Peek("symbol"))),
+		outputSize:    string(args.Peek("outputsize")),
+		dataType:      string(args.Peek("datatype")),
+		apiKey:        string(args.Peek("apikey")),
+		interval:      string(args.Peek("interval")),
+		month:         string(args.Peek("month")),
+		extendedHours: string(args.Peek("extended_hours")),
+		adjusted:      string(args.Peek("adjusted")),
 	}
 	if q.outputSize == "" {
 		q.outputSize = "compact"
@@ -418,12 +505,58 @@ func parseQuery(args *fasthttp.Args) query {
 	if q.dataType == "" {
 		q.dataType = "json"
 	}
+	if q.extendedHours == "" {
+		q.extendedHours = "true"
+	}
+	if q.adjusted == "" {
+		q.adjusted = "true"
+	}
 	return q
 }
 
+// kind returns the kind of series q asks for, and whether the service
+// serves it: a known function and, for intraday, an interval it has,
+// true or false settings, and a month, if any, from firstMonth on.
+func (q query) kind() (sources.Kind, bool) {
+	kind, ok := functions[q.function]
+	if !ok || !kind.IsIntraday() {
+		return kind, ok
+	}
+	kind.Interval = q.interval
+	kind.ExtendedHours = q.extendedHours == "true"
+	kind.Adjusted = q.adjusted == "true"
+	if kind.Validate() != nil || !isBool(q.extendedHours) || !isBool(q.adjusted) {
+		return kind, false
+	}
+	if q.month != "" {
+		month, err := sources.ParseMonth(q.month)
+		if err != nil || month.Before(firstMonth) {
+			return kind, false
+		}
+	}
+	return kind, true
+}
+
+func isBool(s string) bool { return s == "true" || s == "false" }
+
 // key identifies the answer to q; it leaves out the API key.
 func (q query) key() string {
-	return q.function + "|" + q.symbol + "|" + q.outputSize + "|" + q.dataType
+	k := q.function + "|" + q.symbol + "|" + q.outputSize + "|" + q.dataType
+	if q.function == alphavantage.FunctionIntraday {
+		k += "|" + q.interval + "|" + q.month + "|" + q.extendedHours + "|" + q.adjusted
+	}
+	return k
+}
+
+// csvFileName is the name under which a CSV answer to q is offered, as
+// the service names its downloads: "daily_IBM.csv",
+// "intraday_5min_IBM.csv".
+func csvFileName(q query) string {
+	name := strings.ToLower(strings.TrimPrefix(q.function, "TIME_SERIES_"))
+	if q.function == alphavantage.FunctionIntraday {
+		name += "_" + q.interval
+	}
+	return name + "_" + q.symbol + ".csv"
 }
 
 // maxServedSymbolLen is the longest symbol the server knows: a longer one

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/internal/avtest"
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
@@ -24,6 +25,7 @@ type answer struct {
 	status      int
 	contentType string
 	retryAfter  string
+	disposition string
 	body        []byte
 	err         error
 }
@@ -45,6 +47,7 @@ func getRaw(t testing.TB, url string) answer {
 		status:      resp.StatusCode(),
 		contentType: string(resp.Header.ContentType()),
 		retryAfter:  string(resp.Header.Peek("Retry-After")),
+		disposition: string(resp.Header.Peek("Content-Disposition")),
 		body:        append([]byte(nil), resp.Body()...),
 	}
 }
@@ -58,9 +61,9 @@ func encodedSample(t testing.TB, symbol, dataType string, adjusted bool, outputS
 	var b bytes.Buffer
 	var err error
 	if dataType == "csv" {
-		err = alphavantage.EncodeCSV(&b, bars, adjusted)
+		err = alphavantage.EncodeCSV(&b, bars, sources.Kind{Adjusted: adjusted})
 	} else {
-		err = alphavantage.EncodeJSON(&b, symbol, bars, adjusted, outputSize)
+		err = alphavantage.EncodeJSON(&b, symbol, bars, sources.Kind{Adjusted: adjusted}, outputSize)
 	}
 	if err != nil {
 		t.Fatal(err)
