@@ -1,6 +1,7 @@
 // Package sources is the vocabulary every stage of loader shares: a
-// [Series] is one symbol's daily bars as an Arrow record of [DailySchema],
-// and a [Source] is anything that fetches them. It depends on Arrow alone,
+// [Series] is one symbol's bars as an Arrow record, daily, weekly, monthly
+// or intraday (a [Kind], with its [Kind.Schema]), and a [Source] is
+// anything that fetches them. It depends on Arrow alone,
 // so that packages which only read datasets link no HTTP client.
 //
 // The sources themselves live in packages of their own:

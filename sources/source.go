@@ -8,12 +8,12 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Series is one symbol's daily bars.
+// Series is one symbol's bars of one Kind.
 type Series struct {
 	// Symbol is the normalised ticker the series was fetched for.
 	Symbol string
-	// Record holds the bars with a [DailySchema] schema, rows ascending by
-	// date and unique. The receiver of a Series owns Record and must
+	// Record holds the bars with their Kind's schema ([Kind.Schema]), rows
+	// ascending by date or timestamp and unique. The receiver of a Series owns Record and must
 	// Release it.
 	Record arrow.RecordBatch
 	// Attempts is how many requests it took (1 for local sources).
@@ -23,7 +23,7 @@ type Series struct {
 	Meta map[string]string
 }
 
-// Source fetches daily series. Implementations are safe for concurrent use
+// Source fetches series of one Kind, fixed when it is made. Implementations are safe for concurrent use
 // by many goroutines.
 type Source interface {
 	// Name identifies the source in logs, reports and file metadata.

@@ -315,7 +315,7 @@ func TestAlphaVantageRefusals(t *testing.T) {
 		{name: "invalid key csv", server: avserver.Config{APIKey: "another-key"}, client: alphavantage.Config{DataType: "csv"},
 			wantIs: []error{alphavantage.ErrInvalidAPIKey, sources.ErrFatal}, wantKind: alphavantage.ServiceInvalidKey, wantText: "invalid or missing API key"},
 		{name: "premium function", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{Kind: sources.Kind{Adjusted: true}},
-			wantIs: []error{alphavantage.ErrPremium, sources.ErrFatal}, wantKind: alphavantage.ServicePremiumEndpoint, wantText: "premium endpoint (use --adjusted=false or a premium key)"},
+			wantIs: []error{alphavantage.ErrPremium, sources.ErrFatal}, wantKind: alphavantage.ServicePremiumEndpoint, wantText: "premium endpoint (this function needs a premium key; the unadjusted daily, weekly and monthly series are free)"},
 		{name: "premium output size", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{OutputSize: "full", DataType: "csv"},
 			wantIs: []error{alphavantage.ErrPremium, sources.ErrFatal}, wantKind: alphavantage.ServicePremiumOutputSize, wantText: "outputsize=full is premium"},
 		{name: "invalid symbol", client: alphavantage.Config{}, wantKind: alphavantage.ServiceInvalidCall, wantText: "invalid call"},

@@ -373,7 +373,7 @@ func TestAlphaVantageRunWideRefusals(t *testing.T) {
 		{name: "demo key", handler: demo, is: alphavantage.ErrInvalidAPIKey,
 			says: "the demo API key serves only the documentation's examples"},
 		{name: "premium function", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{Kind: sources.Kind{Adjusted: true}},
-			is: alphavantage.ErrPremium, says: "premium endpoint (use --adjusted=false or a premium key)"},
+			is: alphavantage.ErrPremium, says: "premium endpoint (this function needs a premium key; the unadjusted daily, weekly and monthly series are free)"},
 		{name: "premium output size", server: avserver.Config{FreeTier: true}, client: alphavantage.Config{OutputSize: "full"},
 			is: alphavantage.ErrPremium, says: "outputsize=full is premium (use --outputsize compact or a premium key)"},
 	} {

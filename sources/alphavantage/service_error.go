@@ -137,7 +137,7 @@ func (e *ServiceError) Error() string {
 	case ServiceRateLimitDay:
 		what = "daily request limit reached (the quota resets at midnight US/Eastern; run again then, or use a premium key)"
 	case ServicePremiumEndpoint:
-		what = "premium endpoint (use --adjusted=false or a premium key)"
+		what = "premium endpoint (this function needs a premium key; the unadjusted daily, weekly and monthly series are free)"
 	case ServicePremiumOutputSize:
 		what = "outputsize=full is premium (use --outputsize compact or a premium key)"
 	default:
