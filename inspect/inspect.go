@@ -26,7 +26,7 @@
 // the first and last bar's times of an intraday one, to the minute in the
 // exchange's zone:
 //
-//	    IBM       1560 rows  2024-06-03 09:30 .. 2024-06-28 15:55 America/New_York
+//	IBM       1560 rows  2024-06-03 09:30 .. 2024-06-28 15:55 America/New_York
 //
 // Its rows are the series' bars, whatever their length.
 package inspect
