@@ -127,9 +127,9 @@ type series struct {
 	// times are the rows' instants in microseconds since 1970-01-01 UTC,
 	// strictly increasing: a date's UTC midnight, or an intraday bar's
 	// timestamp.
-	times  []int64
-	x      []float32 // rows × features, row-major
-	y      []float32 // target per row
+	times []int64
+	x     []float32 // rows × features, row-major
+	y     []float32 // target per row
 	// featBad[i] and targetBad[i] count the rows before i whose features,
 	// respectively target, hold a null or NaN: a range is clean when the
 	// counts at its ends are equal.

@@ -277,4 +277,3 @@ func TestIntradayAndDailyDoNotMix(t *testing.T) {
 		}
 	}
 }
-
