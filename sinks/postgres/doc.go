@@ -22,7 +22,11 @@
 //	PRIMARY KEY (symbol, date)
 //
 // An existing table whose columns differ is refused with a [SchemaError]
-// naming each difference, unless Options.Overwrite replaces it.
+// naming each difference, unless Options.Overwrite replaces it. Weekly and
+// monthly series are stored alike (adjusted ones without
+// split_coefficient), one table per kind of series. Intraday series, keyed
+// by a timestamp, are refused before anything is written ([ErrIntraday];
+// [CheckKind] tells a run before it fetches).
 //
 // Beside it, in the same schema, loader_datasets records per data table
 // the settings that shaped it (Options.Settings), and loader_symbols per

@@ -33,6 +33,24 @@ func (e *SchemaError) Error() string {
 
 func (e *SchemaError) Unwrap() error { return ErrSchema }
 
+// ErrIntraday is matched (errors.Is) by the error of writing an intraday
+// series, whose bars are keyed by a timestamp column: the sink's tables
+// are keyed by (symbol, date), so it refuses the series before writing
+// anything, rather than store one bar per day.
+var ErrIntraday = errors.New("intraday series (a timestamp column) cannot be written to PostgreSQL, whose tables are keyed by (symbol, date): write them to files")
+
+// CheckKind returns an error wrapping ErrIntraday for an intraday kind,
+// which the sink refuses, and nil for daily, weekly and monthly series
+// (weekly and monthly ones have the daily columns, but split_coefficient
+// when adjusted), which it writes alike. A run can ask it before it
+// fetches anything.
+func CheckKind(kind sources.Kind) error {
+	if kind.IsIntraday() {
+		return fmt.Errorf("postgres: %s: %w", kind, ErrIntraday)
+	}
+	return nil
+}
+
 // column is one column of the data table.
 type column struct {
 	name    string
@@ -51,6 +69,9 @@ func (c column) String() string {
 // first, then every field but symbol, in order. Fields that Arrow declares
 // not nullable are NOT NULL; (symbol, date) is the primary key.
 func columnsOf(schema *arrow.Schema) ([]column, error) {
+	if _, intraday, err := sources.TimeAxis(schema); err == nil && intraday {
+		return nil, ErrIntraday
+	}
 	cols := []column{{name: sources.ColSymbol, typ: textType, notNull: true}}
 	hasDate := false
 	for _, f := range schema.Fields() {
