@@ -290,7 +290,9 @@ func appendLeaves(cols []int, field pqarrow.SchemaField) []int {
 func readArrow(r source, mem memory.Allocator) (*File, error) {
 	if fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem)); err == nil {
 		defer fr.Close()
-		recs := make([]arrow.RecordBatch, 0, fr.NumRecords())
+		// The count comes from the file's footer, which a damaged file
+		// can make any size: grow as batches are read, never by it.
+		var recs []arrow.RecordBatch
 		defer func() { releaseAll(recs) }()
 		for i := range fr.NumRecords() {
 			rec, err := fr.RecordBatch(i)
