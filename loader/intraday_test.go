@@ -44,7 +44,8 @@ func intradayBars(symbol string) []sources.Bar {
 func writeIntraday(t testing.TB, format dataset.Format, layout dataset.Layout, syms ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	mem := memory.NewGoAllocator()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0) // after the records' releases, deferred below
 	var series []sources.Series
 	for _, sym := range syms {
 		rec := sources.NewRecord(hourly, sym, intradayBars(sym), mem)

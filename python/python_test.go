@@ -59,7 +59,8 @@ func writeIntraday(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	kind := sources.Kind{Function: sources.Intraday, Interval: "30min"}
-	mem := memory.NewGoAllocator()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0) // after the records' releases, deferred below
 	var series []sources.Series
 	for _, sym := range []string{"AAPL", "IBM"} {
 		rec := sources.NewRecord(kind, sym, sample.Intraday(sym, sources.Month{Year: 2024, Month: time.June}, kind, sample.End), mem)

@@ -25,7 +25,8 @@ import (
 func writeIntraday(t *testing.T, dir string, symbols ...string) map[string][]sources.Bar {
 	t.Helper()
 	kind := sources.Kind{Function: sources.Intraday, Interval: "30min"}
-	mem := memory.NewGoAllocator()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0) // after the records' releases, deferred below
 	bars := map[string][]sources.Bar{}
 	var series []sources.Series
 	for _, sym := range symbols {
