@@ -278,3 +278,39 @@ func TestIntradayAndDailyDoNotMix(t *testing.T) {
 		}
 	}
 }
+
+// TestWeeklyWindows checks a weekly dataset: windows of consecutive weekly
+// bars, dated by their last trading day, split by date as daily ones are.
+func TestWeeklyWindows(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	kind := sources.Kind{Function: sources.Weekly, Adjusted: true}
+	ser, err := sample.Source{Kind: kind}.Fetch(context.Background(), "IBM", mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ser.Record.Release()
+	dir := t.TempDir()
+	loadertest.WriteSeries(t, sinks.Options{Dir: dir, Allocator: mem}, ser)
+	weeks := sample.Periods(sample.Series("IBM"), sources.Weekly)
+	trainEnd := time.Date(2015, time.December, 31, 0, 0, 0, 0, time.UTC)
+	ds, err := loader.Open(dir, loader.DatasetConfig{Features: []string{"close"}, Target: "close", TrainEnd: trainEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Intraday() || ds.Rows() != len(weeks) {
+		t.Fatalf("Intraday() = %t, %d rows; want a dataset of %d dates", ds.Intraday(), ds.Rows(), len(weeks))
+	}
+	const window = 4
+	_, keys, _ := epoch(t, newLoader(t, ds, loader.Config{Split: loader.Train, Window: window, BatchSize: 1000}))
+	train := slices.IndexFunc(weeks, func(b sources.Bar) bool { return b.Date.After(trainEnd) })
+	if len(keys) != train-window {
+		t.Fatalf("%d training windows, want %d", len(keys), train-window)
+	}
+	for i, k := range keys {
+		if want := weeks[i+window-1].Date; !k.end.Equal(want) {
+			t.Fatalf("window %d ends %s, want the week of %s", i, k.end, want)
+		}
+	}
+}
