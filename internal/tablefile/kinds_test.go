@@ -112,9 +112,6 @@ func checkFile(t *testing.T, mem memory.Allocator, path string, want arrow.Recor
 			t.Fatalf("%s: column %d is %s %s, want %s %s", path, i, g.Name, g.Type, w.Name, w.Type)
 		}
 	}
-	if _, ok := f.Meta["ARROW:schema"]; ok {
-		t.Errorf("%s: Meta holds the stored Arrow schema", path)
-	}
 	got := concatRecords(t, mem, f.Schema, f.Records)
 	defer got.Release()
 	if !array.RecordEqual(got, want) {

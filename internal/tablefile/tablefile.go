@@ -55,8 +55,9 @@ type File struct {
 	// alike, so row i of a record is row i of each of its columns. Release
 	// the File to free them.
 	Records []arrow.RecordBatch
-	// Meta is the file's key-value metadata: Parquet's footer key-values,
-	// or the Arrow IPC schema's metadata; empty for CSV.
+	// Meta is the file's key-value metadata: Parquet's footer key-values
+	// (with ARROW:schema, the stored Arrow schema, where the writer keeps
+	// one), or the Arrow IPC schema's metadata; empty for CSV.
 	Meta map[string]string
 
 	parquet *metadata.FileMetaData // nil for the other formats
@@ -219,12 +220,6 @@ func symbolOf(path string) string {
 	return base
 }
 
-// arrowSchemaKey is the Parquet footer key under which pqarrow stores the
-// Arrow schema (the writer does for an intraday series, to keep its
-// timestamps' zone). The reader applies it; it is not the writer's
-// metadata, so File.Meta leaves it out.
-const arrowSchemaKey = "ARROW:schema"
-
 func readParquet(ctx context.Context, r source, mem memory.Allocator, want func(string) bool) (*File, error) {
 	pr, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
@@ -234,9 +229,7 @@ func readParquet(ctx context.Context, r source, mem memory.Allocator, want func(
 	md := pr.MetaData()
 	out := &File{Meta: map[string]string{}, parquet: md}
 	for _, kv := range md.KeyValueMetadata() {
-		if kv.GetKey() != arrowSchemaKey {
-			out.Meta[kv.GetKey()] = kv.GetValue()
-		}
+		out.Meta[kv.GetKey()] = kv.GetValue()
 	}
 	groups := make([]int, md.NumRowGroups())
 	for i := range groups {
