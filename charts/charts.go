@@ -1,6 +1,14 @@
 // Package charts renders one chart per ticker from the files `loader fetch`
 // writes: the close with its moving averages above, the volume below, on a
-// shared date axis, as PNG or SVG.
+// shared time axis, as PNG or SVG.
+//
+// Daily, weekly and monthly bars stand at their dates on a calendar axis.
+// Intraday bars (a timestamp column) stand one per step, in order: the
+// nights, weekends and holidays between sessions take no room, and the
+// axis is labelled at the first bar of each day (of each month over a
+// long range, at the hours within a single day), in the exchange's time.
+// Moving averages count bars, and the chart names the bar length it
+// found ("daily", "weekly", "5-minute").
 //
 // RenderDir finds the files in a directory (in any layout of package
 // dataset), makes one task per file (per partition directory for hive
@@ -141,7 +149,7 @@ func groups(paths []string) [][]string {
 
 // chartColumns are the columns a chart is drawn from; a file's others are
 // not read.
-var chartColumns = []string{sources.ColSymbol, sources.ColDate, sources.ColClose, sources.ColVolume}
+var chartColumns = []string{sources.ColSymbol, sources.ColDate, sources.ColTimestamp, sources.ColClose, sources.ColVolume}
 
 // load reads the files of one group and returns its series by symbol.
 func load(ctx context.Context, group []string, read readFunc, opts Options) (map[string]*Series, error) {

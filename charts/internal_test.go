@@ -129,3 +129,90 @@ func TestPeaks(t *testing.T) {
 		t.Errorf("peaks with more buckets than points changed the x values: %v", gotX)
 	}
 }
+
+// intradayStamps returns the stamps of bars every step from 09:30 to 16:00 New
+// York time on every weekday from first through last.
+func intradayStamps(t *testing.T, first, last string, step time.Duration) []time.Time {
+	t.Helper()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []time.Time
+	for d := date(first); !d.After(date(last)); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+			continue
+		}
+		open := time.Date(d.Year(), d.Month(), d.Day(), 9, 30, 0, 0, ny)
+		for at := open; at.Before(open.Add(390 * time.Minute)); at = at.Add(step) {
+			out = append(out, at)
+		}
+	}
+	return out
+}
+
+func TestBarTicks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, first, last string
+		step              time.Duration
+		want              []string
+	}{
+		{"one day", "2024-06-12", "2024-06-12", 30 * time.Minute, []string{"10:00", "11:00", "12:00", "13:00", "14:00", "15:00"}},
+		{"a week", "2024-06-10", "2024-06-14", time.Hour, []string{"Jun 10", "Jun 11", "Jun 12", "Jun 13", "Jun 14"}},
+		{"a month", "2024-06-03", "2024-06-28", 5 * time.Minute, []string{"Jun 03", "Jun 05", "Jun 07", "Jun 11", "Jun 13", "Jun 17", "Jun 19", "Jun 21", "Jun 25", "Jun 27"}},
+		{"half a year", "2024-01-02", "2024-06-28", time.Hour, []string{"Jan 2024", "Feb 2024", "Mar 2024", "Apr 2024", "May 2024", "Jun 2024"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stamps := intradayStamps(t, tt.first, tt.last, tt.step)
+			ticks := barTicks{dates: stamps, zone: stamps[0].Location()}
+			var got []string
+			for _, tick := range ticks.Ticks(0, float64(len(stamps)-1)) {
+				if !tick.IsMinor() {
+					got = append(got, tick.Label)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("labels = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBarNames(t *testing.T) {
+	t.Parallel()
+	if got := barLength(intradayStamps(t, "2024-06-10", "2024-06-11", 5*time.Minute)); got != "5-minute" {
+		t.Errorf("5-minute bars named %q", got)
+	}
+	if got := barLength(intradayStamps(t, "2024-06-10", "2024-06-11", time.Hour)); got != "hourly" {
+		t.Errorf("hourly bars named %q", got)
+	}
+	days := func(step, n int) []time.Time {
+		var out []time.Time
+		for i := range n {
+			out = append(out, date("2024-01-05").AddDate(0, 0, step*i))
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		dates []time.Time
+		want  string
+	}{{days(1, 10), "daily"}, {days(7, 10), "weekly"}, {days(30, 10), "monthly"}, {days(1, 1), "daily"}} {
+		if got, _ := periodOf(tt.dates); got != tt.want {
+			t.Errorf("bars %d days apart named %q, want %q", int(tt.dates[len(tt.dates)-1].Sub(tt.dates[0]).Hours()/24), got, tt.want)
+		}
+	}
+}
+
+// TestBetweenIntraday checks that the dates of a range are the days of
+// the series' zone.
+func TestBetweenIntraday(t *testing.T) {
+	t.Parallel()
+	stamps := intradayStamps(t, "2024-06-10", "2024-06-14", time.Hour)
+	s := &Series{Dates: stamps, Zone: stamps[0].Location()}
+	lo, hi := s.between(date("2024-06-11"), date("2024-06-12"))
+	if lo != 7 || hi != 21 {
+		t.Errorf("between(June 11, June 12) = %d, %d; want 7, 21 (the 7 bars of each day)", lo, hi)
+	}
+}

@@ -27,17 +27,18 @@ const (
 )
 
 // Style sets the look of a chart. The zero Style is a 1200x700 PNG of every
-// day, with 20- and 50-day moving averages.
+// bar, with 20- and 50-bar moving averages.
 type Style struct {
-	// Start and End bound the dates shown, inclusive; zero means open. The
-	// moving averages still use the days before Start, so they are drawn
-	// from the first day shown.
+	// Start and End bound the dates shown, inclusive; zero means open.
+	// Only their calendar dates count: of intraday bars, the whole days
+	// in the exchange's zone. The moving averages still use the bars
+	// before Start, so they are drawn from the first bar shown.
 	Start, End time.Time
 	Format     Format
 	// Width and Height are the image size in pixels (at 96 dpi for PNG).
 	Width, Height int
-	// MovingAverages are the windows, in trading days, of the moving
-	// averages drawn over the close.
+	// MovingAverages are the windows, in bars (trading days, for daily
+	// bars), of the moving averages drawn over the close.
 	MovingAverages []int
 }
 
@@ -80,9 +81,10 @@ var (
 )
 
 // Render draws s as a chart — the close with its moving averages above,
-// the volume below, on one date axis — and writes it to w in style's
-// format. The moving averages use every day of s; only the days in
-// [style.Start, style.End] are shown, and a series with none is an error.
+// the volume below, on one time axis — and writes it to w in style's
+// format. The moving averages use every bar of s; only the bars on the
+// dates [style.Start, style.End] are shown, and a series with none is an
+// error.
 func Render(w io.Writer, s *Series, style Style) error {
 	style = style.withDefaults()
 	lo, hi := s.between(style.Start, style.End)
@@ -91,11 +93,12 @@ func Render(w io.Writer, s *Series, style Style) error {
 	}
 	width, height := pixels(style.Width), pixels(style.Height)
 	inner := height - 2*margin
-	price, err := pricePlot(s, lo, hi, style, inner*(1-volumeShare))
+	ax := axisOf(s)
+	price, err := pricePlot(s, ax, lo, hi, style, inner*(1-volumeShare))
 	if err != nil {
 		return fmt.Errorf("chart %s: %w", s.Symbol, err)
 	}
-	volume, err := volumePlot(s, lo, hi, style, inner*volumeShare)
+	volume, err := volumePlot(s, ax, lo, hi, style, inner*volumeShare)
 	if err != nil {
 		return fmt.Errorf("chart %s: %w", s.Symbol, err)
 	}
@@ -153,29 +156,91 @@ func day(t time.Time) string {
 	return t.Format(time.DateOnly)
 }
 
-// unix returns the x values of s: its dates as Unix seconds.
-func unix(s *Series) []float64 {
+// axis is how the bars of a series stand along the x axis of its chart.
+type axis struct {
+	xs    []float64   // every bar's x
+	ticks plot.Ticker // marks and labels xs
+	// bars names the bars' length ("daily", "weekly", "monthly",
+	// "5-minute"), unit what a moving average counts ("day", "week",
+	// "month", "bar").
+	bars, unit string
+}
+
+// axisOf lays out s's bars: at their dates as Unix seconds, or intraday
+// (s.Zone set) one per step, so that the hours between sessions take no
+// room.
+func axisOf(s *Series) axis {
 	xs := make([]float64, s.Len())
+	if s.Zone != nil {
+		for i := range xs {
+			xs[i] = float64(i)
+		}
+		bars := barLength(s.Dates)
+		return axis{xs: xs, ticks: barTicks{dates: s.Dates, zone: s.Zone}, bars: bars, unit: "bar"}
+	}
 	for i, d := range s.Dates {
 		xs[i] = float64(d.Unix())
 	}
-	return xs
+	bars, unit := periodOf(s.Dates)
+	return axis{xs: xs, ticks: dateTicks{}, bars: bars, unit: unit}
 }
 
-func pricePlot(s *Series, lo, hi int, style Style, panel vg.Length) (*plot.Plot, error) {
+// periodOf names the period of bars dated dates by the usual distance
+// between two: "daily" (a weekend apart at most), "weekly" or "monthly";
+// "daily" when there are too few to tell.
+func periodOf(dates []time.Time) (bars, unit string) {
+	var gaps []float64
+	for i := 1; i < len(dates); i++ {
+		gaps = append(gaps, dates[i].Sub(dates[i-1]).Hours()/24)
+	}
+	if len(gaps) == 0 {
+		return "daily", "day"
+	}
+	slices.Sort(gaps)
+	switch median := gaps[len(gaps)/2]; {
+	case median <= 4:
+		return "daily", "day"
+	case median <= 10:
+		return "weekly", "week"
+	}
+	return "monthly", "month"
+}
+
+// barLength names the length of intraday bars stamped at times: the
+// shortest distance between two, "5-minute" or "hourly"; "intraday" when
+// there are too few to tell.
+func barLength(times []time.Time) string {
+	var step time.Duration
+	for i := 1; i < len(times); i++ {
+		if d := times[i].Sub(times[i-1]); d > 0 && (step == 0 || d < step) {
+			step = d
+		}
+	}
+	switch {
+	case step == 0:
+		return "intraday"
+	case step == time.Hour:
+		return "hourly"
+	case step%time.Minute == 0:
+		return fmt.Sprintf("%d-minute", int(step/time.Minute))
+	}
+	return step.String()
+}
+
+func pricePlot(s *Series, ax axis, lo, hi int, style Style, panel vg.Length) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = title(s, lo, hi)
+	p.Title.Text = title(s, ax, lo, hi)
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.Title.Padding = vg.Points(8)
 	p.Y.Label.Text = sources.ColClose
 	p.Y.Tick.Marker = priceTicks{}
 	p.Y.Tick.Label.Font.Size = vg.Points(10)
-	p.X.Tick.Marker = dateTicks{}
+	p.X.Tick.Marker = ax.ticks
 	p.HideX() // the volume panel below carries the dates
-	p.Add(grid(), dateGrid{})
+	p.Add(grid(), dateGrid{ax.ticks})
 	legend(p)
 
-	xs := unix(s)
+	xs := ax.xs
 	buckets := style.Width // about one per pixel column
 	line, err := plotter.NewLine(xy(decimate(xs[lo:hi], s.Close[lo:hi], buckets)))
 	if err != nil {
@@ -186,37 +251,37 @@ func pricePlot(s *Series, lo, hi int, style Style, panel vg.Length) (*plot.Plot,
 	p.Add(line)
 	p.Legend.Add(sources.ColClose, line)
 	for i, window := range style.MovingAverages {
-		// ma[j] averages the window days ending at row j+window-1.
+		// ma[j] averages the window bars ending at row j+window-1.
 		ma := movingAverage(s.Close, window)
 		from := max(lo, window-1)
 		if from >= hi {
-			continue // too few days for this average
+			continue // too few bars for this average
 		}
 		shown := ma[from-window+1 : hi-window+1]
 		l, err := plotter.NewLine(xy(decimate(xs[from:hi], shown, buckets)))
 		if err != nil {
-			return nil, fmt.Errorf("%d-day average: %w", window, err)
+			return nil, fmt.Errorf("%d-%s average: %w", window, ax.unit, err)
 		}
 		low, high = min(low, slices.Min(shown)), max(high, slices.Max(shown))
 		l.Color, l.Width = maColors[i%len(maColors)], vg.Points(1.2)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%d-day average", window), l)
+		p.Legend.Add(fmt.Sprintf("%d-%s average", window, ax.unit), l)
 	}
 	headroom(p, low, high, panel)
 	return p, nil
 }
 
-func volumePlot(s *Series, lo, hi int, style Style, panel vg.Length) (*plot.Plot, error) {
+func volumePlot(s *Series, ax axis, lo, hi int, style Style, panel vg.Length) (*plot.Plot, error) {
 	p := plot.New()
 	p.Y.Label.Text = sources.ColVolume
 	p.Y.Tick.Marker = volumeTicks{}
 	p.Y.Tick.Label.Font.Size = vg.Points(10)
-	p.X.Tick.Marker = dateTicks{}
+	p.X.Tick.Marker = ax.ticks
 	p.X.Tick.Label.Font.Size = vg.Points(10)
-	p.Add(grid(), dateGrid{})
+	p.Add(grid(), dateGrid{ax.ticks})
 	legend(p)
 
-	xs := unix(s)
+	xs := ax.xs
 	buckets := style.Width // about one per pixel column
 	area, err := plotter.NewLine(xy(peaks(xs[lo:hi], s.Volume[lo:hi], buckets)))
 	if err != nil {
@@ -226,9 +291,9 @@ func volumePlot(s *Series, lo, hi int, style Style, panel vg.Length) (*plot.Plot
 	area.FillColor = volumeColor
 	area.StepStyle = plotter.MidStep
 	p.Add(area)
-	p.Legend.Add("daily volume", area)
-	// Over years of daily bars the fill is a dense band; the average shows
-	// the trend in it.
+	p.Legend.Add(ax.bars+" volume", area)
+	// Over years of daily bars (or months of intraday ones) the fill is a
+	// dense band; the average shows the trend in it.
 	const window = 50
 	if from := max(lo, window-1); from < hi {
 		ma := movingAverage(s.Volume, window)
@@ -238,7 +303,7 @@ func volumePlot(s *Series, lo, hi int, style Style, panel vg.Length) (*plot.Plot
 		}
 		l.Color, l.Width = volumeAverageColor, vg.Points(1.2)
 		p.Add(l)
-		p.Legend.Add("50-day average", l)
+		p.Legend.Add(fmt.Sprintf("%d-%s average", window, ax.unit), l)
 	}
 	headroom(p, 0, slices.Max(s.Volume[lo:hi]), panel)
 	return p, nil
@@ -274,11 +339,15 @@ func headroom(p *plot.Plot, low, high float64, panel vg.Length) {
 	p.Y.Max += span * share / (1 - share)
 }
 
-// title names the symbol, the dates shown and, for sample data, that the
-// prices are not real.
-func title(s *Series, lo, hi int) string {
-	t := fmt.Sprintf("%s — daily close, %s to %s", s.Symbol,
-		day(s.Dates[lo]), day(s.Dates[hi-1]))
+// title names the symbol, the bars' length, the dates (or intraday, the
+// times) shown and, for sample data, that the prices are not real.
+func title(s *Series, ax axis, lo, hi int) string {
+	first, last := day(s.Dates[lo]), day(s.Dates[hi-1])
+	if s.Zone != nil {
+		const minute = "2006-01-02 15:04"
+		first, last = s.Dates[lo].In(s.Zone).Format(minute), s.Dates[hi-1].In(s.Zone).Format(minute)+" "+s.Zone.String()
+	}
+	t := fmt.Sprintf("%s — %s close, %s to %s", s.Symbol, ax.bars, first, last)
 	if s.Synthetic {
 		t += "  (synthetic sample data)"
 	}
@@ -293,16 +362,16 @@ func grid() *plotter.Grid {
 	return g
 }
 
-// dateGrid draws a vertical line at every labelled date tick. It exists
-// because plotter.Grid takes its ticks from the x axis, which the price
-// panel hides.
-type dateGrid struct{}
+// dateGrid draws a vertical line at every labelled tick of its time axis.
+// It exists because plotter.Grid takes its ticks from the x axis, which
+// the price panel hides.
+type dateGrid struct{ ticks plot.Ticker }
 
 // Plot implements plot.Plotter.
-func (dateGrid) Plot(c draw.Canvas, p *plot.Plot) {
+func (g dateGrid) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, _ := p.Transforms(&c)
 	style := draw.LineStyle{Color: gridColor, Width: vg.Points(0.5)}
-	for _, t := range (dateTicks{}).Ticks(p.X.Min, p.X.Max) {
+	for _, t := range g.ticks.Ticks(p.X.Min, p.X.Max) {
 		if t.IsMinor() {
 			continue
 		}

@@ -13,37 +13,53 @@ import (
 	"github.com/seed-c7c8f39b/loader/sources"
 )
 
-// Series is what a chart shows of one symbol: daily closes and volumes.
-// Dates must be ascending, and Close and Volume as long as Dates.
+// Series is what a chart shows of one symbol: the closes and volumes of
+// its bars, daily, weekly, monthly or intraday. Dates must be ascending,
+// and Close and Volume as long as Dates.
 type Series struct {
 	Symbol string
+	// Dates are the bars' dates (UTC midnight), or with Zone set the
+	// intraday bars' timestamps.
 	Dates  []time.Time
 	Close  []float64
 	Volume []float64
+	// Zone is set for intraday bars: the time zone (the exchange's) in
+	// which their times are shown and a day begins and ends.
+	Zone *time.Location
 	// Synthetic is true when the file's metadata says the data came from
 	// the built-in sample generator, directly or through `loader serve`,
 	// so the chart can say so.
 	Synthetic bool
 }
 
-// Len returns the number of days in s.
+// Len returns the number of bars in s.
 func (s *Series) Len() int { return len(s.Dates) }
 
-// between returns the index range [lo, hi) of the days of s in
-// [start, end]; a zero bound is open.
+// between returns the index range [lo, hi) of the bars of s on the dates
+// [start, end] (for intraday bars, the days of Zone: from 00:00 of
+// start's date through the end of end's); a zero bound is open. Only the
+// calendar dates of start and end count.
 func (s *Series) between(start, end time.Time) (lo, hi int) {
+	zone := s.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	midnight := func(t time.Time, days int) time.Time {
+		y, m, d := t.Date()
+		return time.Date(y, m, d+days, 0, 0, 0, 0, zone)
+	}
 	hi = len(s.Dates)
 	if !start.IsZero() {
-		lo, _ = slices.BinarySearchFunc(s.Dates, start, time.Time.Compare)
+		lo, _ = slices.BinarySearchFunc(s.Dates, midnight(start, 0), time.Time.Compare)
 	}
 	if !end.IsZero() {
-		hi, _ = slices.BinarySearchFunc(s.Dates, end.AddDate(0, 0, 1), time.Time.Compare)
+		hi, _ = slices.BinarySearchFunc(s.Dates, midnight(end, 1), time.Time.Compare)
 	}
 	return lo, max(lo, hi)
 }
 
 // seriesOf splits f's rows by symbol into series, keeping rows whose date
-// and close are not null. The symbol comes from the symbol column or, when
+// (or intraday timestamp) and close are not null. The symbol comes from the symbol column or, when
 // a file lacks it (as in the hive layout), from the file (see
 // tablefile.File.Symbol).
 func seriesOf(f *tablefile.File) (map[string]*Series, error) {
@@ -54,9 +70,9 @@ func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 		}
 		return idx[0], nil
 	}
-	dateCol, err := column(sources.ColDate)
+	dateCol, intraday, err := sources.TimeAxis(f.Schema)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", f.Path, err)
 	}
 	closeCol, err := column(sources.ColClose)
 	if err != nil {
@@ -72,9 +88,9 @@ func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 
 	out := map[string]*Series{}
 	for _, rec := range f.Records {
-		d, ok := rec.Column(dateCol).(*array.Date32)
-		if !ok {
-			return nil, fmt.Errorf("%s: column date is %s, want date32", f.Path, rec.Column(dateCol).DataType())
+		d, zone, err := times(rec.Column(dateCol), intraday)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
 		}
 		cl, ok := rec.Column(closeCol).(*array.Float64)
 		if !ok {
@@ -90,8 +106,8 @@ func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 				return nil, fmt.Errorf("%s: column symbol is %s, want utf8", f.Path, rec.Column(symbolCol).DataType())
 			}
 		}
-		for i := range d.Len() {
-			if d.IsNull(i) || cl.IsNull(i) {
+		for i := range cl.Len() {
+			if rec.Column(dateCol).IsNull(i) || cl.IsNull(i) {
 				continue
 			}
 			name := f.Symbol
@@ -100,15 +116,42 @@ func seriesOf(f *tablefile.File) (map[string]*Series, error) {
 			}
 			s := out[name]
 			if s == nil {
-				s = &Series{Symbol: name, Synthetic: synthetic}
+				s = &Series{Symbol: name, Synthetic: synthetic, Zone: zone}
 				out[name] = s
 			}
-			s.Dates = append(s.Dates, d.Value(i).ToTime())
+			s.Dates = append(s.Dates, d(i))
 			s.Close = append(s.Close, cl.Value(i))
 			s.Volume = append(s.Volume, vol(i))
 		}
 	}
 	return out, nil
+}
+
+// times returns a reader of the time column col's values: a date32
+// column's dates, or, intraday, a timestamp column's instants in the
+// column's zone, which it returns too.
+func times(col arrow.Array, intraday bool) (func(int) time.Time, *time.Location, error) {
+	if !intraday {
+		d, ok := col.(*array.Date32)
+		if !ok {
+			return nil, nil, fmt.Errorf("column %s is %s, want date32", sources.ColDate, col.DataType())
+		}
+		return func(i int) time.Time { return d.Value(i).ToTime() }, nil, nil
+	}
+	ts, ok := col.(*array.Timestamp)
+	if !ok {
+		return nil, nil, fmt.Errorf("column %s is %s, want a timestamp", sources.ColTimestamp, col.DataType())
+	}
+	typ := ts.DataType().(*arrow.TimestampType)
+	toTime, err := typ.GetToTimeFunc()
+	if err != nil {
+		return nil, nil, fmt.Errorf("column %s: %w", sources.ColTimestamp, err)
+	}
+	zone, _ := typ.GetZone()
+	if zone == nil {
+		zone = time.UTC
+	}
+	return func(i int) time.Time { return toTime(ts.Value(i)).In(zone) }, zone, nil
 }
 
 // numbers returns a reader of arr's values as float64, nulls as 0, for the
@@ -140,6 +183,9 @@ func merge(a, b *Series) {
 	a.Close = append(a.Close, b.Close...)
 	a.Volume = append(a.Volume, b.Volume...)
 	a.Synthetic = a.Synthetic || b.Synthetic
+	if a.Zone == nil {
+		a.Zone = b.Zone
+	}
 }
 
 // sortByDate puts s's rows in date order, which files written by `loader
@@ -167,7 +213,7 @@ func permute[T any](xs []T, idx []int) []T {
 	return out
 }
 
-// movingAverage returns the simple moving average of xs over window days:
+// movingAverage returns the simple moving average of xs over window bars:
 // out[i] averages xs[i-window+1..i], and is only defined from
 // i = window-1 on, so out has len(xs)-window+1 values (none if xs is
 // shorter than window).

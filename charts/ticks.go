@@ -78,6 +78,81 @@ func calendarTicks(from, to time.Time, floor, next func(time.Time) time.Time, ma
 	return ticks
 }
 
+// barTicks marks an axis of intraday bars whose values are the bars'
+// indices in dates (their timestamps, in zone): the first bar of every
+// day, labelled "Jun 03", of which every second, fifth, … when there are
+// many days; over more than about three months, the first bar of every
+// month ("Jun 2024"); within one day, the bars on the hour ("10:00").
+type barTicks struct {
+	dates []time.Time
+	zone  *time.Location
+}
+
+// Ticks implements plot.Ticker.
+func (b barTicks) Ticks(min, max float64) []plot.Tick {
+	lo, hi := int(math.Max(0, math.Ceil(min))), int(math.Min(float64(len(b.dates)-1), math.Floor(max)))
+	if lo > hi {
+		return nil
+	}
+	local := func(i int) time.Time { return b.dates[i].In(b.zone) }
+	// starts are the indices of the first bar of each day in [lo, hi].
+	var starts []int
+	for i := lo; i <= hi; i++ {
+		if i == 0 || !sameDay(local(i), local(i-1)) {
+			starts = append(starts, i)
+		}
+	}
+	var ticks []plot.Tick
+	switch days := len(starts); {
+	case days <= 1:
+		var hours []int
+		for i := lo; i <= hi; i++ {
+			if local(i).Minute() == 0 {
+				hours = append(hours, i)
+			}
+		}
+		step := pickStep(float64(len(hours)), []int{1, 2, 3, 4, 6})
+		for k, i := range hours {
+			tick := plot.Tick{Value: float64(i)}
+			if k%step == 0 {
+				tick.Label = local(i).Format("15:04")
+			}
+			ticks = append(ticks, tick)
+		}
+	case days <= 66:
+		step := pickStep(float64(days), []int{1, 2, 5, 10})
+		for k, i := range starts {
+			tick := plot.Tick{Value: float64(i)}
+			if k%step == 0 {
+				tick.Label = local(i).Format("Jan 02")
+			}
+			ticks = append(ticks, tick)
+		}
+	default:
+		var months []int
+		for _, i := range starts {
+			if i == 0 || local(i).Month() != local(i-1).Month() {
+				months = append(months, i)
+			}
+		}
+		step := pickStep(float64(len(months)), []int{1, 2, 3, 6, 12})
+		for k, i := range months {
+			tick := plot.Tick{Value: float64(i)}
+			if k%step == 0 {
+				tick.Label = local(i).Format("Jan 2006")
+			}
+			ticks = append(ticks, tick)
+		}
+	}
+	return ticks
+}
+
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
+}
+
 // volumeTicks marks a volume axis with plot's default positions and labels
 // such as "1.5M" that stay short however large the volumes are.
 type volumeTicks struct{}

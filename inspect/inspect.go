@@ -1,5 +1,5 @@
 // Package inspect describes the data files `loader fetch` writes, for
-// `loader inspect`: format, schema, rows, the date range of every symbol,
+// `loader inspect`: format, schema, rows, the time range of every symbol,
 // Parquet row groups and compression, key-value metadata, and the first and
 // last rows. It reads Parquet, Arrow IPC and CSV files and whole output
 // directories in any layout of package dataset.
@@ -21,6 +21,14 @@
 //	  symbol  AAPL        AAPL
 //	  date    2006-01-02  2025-12-31
 //	  close   90.0535     298.407
+//
+// The time range is the dates of a daily, weekly or monthly series, and
+// the first and last bar's times of an intraday one, to the minute in the
+// exchange's zone:
+//
+//	IBM       1560 rows  2024-06-03 09:30 .. 2024-06-28 15:55 America/New_York
+//
+// Its rows are the series' bars, whatever their length.
 package inspect
 
 import (
@@ -33,6 +41,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
@@ -224,49 +233,105 @@ func valueAt(arr arrow.Array, i int64) string {
 	return arr.ValueStr(int(i))
 }
 
-// span is one symbol's rows and date range.
+// span is one symbol's rows and time range: the dates of a daily, weekly
+// or monthly series, the bars' instants of an intraday one.
 type span struct {
 	rows        int64
-	first, last arrow.Date32
+	first, last time.Time
 	dated       bool
+	// zone is the intraday bars' time zone, in which the range is shown;
+	// nil for a series of dates.
+	zone *time.Location
 }
 
-func (s *span) addDate(d arrow.Date32) {
+func (s *span) addTime(t time.Time) {
 	if !s.dated {
-		s.first, s.last, s.dated = d, d, true
+		s.first, s.last, s.dated = t, t, true
 		return
 	}
-	s.first, s.last = min(s.first, d), max(s.last, d)
+	if t.Before(s.first) {
+		s.first = t
+	}
+	if t.After(s.last) {
+		s.last = t
+	}
 }
 
 func (s *span) add(o *span) {
 	s.rows += o.rows
 	if o.dated {
-		s.addDate(o.first)
-		s.addDate(o.last)
+		s.addTime(o.first)
+		s.addTime(o.last)
+		if s.zone == nil {
+			s.zone = o.zone
+		}
 	}
+}
+
+// timeRange says what s spans: "2006-01-02 .. 2025-12-31" for dates,
+// "2024-06-03 09:30 .. 2024-06-28 15:55 America/New_York" for intraday
+// bars, in their zone.
+func (s *span) timeRange() string {
+	switch {
+	case !s.dated:
+		return "no dates"
+	case s.zone == nil:
+		return s.first.Format(time.DateOnly) + " .. " + s.last.Format(time.DateOnly)
+	}
+	const minute = "2006-01-02 15:04"
+	return s.first.In(s.zone).Format(minute) + " .. " + s.last.In(s.zone).Format(minute) + " " + s.zone.String()
 }
 
 func writeSpans(w io.Writer, indent string, spans map[string]*span) {
 	for _, sym := range slices.Sorted(maps.Keys(spans)) {
 		s := spans[sym]
-		dates := "no dates"
-		if s.dated {
-			dates = s.first.FormattedString() + " .. " + s.last.FormattedString()
-		}
-		fmt.Fprintf(w, "%s%s\t%d rows\t%s\n", indent, sym, s.rows, dates)
+		fmt.Fprintf(w, "%s%s\t%d rows\t%s\n", indent, sym, s.rows, s.timeRange())
 	}
 }
 
-// symbolSpans counts f's rows and date range per symbol: the symbol
+// timeColumn reads the time of row i of a record's time column.
+type timeColumn struct {
+	valid func(int) bool
+	at    func(int) time.Time
+	zone  *time.Location
+}
+
+// timeAxis returns the reader of rec's time column, the column at idx
+// (negative for none): nil when there is none.
+func timeAxis(rec arrow.RecordBatch, idx int) (*timeColumn, error) {
+	if idx < 0 {
+		return nil, nil
+	}
+	switch col := rec.Column(idx).(type) {
+	case *array.Date32:
+		return &timeColumn{valid: col.IsValid, at: func(i int) time.Time { return col.Value(i).ToTime() }}, nil
+	case *array.Timestamp:
+		typ := col.DataType().(*arrow.TimestampType)
+		toTime, err := typ.GetToTimeFunc()
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", rec.ColumnName(idx), err)
+		}
+		zone, _ := typ.GetZone()
+		if zone == nil {
+			zone = time.UTC
+		}
+		return &timeColumn{valid: col.IsValid, at: func(i int) time.Time { return toTime(col.Value(i)) }, zone: zone}, nil
+	}
+	return nil, fmt.Errorf("column %s is %s, want date32 or timestamp", rec.ColumnName(idx), rec.Column(idx).DataType())
+}
+
+// symbolSpans counts f's rows and time range per symbol: the symbol
 // column's, else the file's (see tablefile.File.Symbol).
 func symbolSpans(f *tablefile.File) (map[string]*span, error) {
-	symbolCol, dateCol := -1, -1
+	symbolCol := -1
 	if idx := f.Schema.FieldIndices(sources.ColSymbol); len(idx) > 0 {
 		symbolCol = idx[0]
 	}
-	if idx := f.Schema.FieldIndices(sources.ColDate); len(idx) > 0 {
-		dateCol = idx[0]
+	timeCol := -1
+	if idx := f.Schema.FieldIndices(sources.ColTimestamp); len(idx) > 0 {
+		timeCol = idx[0]
+	} else if idx := f.Schema.FieldIndices(sources.ColDate); len(idx) > 0 {
+		timeCol = idx[0]
 	}
 	spans := map[string]*span{}
 	for _, rec := range f.Records {
@@ -277,12 +342,9 @@ func symbolSpans(f *tablefile.File) (map[string]*span, error) {
 				return nil, fmt.Errorf("column symbol is %s, want utf8", rec.Column(symbolCol).DataType())
 			}
 		}
-		var date *array.Date32
-		if dateCol >= 0 {
-			var ok bool
-			if date, ok = rec.Column(dateCol).(*array.Date32); !ok {
-				return nil, fmt.Errorf("column date is %s, want date32", rec.Column(dateCol).DataType())
-			}
+		times, err := timeAxis(rec, timeCol)
+		if err != nil {
+			return nil, err
 		}
 		for i := range int(rec.NumRows()) {
 			name := f.Symbol
@@ -295,8 +357,9 @@ func symbolSpans(f *tablefile.File) (map[string]*span, error) {
 				spans[name] = s
 			}
 			s.rows++
-			if date != nil && date.IsValid(i) {
-				s.addDate(date.Value(i))
+			if times != nil && times.valid(i) {
+				s.addTime(times.at(i))
+				s.zone = times.zone
 			}
 		}
 	}

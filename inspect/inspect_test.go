@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 
@@ -57,9 +58,34 @@ func bars(t *testing.T, symbol string, from, to int64, withSMA bool) arrow.Recor
 	return array.NewRecordBatch(schema, append(rec.Columns(), sma), rec.NumRows())
 }
 
+var intraday5min = sources.Kind{Function: sources.Intraday, Interval: "5min"}
+
+// kindBars returns symbol's sample bars of kind: for intraday ones those
+// of June 2024, else the bars of January to March 2006.
+func kindBars(t *testing.T, symbol string, kind sources.Kind) arrow.RecordBatch {
+	t.Helper()
+	mem := memory.NewGoAllocator()
+	if kind.IsIntraday() {
+		return sources.NewRecord(kind, symbol, sample.Intraday(symbol, sources.Month{Year: 2024, Month: time.June}, kind, sample.End), mem)
+	}
+	daily := sample.History(symbol, time.Date(2006, time.March, 31, 0, 0, 0, 0, time.UTC))
+	return sources.NewRecord(kind, symbol, sample.Periods(daily, kind.Function), mem)
+}
+
+// kindMeta is the metadata of a sample series of kind.
+func kindMeta(kind sources.Kind) map[string]string {
+	return map[string]string{"source": "sample (synthetic data)", "function": kind.String()}
+}
+
 // write writes recs (released here) into dir through the writer `loader
 // fetch` uses, in format and layout, and returns the paths written.
 func write(t *testing.T, dir string, format dataset.Format, layout dataset.Layout, recs ...arrow.RecordBatch) []string {
+	t.Helper()
+	return writeMeta(t, dir, format, layout, sampleMeta, recs...)
+}
+
+// writeMeta is write with the file metadata meta.
+func writeMeta(t *testing.T, dir string, format dataset.Format, layout dataset.Layout, meta map[string]string, recs ...arrow.RecordBatch) []string {
 	t.Helper()
 	var series []sources.Series
 	for _, rec := range recs {
@@ -67,7 +93,7 @@ func write(t *testing.T, dir string, format dataset.Format, layout dataset.Layou
 		sym := rec.Column(0).(*array.String).Value(0)
 		series = append(series, sources.Series{Symbol: sym, Record: rec})
 	}
-	return loadertest.WriteSeries(t, sinks.Options{Dir: dir, Format: format, Layout: layout, Metadata: sampleMeta}, series...)
+	return loadertest.WriteSeries(t, sinks.Options{Dir: dir, Format: format, Layout: layout, Metadata: meta}, series...)
 }
 
 func TestPathGolden(t *testing.T) {
@@ -110,6 +136,19 @@ func TestPathGolden(t *testing.T) {
 		{"dir_single_file", func(t *testing.T, dir string) string {
 			write(t, dir, dataset.FormatParquet, dataset.LayoutSingle, bars(t, "AAPL", 0, 3, false), bars(t, "TSLA", 0, 4, false))
 			return dir
+		}},
+		// Intraday bars show their time range to the minute, in the
+		// exchange's zone, whatever the format.
+		{"intraday_parquet", func(t *testing.T, dir string) string {
+			return writeMeta(t, dir, dataset.FormatParquet, dataset.LayoutFiles, kindMeta(intraday5min), kindBars(t, "IBM", intraday5min))[0]
+		}},
+		{"intraday_csv_dir", func(t *testing.T, dir string) string {
+			write(t, dir, dataset.FormatCSV, dataset.LayoutFiles, kindBars(t, "IBM", intraday5min), kindBars(t, "MSFT", intraday5min))
+			return dir
+		}},
+		{"weekly_adjusted_arrow", func(t *testing.T, dir string) string {
+			weekly := sources.Kind{Function: sources.Weekly, Adjusted: true}
+			return writeMeta(t, dir, dataset.FormatArrow, dataset.LayoutFiles, kindMeta(weekly), kindBars(t, "IBM", weekly))[0]
 		}},
 	}
 	for _, tt := range tests {

@@ -14,8 +14,10 @@ type Batch struct {
 	// Y holds the labels, shape [Size, Horizon]: the target at the Horizon
 	// rows that follow each window.
 	Y []float32
-	// Symbols and Dates name each sample: its symbol and the date of the
-	// window's last row.
+	// Symbols and Dates name each sample: its symbol and the time of the
+	// window's last row: its date (UTC midnight) for daily, weekly or
+	// monthly bars, the bar's timestamp (in the exchange's zone) for
+	// intraday ones (see Dataset.Intraday).
 	Symbols []string
 	Dates   []time.Time
 

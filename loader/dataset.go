@@ -36,14 +36,22 @@ type DatasetConfig struct {
 
 	// TrainEnd is the last date of the training split; zero means no
 	// splits: every row belongs to the training split.
+	//
+	// Over an intraday dataset (see [Dataset.Intraday]) a boundary is
+	// compared with each bar's instant. One at midnight in its own
+	// location is a date, as over daily bars: the split holds the bars of
+	// that whole day, through its end in the exchange's zone (the
+	// timestamp column's). Any other boundary is an instant: the split
+	// holds the bars stamped at or before it.
 	TrainEnd time.Time
 	// ValEnd is the last date of the validation split; the test split is
 	// what follows it. Zero means the validation split runs to the end and
-	// there is no test split.
+	// there is no test split. It is read as TrainEnd is.
 	ValEnd time.Time
-	// Embargo is the number of rows (trading days, for daily bars) after
-	// each split boundary that belong to no split, so that rows close to
-	// the boundary on either side cannot inform each other.
+	// Embargo is the number of rows (bars: trading days for daily bars,
+	// weeks or months for weekly or monthly ones, intervals for intraday
+	// ones) after each split boundary that belong to no split, so that
+	// rows close to the boundary on either side cannot inform each other.
 	Embargo int
 	// Normalize z-scores every feature per symbol with the mean and
 	// standard deviation of that symbol's training rows only, so no
@@ -100,7 +108,7 @@ func ParseSplit(name string) (Split, error) {
 }
 
 // Dataset holds the chosen columns of a set of files in memory, one series
-// per symbol, sorted by date. It is immutable and safe for concurrent use;
+// per symbol, sorted by time. It is immutable and safe for concurrent use;
 // any number of Loaders may share it.
 type Dataset struct {
 	cfg         DatasetConfig
@@ -108,14 +116,20 @@ type Dataset struct {
 	files       []string
 	fingerprint string
 	rows        int
+	// zone is the time zone of an intraday dataset's timestamps; nil for
+	// a dataset of dates.
+	zone *time.Location
 }
 
 // series is one symbol's rows.
 type series struct {
 	symbol string
-	dates  []int32   // days since 1970-01-01, strictly increasing
-	x      []float32 // rows × features, row-major
-	y      []float32 // target per row
+	// times are the rows' instants in microseconds since 1970-01-01 UTC,
+	// strictly increasing: a date's UTC midnight, or an intraday bar's
+	// timestamp.
+	times []int64
+	x     []float32 // rows × features, row-major
+	y     []float32 // target per row
 	// featBad[i] and targetBad[i] count the rows before i whose features,
 	// respectively target, hold a null or NaN: a range is clean when the
 	// counts at its ends are equal.
@@ -125,8 +139,10 @@ type series struct {
 }
 
 // Open loads the files at path — one Parquet or Arrow IPC file, or every such
-// file below a directory — into memory. Each file needs a date column and
-// the configured feature and target columns (numeric; nulls allowed). Rows
+// file below a directory — into memory. Each file needs a time column — a
+// date column, or an intraday series' timestamp column (then the dataset
+// is intraday, and every file must have one) — and the configured feature
+// and target columns (numeric; nulls allowed). Rows
 // are grouped by the symbol column, or, without one, by the file's hive
 // directory "symbol=X" or its base name.
 //
@@ -210,17 +226,22 @@ func OpenContext(ctx context.Context, path string, cfg DatasetConfig) (*Dataset,
 		}
 	}
 
-	ds := &Dataset{cfg: cfg, files: files, fingerprint: "sha256:" + hex.EncodeToString(sum.Sum(nil)[:16])}
+	ds := &Dataset{cfg: cfg, files: files, fingerprint: "sha256:" + hex.EncodeToString(sum.Sum(nil)[:16]), zone: acc.zone}
 	for _, sym := range slices.Sorted(maps.Keys(acc.raws)) {
-		s, err := acc.raws[sym].build(sym, names, cfg)
+		s, err := acc.raws[sym].build(sym, names, cfg, acc.zone)
 		if err != nil {
 			return nil, fmt.Errorf("loader: %s: %w", sym, err)
 		}
 		ds.series = append(ds.series, s)
-		ds.rows += len(s.dates)
+		ds.rows += len(s.times)
 	}
 	return ds, nil
 }
+
+// Intraday reports whether the dataset's rows are intraday bars, stamped
+// by the instant in a timestamp column, rather than by their date. Then
+// the Dates of a batch are those instants, in the exchange's zone.
+func (ds *Dataset) Intraday() bool { return ds.zone != nil }
 
 // Symbols returns the symbols of the dataset, sorted.
 func (ds *Dataset) Symbols() []string {
@@ -251,11 +272,21 @@ func (ds *Dataset) Fingerprint() string { return ds.fingerprint }
 type accumulator struct {
 	names []string
 	raws  map[string]*raw
+	// axis is the time column of the files added: 0 before the first,
+	// axisDate or axisTimestamp; zone is the timestamps' time zone.
+	axis int8
+	zone *time.Location
 }
+
+// The time columns a file may have.
+const (
+	axisDate int8 = 1 + iota
+	axisTimestamp
+)
 
 // raw is one symbol's rows as read, in file order.
 type raw struct {
-	dates []int32
+	times []int64
 	vals  [][]float64 // per name
 	close []float64   // only when LogReturn is derived
 	// derive records whether LogReturn comes from the files (1) or from
@@ -265,7 +296,7 @@ type raw struct {
 
 // columns returns the columns add reads.
 func (a *accumulator) columns() []string {
-	return append([]string{sources.ColSymbol, sources.ColDate, sources.ColClose}, a.names...)
+	return append([]string{sources.ColSymbol, sources.ColDate, sources.ColTimestamp, sources.ColClose}, a.names...)
 }
 
 func newAccumulator(names []string) *accumulator {
@@ -280,11 +311,23 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 		}
 		return -1
 	}
-	dateIdx := index(sources.ColDate)
-	if dateIdx < 0 {
-		return &ColumnError{sources.ColDate, "missing"}
+	axis, timeIdx := axisDate, index(sources.ColDate)
+	if idx := index(sources.ColTimestamp); idx >= 0 {
+		axis, timeIdx = axisTimestamp, idx
 	}
-	dates, err := dateValues(nil, rec.Column(dateIdx))
+	if timeIdx < 0 {
+		return &ColumnError{sources.ColDate, "missing (nor is there a " + sources.ColTimestamp + " column)"}
+	}
+	if err := a.setAxis(axis, rec.Column(timeIdx)); err != nil {
+		return err
+	}
+	var times []int64
+	var err error
+	if axis == axisTimestamp {
+		times, err = timestampValues(nil, rec.Column(timeIdx))
+	} else {
+		times, err = dateValues(nil, rec.Column(timeIdx))
+	}
 	if err != nil {
 		return err
 	}
@@ -336,7 +379,7 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 				return fmt.Errorf("%s: %s is a column in some files and not in others", sym, LogReturn)
 			}
 		}
-		cur.dates = append(cur.dates, dates[row])
+		cur.times = append(cur.times, times[row])
 		for i, c := range cols {
 			if c == nil {
 				cur.vals[i] = append(cur.vals[i], math.NaN())
@@ -351,8 +394,47 @@ func (a *accumulator) add(rec arrow.RecordBatch, fileSymbol string) error {
 	return nil
 }
 
+// setAxis records that a file's time column is axis, col: every file of
+// a dataset must have the same one.
+func (a *accumulator) setAxis(axis int8, col arrow.Array) error {
+	var zone *time.Location
+	if axis == axisTimestamp {
+		typ, ok := col.DataType().(*arrow.TimestampType)
+		if !ok {
+			return &ColumnError{sources.ColTimestamp, fmt.Sprintf("type %s is not a timestamp", col.DataType())}
+		}
+		var err error
+		if zone, err = typ.GetZone(); err != nil {
+			return &ColumnError{sources.ColTimestamp, err.Error()}
+		}
+		if zone == nil {
+			zone = time.UTC
+		}
+	}
+	return a.join(axis, zone)
+}
+
+// join checks that the time column axis (with zone) is that of the files
+// before.
+func (a *accumulator) join(axis int8, zone *time.Location) error {
+	switch {
+	case a.axis == 0:
+		a.axis, a.zone = axis, zone
+	case a.axis != axis:
+		return fmt.Errorf("intraday files (a %s column) and daily ones (a %s column) cannot be one dataset", sources.ColTimestamp, sources.ColDate)
+	case axis == axisTimestamp && zone.String() != a.zone.String():
+		return fmt.Errorf("column %s: time zone %s, and %s in other files", sources.ColTimestamp, zone, a.zone)
+	}
+	return nil
+}
+
 // merge appends the rows of part after those of a.
 func (a *accumulator) merge(part *accumulator) error {
+	if part.axis != 0 {
+		if err := a.join(part.axis, part.zone); err != nil {
+			return err
+		}
+	}
 	for sym, r := range part.raws {
 		dst := a.raws[sym]
 		if dst == nil {
@@ -362,7 +444,7 @@ func (a *accumulator) merge(part *accumulator) error {
 		if dst.derive != r.derive {
 			return fmt.Errorf("%s: %s is a column in some files and not in others", sym, LogReturn)
 		}
-		dst.dates = append(dst.dates, r.dates...)
+		dst.times = append(dst.times, r.times...)
 		for i := range dst.vals {
 			dst.vals[i] = append(dst.vals[i], r.vals[i]...)
 		}
@@ -371,19 +453,23 @@ func (a *accumulator) merge(part *accumulator) error {
 	return nil
 }
 
-// build sorts r by date and turns it into a series.
-func (r *raw) build(sym string, names []string, cfg DatasetConfig) (series, error) {
-	n := len(r.dates)
+// build sorts r by time and turns it into a series; zone is the time
+// zone of intraday rows, nil for dates.
+func (r *raw) build(sym string, names []string, cfg DatasetConfig, zone *time.Location) (series, error) {
+	n := len(r.times)
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(i, j int) bool { return r.dates[order[i]] < r.dates[order[j]] })
-	s := series{symbol: sym, dates: make([]int32, n)}
+	sort.SliceStable(order, func(i, j int) bool { return r.times[order[i]] < r.times[order[j]] })
+	s := series{symbol: sym, times: make([]int64, n)}
 	for i, o := range order {
-		s.dates[i] = r.dates[o]
-		if i > 0 && s.dates[i] == s.dates[i-1] {
-			return series{}, fmt.Errorf("date %s appears twice", dateOf(s.dates[i]).Format(time.DateOnly))
+		s.times[i] = r.times[o]
+		if i > 0 && s.times[i] == s.times[i-1] {
+			if zone != nil {
+				return series{}, fmt.Errorf("timestamp %s appears twice", timeOf(s.times[i], zone).Format(time.RFC3339))
+			}
+			return series{}, fmt.Errorf("date %s appears twice", timeOf(s.times[i], nil).Format(time.DateOnly))
 		}
 	}
 	column := func(name string) []float64 {
@@ -402,7 +488,7 @@ func (r *raw) build(sym string, names []string, cfg DatasetConfig) (series, erro
 		return out
 	}
 
-	s.bounds = splitBounds(s.dates, cfg)
+	s.bounds = splitBounds(s.times, cfg, zone)
 	nf := len(cfg.Features)
 	s.x = make([]float32, n*nf)
 	s.featBad = make([]int32, n+1)
@@ -439,9 +525,10 @@ func (r *raw) build(sym string, names []string, cfg DatasetConfig) (series, erro
 	return s, nil
 }
 
-// splitBounds returns the row range of every split of dates.
-func splitBounds(dates []int32, cfg DatasetConfig) [4][2]int {
-	n := len(dates)
+// splitBounds returns the row range of every split of times; zone is the
+// time zone of intraday rows, nil for dates.
+func splitBounds(times []int64, cfg DatasetConfig, zone *time.Location) [4][2]int {
+	n := len(times)
 	var b [4][2]int
 	b[All] = [2]int{0, n}
 	if cfg.TrainEnd.IsZero() {
@@ -449,8 +536,8 @@ func splitBounds(dates []int32, cfg DatasetConfig) [4][2]int {
 		return b
 	}
 	after := func(t time.Time) int {
-		day := int32(t.Unix() / 86_400)
-		return sort.Search(n, func(i int) bool { return dates[i] > day })
+		last := lastOf(t, zone)
+		return sort.Search(n, func(i int) bool { return times[i] > last })
 	}
 	trainHi := after(cfg.TrainEnd)
 	valHi := n
@@ -466,6 +553,22 @@ func splitBounds(dates []int32, cfg DatasetConfig) [4][2]int {
 	b[Val] = [2]int{valLo, valHi}
 	b[Test] = [2]int{testLo, n}
 	return b
+}
+
+// lastOf returns the last instant, in microseconds, a split ending at
+// boundary t holds: of dates (zone nil) the UTC midnight of t's UTC date;
+// of intraday bars in zone, the last microsecond of t's date in zone when
+// t is a midnight in its own location, else t itself (see
+// DatasetConfig.TrainEnd).
+func lastOf(t time.Time, zone *time.Location) int64 {
+	if zone == nil {
+		return t.Unix() / 86_400 * 86_400 * 1e6
+	}
+	if h, m, sec := t.Clock(); h == 0 && m == 0 && sec == 0 && t.Nanosecond() == 0 {
+		y, mo, d := t.Date()
+		return time.Date(y, mo, d+1, 0, 0, 0, 0, zone).UnixMicro() - 1
+	}
+	return t.UnixMicro()
 }
 
 // meanStd returns the mean and standard deviation of the finite values of
@@ -504,5 +607,11 @@ func boolInt(b bool) int32 {
 	return 0
 }
 
-// dateOf converts days since 1970-01-01 to a UTC time.
-func dateOf(days int32) time.Time { return time.Unix(int64(days)*86_400, 0).UTC() }
+// timeOf converts microseconds since 1970-01-01 UTC to a time in zone, or
+// for a date (zone nil) to its UTC midnight.
+func timeOf(micros int64, zone *time.Location) time.Time {
+	if zone == nil {
+		return time.UnixMicro(micros).UTC()
+	}
+	return time.UnixMicro(micros).In(zone)
+}

@@ -1,6 +1,6 @@
 // Package loader is the DataLoader: it turns Parquet or Arrow IPC files of
-// daily bars (what `loader fetch` writes) into training batches of
-// time-series windows.
+// bars (what `loader fetch` writes: daily, weekly, monthly or intraday)
+// into training batches of time-series windows.
 //
 // A [Dataset] loads the chosen feature and target columns of every file into
 // memory once, as contiguous float32 rows per symbol. A sample is a window of
@@ -39,6 +39,13 @@
 //     handled, and [Batch.Padded] for the padding DistributedSampler hides).
 //   - Splits. Train, validation and test are cut by date, with an optional
 //     embargo, so no window or label of one split reads a row of another.
+//
+// Intraday datasets (a timestamp column, see [Dataset.Intraday]) work the
+// same way, per bar: a window is Window consecutive bars, running on
+// across the night and the weekend as the bars do; the embargo counts
+// bars; a split boundary is a date (the split ends with that day's last
+// bar in exchange time) or, when it is not a midnight, an instant; and a
+// batch's Dates are the bars' timestamps in the exchange's zone.
 //   - Resume. [Loader.State] is a small JSON-serialisable value; a loader
 //     restored from it yields exactly the batches not yet yielded, and
 //     refuses when the files or the configuration changed. Restored with

@@ -28,7 +28,7 @@ type Config struct {
 	DropLast bool
 	// Shuffle draws a new permutation of the samples every epoch from Seed
 	// and the epoch number; without it samples come symbol by symbol in
-	// date order. Every rank must use the same Seed.
+	// time order. Every rank must use the same Seed.
 	Shuffle bool
 	Seed    uint64
 	// Workers is the number of goroutines assembling batches (default
@@ -339,6 +339,6 @@ func (l *Loader) assemble(b *Batch, sh shard, epoch, i int) {
 		copy(b.X[j*w*nf:(j+1)*w*nf], s.x[start*nf:end*nf])
 		copy(b.Y[j*h:(j+1)*h], s.y[end:end+h])
 		b.Symbols[j] = s.symbol
-		b.Dates[j] = dateOf(s.dates[end-1])
+		b.Dates[j] = timeOf(s.times[end-1], l.ds.zone)
 	}
 }

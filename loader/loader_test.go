@@ -78,7 +78,7 @@ func digest(b *loader.Batch) string {
 	binary.Write(h, binary.LittleEndian, b.X)
 	binary.Write(h, binary.LittleEndian, b.Y)
 	for j := range b.Size {
-		fmt.Fprintf(h, "%s %s|", b.Symbols[j], b.Dates[j].Format(time.DateOnly))
+		fmt.Fprintf(h, "%s %s|", b.Symbols[j], b.Dates[j].Format(time.RFC3339Nano))
 	}
 	fmt.Fprintf(h, "%d %d %d", b.Epoch, b.Index, b.Padded)
 	return fmt.Sprintf("%x", h.Sum(nil)[:8])

@@ -155,7 +155,8 @@ var ErrColumn = errors.New("column")
 // with the file's name.
 type ColumnError struct {
 	// Column is the column's name: a feature, the target, or one that
-	// every file needs (date, and close when log_return is computed).
+	// every file needs (date or timestamp, and close when log_return is
+	// computed).
 	Column string
 	// Problem says what is wrong: "missing", "type utf8 is not numeric", …
 	Problem string
@@ -199,27 +200,46 @@ func floatValues(dst []float64, col arrow.Array, name string) ([]float64, error)
 	return dst, nil
 }
 
-// dateValues appends the days since 1970-01-01 of a date column to dst.
-func dateValues(dst []int32, col arrow.Array) ([]int32, error) {
+// dateValues appends the UTC midnights, in microseconds since
+// 1970-01-01, of a date column's days to dst.
+func dateValues(dst []int64, col arrow.Array) ([]int64, error) {
 	if col.NullN() > 0 {
 		return dst, &ColumnError{sources.ColDate, fmt.Sprintf("%d null dates", col.NullN())}
 	}
+	const day = 86_400 * 1e6
 	switch a := col.(type) {
 	case *array.Date32:
 		for _, v := range a.Date32Values() {
-			dst = append(dst, int32(v))
+			dst = append(dst, int64(v)*day)
 		}
 	case *array.Date64:
 		for _, v := range a.Date64Values() {
-			dst = append(dst, int32(int64(v)/86_400_000))
+			dst = append(dst, int64(v)/86_400_000*day)
 		}
 	case *array.Timestamp:
 		unit := a.DataType().(*arrow.TimestampType).Unit
 		for _, v := range a.TimestampValues() {
-			dst = append(dst, int32(v.ToTime(unit).Unix()/86_400))
+			dst = append(dst, v.ToTime(unit).Unix()/86_400*day)
 		}
 	default:
 		return dst, &ColumnError{sources.ColDate, fmt.Sprintf("type %s is not a date", col.DataType())}
+	}
+	return dst, nil
+}
+
+// timestampValues appends the instants, in microseconds since 1970-01-01
+// UTC, of an intraday series' timestamp column to dst.
+func timestampValues(dst []int64, col arrow.Array) ([]int64, error) {
+	if col.NullN() > 0 {
+		return dst, &ColumnError{sources.ColTimestamp, fmt.Sprintf("%d null timestamps", col.NullN())}
+	}
+	a, ok := col.(*array.Timestamp)
+	if !ok {
+		return dst, &ColumnError{sources.ColTimestamp, fmt.Sprintf("type %s is not a timestamp", col.DataType())}
+	}
+	unit := a.DataType().(*arrow.TimestampType).Unit
+	for _, v := range a.TimestampValues() {
+		dst = append(dst, v.ToTime(unit).UnixMicro())
 	}
 	return dst, nil
 }

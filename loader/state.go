@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -111,7 +112,16 @@ func (l *Loader) configID() string {
 	d, c := l.ds.cfg, l.cfg
 	h := sha256.New()
 	fmt.Fprintf(h, "%q %q %s %s %d %t|%s %d %d %d %d %t %t",
-		d.Features, d.Target, d.TrainEnd.Format(time.DateOnly), d.ValEnd.Format(time.DateOnly), d.Embargo, d.Normalize,
+		d.Features, d.Target, l.boundaryID(d.TrainEnd), l.boundaryID(d.ValEnd), d.Embargo, d.Normalize,
 		c.Split, c.Window, c.Horizon, c.Stride, c.BatchSize, c.DropLast, c.Shuffle)
 	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// boundaryID is split boundary t as configID hashes it: its date, as ever
+// over daily bars; over intraday ones, the instant that ends the split.
+func (l *Loader) boundaryID(t time.Time) string {
+	if !l.ds.Intraday() || t.IsZero() {
+		return t.Format(time.DateOnly)
+	}
+	return strconv.FormatInt(lastOf(t, l.ds.zone), 10)
 }

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
@@ -369,33 +371,45 @@ func dropColumn(rec arrow.RecordBatch, name string) arrow.RecordBatch {
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
 }
 
-// describe returns the rows and date range of rec.
+// describe returns the rows and date range of rec: the first and last
+// day of its date column, or of an intraday series' timestamp column the
+// exchange days (sources.Exchange) of its first and last bar, each as UTC
+// midnight, which is what the manifest's dates hold.
 func describe(rec arrow.RecordBatch) dataset.File {
 	f := dataset.File{Rows: rec.NumRows()}
-	idx := rec.Schema().FieldIndices(sources.ColDate)
-	if len(idx) == 0 {
+	col, intraday, err := sources.TimeAxis(rec.Schema())
+	if err != nil {
 		return f
 	}
-	dates, ok := rec.Column(idx[0]).(*array.Date32)
-	if !ok {
-		return f
+	var days []arrow.Date32
+	if intraday {
+		ts, ok := rec.Column(col).(*array.Timestamp)
+		if !ok {
+			return f
+		}
+		toTime, err := ts.DataType().(*arrow.TimestampType).GetToTimeFunc()
+		if err != nil {
+			return f
+		}
+		for i := range ts.Len() {
+			if ts.IsValid(i) {
+				y, m, d := toTime(ts.Value(i)).In(sources.Exchange).Date()
+				days = append(days, arrow.Date32FromTime(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)))
+			}
+		}
+	} else {
+		dates, ok := rec.Column(col).(*array.Date32)
+		if !ok {
+			return f
+		}
+		for i := range dates.Len() {
+			if dates.IsValid(i) {
+				days = append(days, dates.Value(i))
+			}
+		}
 	}
-	first, last, seen := arrow.Date32(0), arrow.Date32(0), false
-	for i := 0; i < dates.Len(); i++ {
-		if dates.IsNull(i) {
-			continue
-		}
-		d := dates.Value(i)
-		if !seen || d < first {
-			first = d
-		}
-		if !seen || d > last {
-			last = d
-		}
-		seen = true
-	}
-	if seen {
-		f.FirstDate, f.LastDate = first.ToTime(), last.ToTime()
+	if len(days) > 0 {
+		f.FirstDate, f.LastDate = slices.Min(days).ToTime(), slices.Max(days).ToTime()
 	}
 	return f
 }

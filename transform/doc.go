@@ -19,8 +19,12 @@
 // describes every name it knows.
 //
 // Every built-in works on one symbol's series: a record whose rows are sorted
-// ascending by its date column (sources.ColDate) with no duplicate dates, as every source
-// guarantees. Feature columns are appended as nullable float64 columns; a row
+// ascending by its time column with no duplicates, as every source
+// guarantees. The time column is the date (sources.ColDate) of a daily,
+// weekly or monthly series, or the timestamp (sources.ColTimestamp) of an
+// intraday one. The features work per bar (per row), whatever the column:
+// sma:20 over 5-minute bars is the mean of the last 20 bars, 100 minutes
+// of trading. DateRange keeps whole days of exchange time on either axis. Feature columns are appended as nullable float64 columns; a row
 // whose window is not yet full holds a null, never a zero, and a series
 // shorter than a window yields a column of nulls, not an error. Each
 // built-in documents how it treats nulls in its input. Later items see the

@@ -41,7 +41,10 @@ func newBatchesCmd() *cobra.Command {
 writes), cuts them into windows of --window rows per symbol with the target
 --horizon rows ahead as label, and iterates the batches the way training would:
 shuffled, sharded by --rank/--world-size (default: torchrun's RANK and
-WORLD_SIZE), split by date with an embargo.
+WORLD_SIZE), split by date with an embargo. Over intraday files (a timestamp
+column) windows are consecutive bars, the embargo counts bars, and
+--train-end/--val-end may also be instants (2024-06-14T12:00 exchange time,
+or RFC 3339).
 
 It prints the shapes and, per epoch, batches, samples per second and bytes
 per second: the check that the loader is not the bottleneck of training.
@@ -71,9 +74,9 @@ moving average, say) are skipped.`,
 	f.IntVar(&o.dcfg.ReadAhead, "read-ahead", 0, "with --in s3://..., objects read at once ahead of decoding (0: 16)")
 	f.StringVar(&o.features, "features", loader.LogReturn, "comma-separated feature columns (X's last axis)")
 	f.StringVar(&o.target, "target", loader.LogReturn, "target column (Y)")
-	f.StringVar(&o.trainEnd, "train-end", "", "last date of the training split (YYYY-MM-DD); empty: no splits")
-	f.StringVar(&o.valEnd, "val-end", "", "last date of the validation split (YYYY-MM-DD); the test split follows")
-	f.IntVar(&o.embargo, "embargo", 0, "rows after each split boundary that belong to no split")
+	f.StringVar(&o.trainEnd, "train-end", "", "last date of the training split (YYYY-MM-DD; intraday also an instant, RFC 3339 or exchange time YYYY-MM-DDTHH:MM); empty: no splits")
+	f.StringVar(&o.valEnd, "val-end", "", "last date (or instant, as --train-end) of the validation split; the test split follows")
+	f.IntVar(&o.embargo, "embargo", 0, "rows (bars) after each split boundary that belong to no split")
 	f.BoolVar(&o.normalize, "normalize", false, "z-score features per symbol with training-split statistics")
 	f.StringVar(&o.split, "split", "train", "split to iterate: train, val, test or all")
 	f.IntVar(&o.cfg.Window, "window", 32, "rows per window")
@@ -162,8 +165,12 @@ func runBatches(ctx context.Context, o batchesOptions, stdout, stderr io.Writer)
 		bw = bufio.NewWriterSize(out, 1<<20)
 		sink = loader.NewNPYWriter(bw)
 	}
-	fmt.Fprintf(report, "opened %s, %s, %d rows in %s\n",
-		plural(len(ds.Files()), "file"), plural(len(ds.Symbols()), "symbol"), ds.Rows(), time.Since(start).Round(time.Millisecond))
+	bars := "rows"
+	if ds.Intraday() {
+		bars = "intraday bars"
+	}
+	fmt.Fprintf(report, "opened %s, %s, %d %s in %s\n",
+		plural(len(ds.Files()), "file"), plural(len(ds.Symbols()), "symbol"), ds.Rows(), bars, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(report, "split %s: %d windows; rank %d of %d: %d batches per epoch\n",
 		cfg.Split, l.Samples(), cfg.Rank, cfg.WorldSize, l.Len())
 	fmt.Fprintf(report, "X float32 [%d %d %d] (%s), Y float32 [%d %d] (%s); %d workers, prefetch %d\n",
@@ -233,11 +240,11 @@ func (o batchesOptions) datasetConfig() (loader.DatasetConfig, error) {
 	if o.embargo < 0 {
 		return cfg, usagef("--embargo %d: must not be negative", o.embargo)
 	}
-	if cfg.TrainEnd, err = parseDate("--train-end", o.trainEnd); err != nil {
-		return cfg, err
+	if cfg.TrainEnd, err = loader.ParseBoundary(o.trainEnd); err != nil {
+		return cfg, usagef("--train-end %w", err)
 	}
-	if cfg.ValEnd, err = parseDate("--val-end", o.valEnd); err != nil {
-		return cfg, err
+	if cfg.ValEnd, err = loader.ParseBoundary(o.valEnd); err != nil {
+		return cfg, usagef("--val-end %w", err)
 	}
 	if !cfg.ValEnd.IsZero() && (cfg.TrainEnd.IsZero() || !cfg.ValEnd.After(cfg.TrainEnd)) {
 		return cfg, usagef("--val-end %s needs an earlier --train-end", o.valEnd)

@@ -13,7 +13,8 @@ func newInspectCmd() *cobra.Command {
 		Short: "Describe a fetched file or output directory: schema, rows, dates, metadata",
 		Long: `Describe a .parquet, .arrow or .csv file, or every such file in an output
 directory (one file per symbol, symbol=X partitions or one file for all
-symbols): format, schema, rows, each symbol's rows and date range, Parquet
+symbols): format, schema, rows, each symbol's rows and time range (dates, or
+an intraday series' first and last bar in exchange time), Parquet
 row groups and compression, key-value metadata, and the first and last rows.
 A directory ends with a total per symbol across its files. _manifest.json and
 hidden or temporary files (names starting with '.' or '_') are skipped.

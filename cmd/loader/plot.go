@@ -24,8 +24,10 @@ func newPlotCmd() *cobra.Command {
 		Use:   "plot --in DIR [flags]",
 		Short: "Render a price and volume chart per symbol from fetched files",
 		Long: `Render one chart per symbol from the files 'loader fetch' wrote: the close
-with its 20- and 50-day moving averages above, the volume below, on a shared
-date axis. Reads .parquet, .arrow and .csv files in any output layout (one
+with its 20- and 50-bar moving averages above, the volume below, on a shared
+time axis: the dates of daily, weekly or monthly bars; of intraday bars, one
+step per bar with the nights and weekends left out, labelled in exchange time.
+Reads .parquet, .arrow and .csv files in any output layout (one
 file per symbol, symbol=X partitions, one file for all symbols) and writes
 OUT/<SYMBOL>.png or .svg, each under a temporary name until complete.
 
@@ -43,8 +45,8 @@ cores gains nothing.`,
 	fl.StringVar(&f.out, "out", "./charts", "directory the charts are written to")
 	fl.StringVar(&f.symbols, "symbols", "", "comma-separated symbols to chart (default: every symbol found)")
 	fl.StringVar(&f.symbolsFile, "symbols-file", "", "file with one symbol a line (# comments); adds to --symbols")
-	fl.StringVar(&f.start, "start", "", "first date shown, YYYY-MM-DD (averages still use earlier days)")
-	fl.StringVar(&f.end, "end", "", "last date shown, YYYY-MM-DD")
+	fl.StringVar(&f.start, "start", "", "first date shown, YYYY-MM-DD (averages still use earlier bars; intraday: from 00:00 exchange time)")
+	fl.StringVar(&f.end, "end", "", "last date shown, YYYY-MM-DD (intraday: through its end, exchange time)")
 	fl.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "charts rendered at once; 1 renders sequentially")
 	fl.StringVar(&f.format, "format", "png", "image format: png or svg")
 	fl.IntVar(&f.width, "width", 1200, "image width in pixels")

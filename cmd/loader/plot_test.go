@@ -66,3 +66,23 @@ func TestPlotMissingInputFails(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d naming %s", code, stderr, exitFailure, missing)
 	}
 }
+
+// TestPlotIntraday renders an intraday dataset's chart for the days of
+// --start and --end, in exchange time.
+func TestPlotIntraday(t *testing.T) {
+	data, charts := t.TempDir(), t.TempDir()
+	writeIntraday(t, data, "IBM")
+	code, _, stderr := runCLI(t, "plot", "--in", data, "--out", charts, "--start", "2024-06-10", "--end", "2024-06-11", "--format", "svg")
+	if code != exitOK {
+		t.Fatalf("plot exit %d: %s", code, stderr)
+	}
+	svg, err := os.ReadFile(filepath.Join(charts, "IBM.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"IBM — 30-minute close, 2024-06-10 09:30 to 2024-06-11 15:30 America/New_York", ">Jun 10<", ">Jun 11<"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("chart lacks %q", want)
+		}
+	}
+}

@@ -4,8 +4,13 @@
 // chart renderer all read through it, so they agree on what a file holds and
 // which symbol its rows belong to; package dataset says where the files are.
 //
+// Every kind of series reads back as written: the date (date32) column of
+// daily, weekly and monthly series, and the timestamp column of intraday
+// ones with its zone (sources.TimestampType), from a Parquet file's stored
+// Arrow schema and from a CSV file's RFC 3339 times.
+//
 // A file is read whole into memory, which suits daily series of a few
-// thousand rows per symbol. Naming columns reads only those: the other
+// thousand rows per symbol and intraday ones of some hundred thousand. Naming columns reads only those: the other
 // columns of a Parquet file are never decoded.
 package tablefile
 
@@ -50,8 +55,9 @@ type File struct {
 	// alike, so row i of a record is row i of each of its columns. Release
 	// the File to free them.
 	Records []arrow.RecordBatch
-	// Meta is the file's key-value metadata: Parquet's footer key-values,
-	// or the Arrow IPC schema's metadata; empty for CSV.
+	// Meta is the file's key-value metadata: Parquet's footer key-values
+	// (with ARROW:schema, the stored Arrow schema, where the writer keeps
+	// one), or the Arrow IPC schema's metadata; empty for CSV.
 	Meta map[string]string
 
 	parquet *metadata.FileMetaData // nil for the other formats
@@ -277,7 +283,9 @@ func appendLeaves(cols []int, field pqarrow.SchemaField) []int {
 func readArrow(r source, mem memory.Allocator) (*File, error) {
 	if fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem)); err == nil {
 		defer fr.Close()
-		recs := make([]arrow.RecordBatch, 0, fr.NumRecords())
+		// The count comes from the file's footer, which a damaged file
+		// can make any size: grow as batches are read, never by it.
+		var recs []arrow.RecordBatch
 		defer func() { releaseAll(recs) }()
 		for i := range fr.NumRecords() {
 			rec, err := fr.RecordBatch(i)
@@ -373,15 +381,24 @@ func check(arr arrow.Array) error {
 	return nil
 }
 
+// csvSchemas are the schemas whose columns a CSV file's header names: the
+// daily adjusted one has every column but the intraday timestamp.
+var csvSchemas = []*arrow.Schema{
+	sources.Kind{Adjusted: true}.Schema(),
+	sources.Kind{Function: sources.Intraday, Interval: sources.Intervals[0]}.Schema(),
+}
+
 func releaseAll(recs []arrow.RecordBatch) {
 	for _, r := range recs {
 		r.Release()
 	}
 }
 
-// readCSV reads a CSV file with a header. The daily columns get their
-// schema types; any other column (a transform's output) is read as float64,
-// with empty fields as nulls.
+// readCSV reads a CSV file with a header. The columns of the series'
+// schemas get their types (sources.ColTimestamp is sources.TimestampType,
+// whose values must carry an offset, as the writer's RFC 3339 ones do);
+// any other column (a transform's output) is read as float64, with empty
+// fields as nulls.
 func readCSV(r source, mem memory.Allocator) (*File, error) {
 	header, err := csv.NewReader(r).Read()
 	if errors.Is(err, io.EOF) {
@@ -390,12 +407,14 @@ func readCSV(r source, mem memory.Allocator) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	known := sources.DailySchema(true)
 	fields := make([]arrow.Field, len(header))
 	for i, name := range header {
 		fields[i] = arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
-		if idx := known.FieldIndices(name); len(idx) > 0 {
-			fields[i].Type = known.Field(idx[0]).Type
+		for _, known := range csvSchemas {
+			if idx := known.FieldIndices(name); len(idx) > 0 {
+				fields[i].Type = known.Field(idx[0]).Type
+				break
+			}
 		}
 	}
 	schema := arrow.NewSchema(fields, nil)

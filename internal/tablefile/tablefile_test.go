@@ -234,6 +234,8 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte("symbol,date,close,sma_20\nAAPL,2024-01-02,1.5,\n"))
 	f.Add([]byte(""))
 	f.Add([]byte("a,b\n1\n"))
+	f.Add([]byte("symbol,timestamp,open,high,low,close,volume\nIBM,2024-06-28T19:55:00-04:00,1,2,0.5,1.5,100\n"))
+	f.Add([]byte("symbol,timestamp,close\nIBM,2024-06-28 19:55:00,1.5\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
@@ -249,7 +251,7 @@ func FuzzReadCSV(f *testing.F) {
 }
 
 // FuzzDecode feeds Decode damaged Parquet and Arrow IPC files, from seeds the
-// writer of `loader fetch` wrote: it must return an error or records whose
+// writer of `loader fetch` wrote (a daily and an intraday series): it must return an error or records whose
 // every value can be read, never panic.
 func FuzzDecode(f *testing.F) {
 	seeds := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -258,15 +260,21 @@ func FuzzDecode(f *testing.F) {
 	defer rec.Release()
 	small := rec.NewSlice(0, 20)
 	defer small.Release()
-	for i, format := range []dataset.Format{dataset.FormatParquet, dataset.FormatArrow} {
-		path := loadertest.WriteSeries(f, sinks.Options{Dir: f.TempDir(), Format: format},
-			sources.Series{Symbol: "AAPL", Record: small})[0]
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
+	// An intraday series, whose Parquet file stores its Arrow schema.
+	bars := sample.Intraday("AAPL", sources.Month{Year: 2024, Month: 6}, sources.Kind{Function: sources.Intraday, Interval: "60min"}, sample.End)
+	intraday := sources.NewRecord(sources.Kind{Function: sources.Intraday, Interval: "60min"}, "AAPL", bars[:20], seeds)
+	defer intraday.Release()
+	for _, rec := range []arrow.RecordBatch{small, intraday} {
+		for i, format := range []dataset.Format{dataset.FormatParquet, dataset.FormatArrow} {
+			path := loadertest.WriteSeries(f, sinks.Options{Dir: f.TempDir(), Format: format},
+				sources.Series{Symbol: "AAPL", Record: rec})[0]
+			data, err := os.ReadFile(path)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data, uint8(i))
+			f.Add(data[:len(data)/2], uint8(i))
 		}
-		f.Add(data, uint8(i))
-		f.Add(data[:len(data)/2], uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, format uint8) {
 		name := "X.parquet"

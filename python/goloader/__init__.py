@@ -47,7 +47,10 @@ _SPLITS = ("train", "val", "test", "all")
 
 BatchInfo = collections.namedtuple("BatchInfo", "symbols dates padded epoch index")
 BatchInfo.__doc__ = """What return_info=True yields after x and y: each sample's symbol (a list
-of str) and the date of its window's last row (numpy datetime64[D]); padded,
+of str) and the date of its window's last row (numpy datetime64[D]) or, over
+an intraday dataset (Dataset.intraday), the timestamp of its last bar (numpy
+datetime64[us], a UTC instant: numpy has no time zones; add the exchange's
+offset, or use pandas' tz_convert("America/New_York"), to see its clock); padded,
 the number of samples at the end of the batch that repeat earlier ones so
 that every rank has as many batches (weight them 0 in a metric); the batch's
 epoch and its index in the epoch."""
@@ -61,21 +64,36 @@ def _integer(name, value, least):
     return int(value)
 
 
-def _date(name, value):
-    """Return value (None, "YYYY-MM-DD", a date or a numpy datetime64) as "YYYY-MM-DD" or ""."""
+def _boundary(name, value):
+    """Return split boundary value as the Go side takes it, or "" for None.
+
+    A date (datetime.date, "YYYY-MM-DD", a numpy datetime64 of days, or a
+    datetime at midnight without tzinfo) is a date: the split ends with that
+    day. A datetime with tzinfo is an instant; one without is a time of the
+    exchange's clock (America/New_York), as intraday bars are stamped; a
+    numpy datetime64 finer than days is a UTC instant, as numpy means it.
+    The last two only matter over intraday datasets.
+    """
     if value is None:
         return ""
     if isinstance(value, np.datetime64):
-        value = str(value.astype("datetime64[D]"))
-    if isinstance(value, datetime.datetime):
-        value = value.date()
+        if np.datetime_data(value.dtype)[0] in ("Y", "M", "W", "D") or value == value.astype("datetime64[D]"):
+            return str(value.astype("datetime64[D]"))
+        return str(value.astype("datetime64[us]")) + "Z"
     if isinstance(value, str):
         try:
-            value = datetime.date.fromisoformat(value)
+            value = datetime.datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"{name} must be a date YYYY-MM-DD, got {value!r}") from None
+            raise ValueError(f"{name} must be a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS][+HH:MM], "
+                             f"got {value!r}") from None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            return value.isoformat()
+        if value.time() == datetime.time():
+            return value.date().isoformat()
+        return value.isoformat()
     if not isinstance(value, datetime.date):
-        raise TypeError(f"{name} must be a date, a str YYYY-MM-DD or None, got {value!r}")
+        raise TypeError(f"{name} must be a date, a datetime, a str YYYY-MM-DD or None, got {value!r}")
     return value.isoformat()
 
 
@@ -102,7 +120,10 @@ class Dataset:
     target the column of Y ("log_return" is computed from close when the
     files lack it). train_end and val_end (dates) cut the rows into the
     train, val and test splits, with embargo rows after each boundary in no
-    split; normalize z-scores each feature per symbol with the statistics of
+    split. Over intraday files (a timestamp column; then intraday is True)
+    the rows are bars, a date ends its split with that day's last bar in
+    exchange time, and a datetime ends it at that instant (a naive one is
+    read on the exchange's clock, America/New_York); normalize z-scores each feature per symbol with the statistics of
     its training rows only.
 
     This is not a torch Dataset: it is what DataLoaders draw windows from.
@@ -121,13 +142,11 @@ class Dataset:
         path = os.fspath(path)
         options = {
             "path": path, "features": list(features), "target": target,
-            "train_end": _date("train_end", train_end), "val_end": _date("val_end", val_end),
+            "train_end": _boundary("train_end", train_end), "val_end": _boundary("val_end", val_end),
             "embargo": _integer("embargo", embargo, 0), "normalize": bool(normalize),
         }
         if options["val_end"] and not options["train_end"]:
             raise ValueError("val_end needs train_end")
-        if options["val_end"] and options["val_end"] <= options["train_end"]:
-            raise ValueError(f"val_end {options['val_end']} must be after train_end {options['train_end']}")
         handle = ctypes.c_size_t()
         _lib.call(_lib.lib.goloader_open, _json(options), ctypes.byref(handle))
         self._handle, self._pid = handle.value, os.getpid()
@@ -139,6 +158,7 @@ class Dataset:
         self.rows = info["rows"]
         self.files = info["files"]
         self.fingerprint = info["fingerprint"]
+        self.intraday = info["intraday"]
         self._names = np.array(self.symbols, dtype=object)
 
     def __reduce__(self):
@@ -395,9 +415,10 @@ class _Iterator:
         if not loader.return_info:
             return x, y
         symbols = np.empty(b.size, dtype=np.int32)
-        days = np.empty(b.size, dtype=np.int64)
-        _lib.lib.goloader_batch_info(b.handle, symbols.ctypes.data, days.ctypes.data)
-        info = BatchInfo(loader.dataset._names[symbols].tolist(), days.view("datetime64[D]"), b.padded,
+        times = np.empty(b.size, dtype=np.int64)
+        _lib.lib.goloader_batch_info(b.handle, symbols.ctypes.data, times.ctypes.data)
+        unit = "datetime64[us]" if loader.dataset.intraday else "datetime64[D]"
+        info = BatchInfo(loader.dataset._names[symbols].tolist(), times.view(unit), b.padded,
                          b.epoch, b.index)
         return x, y, info
 

@@ -61,7 +61,7 @@ type datasetOptions struct {
 	Path      string   `json:"path"`
 	Features  []string `json:"features"`
 	Target    string   `json:"target"`
-	TrainEnd  string   `json:"train_end"` // YYYY-MM-DD or empty
+	TrainEnd  string   `json:"train_end"` // empty or as loader.ParseBoundary takes it
 	ValEnd    string   `json:"val_end"`
 	Embargo   int      `json:"embargo"`
 	Normalize bool     `json:"normalize"`
@@ -91,17 +91,19 @@ type dataset struct {
 
 // loaderRef is what a loader handle holds.
 type loaderRef struct {
-	mu      sync.Mutex
-	l       *loader.Loader
-	symbols map[string]int32 // index of each symbol in the dataset's sorted list
+	mu       sync.Mutex
+	l        *loader.Loader
+	symbols  map[string]int32 // index of each symbol in the dataset's sorted list
+	intraday bool             // the dataset's Intraday
 }
 
 // batchRef is what a batch handle holds: the batch and the pins that let C
 // keep the addresses of its X and Y.
 type batchRef struct {
-	b       *loader.Batch
-	pins    runtime.Pinner
-	symbols map[string]int32
+	b        *loader.Batch
+	pins     runtime.Pinner
+	symbols  map[string]int32
+	intraday bool
 }
 
 // decode unmarshals the JSON options s into v, refusing unknown fields.
@@ -154,13 +156,10 @@ func jsonOut(v any, out **C.char) *C.char {
 	return nil
 }
 
-func parseDate(name, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.DateOnly, s)
+func parseBoundary(name, s string) (time.Time, error) {
+	t, err := loader.ParseBoundary(s)
 	if err != nil {
-		return t, fmt.Errorf("%s %q: want YYYY-MM-DD", name, s)
+		return t, fmt.Errorf("%s must be a date or a time: %w", name, err)
 	}
 	return t, nil
 }
@@ -176,11 +175,14 @@ func goloader_open(options *C.char, out *C.uintptr_t) *C.char {
 	}
 	cfg := loader.DatasetConfig{Features: o.Features, Target: o.Target, Embargo: o.Embargo, Normalize: o.Normalize}
 	var err error
-	if cfg.TrainEnd, err = parseDate("train_end", o.TrainEnd); err != nil {
+	if cfg.TrainEnd, err = parseBoundary("train_end", o.TrainEnd); err != nil {
 		return C.CString("ValueError: " + err.Error())
 	}
-	if cfg.ValEnd, err = parseDate("val_end", o.ValEnd); err != nil {
+	if cfg.ValEnd, err = parseBoundary("val_end", o.ValEnd); err != nil {
 		return C.CString("ValueError: " + err.Error())
+	}
+	if !cfg.ValEnd.IsZero() && !cfg.ValEnd.After(cfg.TrainEnd) {
+		return C.CString(fmt.Sprintf("ValueError: val_end %s must be after train_end %s", o.ValEnd, o.TrainEnd))
 	}
 	ds, err := loader.Open(o.Path, cfg)
 	if err != nil {
@@ -191,7 +193,9 @@ func goloader_open(options *C.char, out *C.uintptr_t) *C.char {
 }
 
 // goloader_dataset_info stores in *out a JSON object describing the
-// dataset: symbols, features, target, rows, files and fingerprint.
+// dataset: symbols, features, target, rows, files, fingerprint, and
+// intraday: whether its rows are intraday bars, whose batch info times are
+// microseconds rather than days (see goloader_batch_info).
 //
 //export goloader_dataset_info
 func goloader_dataset_info(h C.uintptr_t, out **C.char) *C.char {
@@ -203,6 +207,7 @@ func goloader_dataset_info(h C.uintptr_t, out **C.char) *C.char {
 		"rows":        ds.Rows(),
 		"files":       ds.Files(),
 		"fingerprint": ds.Fingerprint(),
+		"intraday":    ds.Intraday(),
 	}, out)
 }
 
@@ -232,7 +237,7 @@ func goloader_new(h C.uintptr_t, options *C.char, out *C.uintptr_t) *C.char {
 	for i, s := range d.ds.Symbols() {
 		symbols[s] = int32(i)
 	}
-	*out = C.uintptr_t(cgo.NewHandle(&loaderRef{l: l, symbols: symbols}))
+	*out = C.uintptr_t(cgo.NewHandle(&loaderRef{l: l, symbols: symbols, intraday: d.ds.Intraday()}))
 	return nil
 }
 
@@ -276,7 +281,7 @@ func goloader_next(h C.uintptr_t, timeoutMs C.int, b *C.goloader_batch, err **C.
 		*err = exception(e, nil)
 		return -1
 	}
-	ref := &batchRef{b: batch, symbols: r.symbols}
+	ref := &batchRef{b: batch, symbols: r.symbols, intraday: r.intraday}
 	ref.pins.Pin(&batch.X[0])
 	ref.pins.Pin(&batch.Y[0])
 	*b = C.goloader_batch{
@@ -291,17 +296,23 @@ func goloader_next(h C.uintptr_t, timeoutMs C.int, b *C.goloader_batch, err **C.
 }
 
 // goloader_batch_info fills symbols[i] with the index of sample i's symbol
-// in the dataset's symbols, and days[i] with the days from 1970-01-01 to the
-// date of its window's last row, for the size samples of batch h.
+// in the dataset's symbols, and times[i] with the time of its window's last
+// row, for the size samples of batch h: the days from 1970-01-01 to its
+// date, or over an intraday dataset the microseconds from 1970-01-01 UTC
+// to its bar's timestamp (numpy's datetime64[D] and datetime64[us]).
 //
 //export goloader_batch_info
-func goloader_batch_info(h C.uintptr_t, symbols *C.int32_t, days *C.int64_t) {
+func goloader_batch_info(h C.uintptr_t, symbols *C.int32_t, times *C.int64_t) {
 	ref := cgo.Handle(h).Value().(*batchRef)
 	n := ref.b.Size
-	syms, dd := unsafe.Slice((*int32)(unsafe.Pointer(symbols)), n), unsafe.Slice((*int64)(unsafe.Pointer(days)), n)
+	syms, tt := unsafe.Slice((*int32)(unsafe.Pointer(symbols)), n), unsafe.Slice((*int64)(unsafe.Pointer(times)), n)
 	for i := range n {
 		syms[i] = ref.symbols[ref.b.Symbols[i]]
-		dd[i] = ref.b.Dates[i].Unix() / 86_400
+		if ref.intraday {
+			tt[i] = ref.b.Dates[i].UnixMicro()
+		} else {
+			tt[i] = ref.b.Dates[i].Unix() / 86_400
+		}
 	}
 }
 

@@ -63,6 +63,21 @@ def dataset(data):
                             train_end="2019-12-31", val_end="2022-12-31", embargo=5, normalize=True)
 
 
+@pytest.fixture(scope="session")
+def intraday_data(loader_bin, tmp_path_factory):
+    """A directory of intraday bars: AAPL's and IBM's 30-minute sample bars
+    of June 2024, regular hours (13 a day, 20 days). `go test ./python/`
+    writes it (GOLOADER_INTRADAY_DATA); run alone, the tests fetch it with
+    the loader command."""
+    if os.environ.get("GOLOADER_INTRADAY_DATA"):
+        return os.environ["GOLOADER_INTRADAY_DATA"]
+    out = str(tmp_path_factory.mktemp("intraday"))
+    subprocess.run([loader_bin, "fetch", "--source", "sample", "--symbols", "AAPL,IBM", "--function", "intraday",
+                    "--interval", "30min", "--extended-hours=false", "--start", "2024-06-01", "--end", "2024-06-30",
+                    "--out", out, "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
 def run_python(code, **env):
     """Run code in a fresh /usr/bin/python3-like interpreter (this one) with
     goloader importable, and return its completed process."""

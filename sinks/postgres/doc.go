@@ -22,7 +22,13 @@
 //	PRIMARY KEY (symbol, date)
 //
 // An existing table whose columns differ is refused with a [SchemaError]
-// naming each difference, unless Options.Overwrite replaces it.
+// naming each difference, unless Options.Overwrite replaces it. Weekly and
+// monthly series are stored alike (adjusted ones without
+// split_coefficient), one table per kind of series. An intraday series'
+// table has timestamp timestamp with time zone NOT NULL instead of date,
+// and PRIMARY KEY (symbol, timestamp); its bars read back in the
+// exchange's zone (sources.TimestampType), and a state row's first and
+// last date are the exchange days of its first and last bar.
 //
 // Beside it, in the same schema, loader_datasets records per data table
 // the settings that shaped it (Options.Settings), and loader_symbols per

@@ -68,7 +68,8 @@ func (s *Sink) Completed(ctx context.Context, symbols []string) (map[string]Stat
 	return done, err
 }
 
-// ReadSeries returns the stored rows of symbol, ascending by date, as a
+// ReadSeries returns the stored rows of symbol, ascending by date (or by
+// timestamp, intraday), as a
 // series of the table's columns built with mem, with the Attempts and Meta
 // of its state row: what `loader update` compares a new answer with and
 // merges it into. Rows and state come from one snapshot. The caller owns
@@ -161,12 +162,17 @@ func (s *Sink) readRows(ctx context.Context, tx pgx.Tx, symbol string, cols []co
 		}
 		cols[i].typ = t
 		fields[i] = arrow.Field{Name: c.name, Type: t.arrow, Nullable: !c.notNull}
+		if c.name == sources.ColTimestamp && t.name == timestamptzType.name {
+			// timestamptz keeps the instant, not the zone: an intraday
+			// series' bars read back in the exchange's, as written.
+			fields[i].Type = sources.TimestampType
+		}
 		names[i] = pgx.Identifier{c.name}.Sanitize()
 	}
 	b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
 	defer b.Release()
 	sql := fmt.Sprintf("SELECT %s FROM %s WHERE %s = $1 ORDER BY %s", strings.Join(names, ", "), s.table.ident(),
-		pgx.Identifier{sources.ColSymbol}.Sanitize(), pgx.Identifier{sources.ColDate}.Sanitize())
+		pgx.Identifier{sources.ColSymbol}.Sanitize(), pgx.Identifier{keyOf(cols)}.Sanitize())
 	const textOID, binary = 25, 1
 	rr := tx.Conn().PgConn().ExecParams(ctx, sql, [][]byte{[]byte(symbol)}, []uint32{textOID}, nil, []int16{binary})
 	for rr.NextRow() {

@@ -49,8 +49,12 @@ func (c column) String() string {
 
 // columnsOf returns the table columns that series of schema need: symbol
 // first, then every field but symbol, in order. Fields that Arrow declares
-// not nullable are NOT NULL; (symbol, date) is the primary key.
+// not nullable are NOT NULL; (symbol, date) is the primary key, or of an
+// intraday series (symbol, timestamp), a timestamptz column.
 func columnsOf(schema *arrow.Schema) ([]column, error) {
+	if _, intraday, err := sources.TimeAxis(schema); err == nil && intraday {
+		return intradayColumns(schema)
+	}
 	cols := []column{{name: sources.ColSymbol, typ: textType, notNull: true}}
 	hasDate := false
 	for _, f := range schema.Fields() {
@@ -78,6 +82,40 @@ func columnsOf(schema *arrow.Schema) ([]column, error) {
 	return cols, nil
 }
 
+// intradayColumns is columnsOf for an intraday series: its timestamp
+// column, the key, must carry a zone, so that it is stored as instants.
+func intradayColumns(schema *arrow.Schema) ([]column, error) {
+	cols := []column{{name: sources.ColSymbol, typ: textType, notNull: true}}
+	for _, f := range schema.Fields() {
+		t, err := typeOf(f.Type)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", f.Name, err)
+		}
+		switch f.Name {
+		case sources.ColSymbol:
+			if t.name != textType.name {
+				return nil, fmt.Errorf("column symbol is %s, want a string", f.Type)
+			}
+			continue
+		case sources.ColTimestamp:
+			if t.name != timestamptzType.name {
+				return nil, fmt.Errorf("column timestamp is %s, want a timestamp with a time zone", f.Type)
+			}
+		}
+		cols = append(cols, column{name: f.Name, typ: t, notNull: !f.Nullable || f.Name == sources.ColTimestamp})
+	}
+	return cols, nil
+}
+
+// keyOf returns the time column that, after symbol, keys a table of
+// cols: timestamp for intraday bars, else date.
+func keyOf(cols []column) string {
+	if slices.ContainsFunc(cols, func(c column) bool { return c.name == sources.ColTimestamp }) {
+		return sources.ColTimestamp
+	}
+	return sources.ColDate
+}
+
 // createTable returns the statement that creates t with cols.
 func createTable(t tableName, cols []column) string {
 	var b strings.Builder
@@ -89,7 +127,7 @@ func createTable(t tableName, cols []column) string {
 		}
 		b.WriteString(", ")
 	}
-	fmt.Fprintf(&b, "PRIMARY KEY (%s, %s))", pgx.Identifier{sources.ColSymbol}.Sanitize(), pgx.Identifier{sources.ColDate}.Sanitize())
+	fmt.Fprintf(&b, "PRIMARY KEY (%s, %s))", pgx.Identifier{sources.ColSymbol}.Sanitize(), pgx.Identifier{keyOf(cols)}.Sanitize())
 	return b.String()
 }
 
@@ -101,8 +139,9 @@ type querier interface {
 }
 
 // tableColumns returns t's columns in their order, and whether a unique
-// index covers exactly (symbol, date), as INSERT … ON CONFLICT needs; no
-// columns when t does not exist.
+// index covers exactly (symbol, date) — (symbol, timestamp) when it has a
+// timestamp column — as INSERT … ON CONFLICT needs; no columns when t
+// does not exist.
 func tableColumns(ctx context.Context, q querier, t tableName) ([]column, bool, error) {
 	rows, err := q.Query(ctx, `
 		SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
@@ -134,7 +173,7 @@ func tableColumns(ctx context.Context, q querier, t tableName) ([]column, bool, 
 			  AND (SELECT array_agg(a.attname::text ORDER BY a.attname)
 			       FROM pg_attribute a
 			       WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])) = $2::text[])`,
-		t.ident(), []string{sources.ColDate, sources.ColSymbol}).Scan(&keyed)
+		t.ident(), slices.Sorted(slices.Values([]string{keyOf(cols), sources.ColSymbol}))).Scan(&keyed)
 	return cols, keyed, err
 }
 
@@ -159,7 +198,7 @@ func differences(want, have []column, keyed bool) []string {
 		}
 	}
 	if !keyed {
-		diffs = append(diffs, "no primary key or unique index on (symbol, date)")
+		diffs = append(diffs, fmt.Sprintf("no primary key or unique index on (symbol, %s)", keyOf(want)))
 	}
 	return diffs
 }

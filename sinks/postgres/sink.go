@@ -512,13 +512,14 @@ type statements struct{ held, stage, copyStage, copyTable, delete, merge, state 
 func (s *Sink) statements(cols []column) statements {
 	const stage = "pg_temp.loader_stage"
 	ident := func(name string) string { return pgx.Identifier{name}.Sanitize() }
-	symbol, date := ident(sources.ColSymbol), ident(sources.ColDate)
+	key := keyOf(cols)
+	symbol, date := ident(sources.ColSymbol), ident(key)
 	defs, names := []string{symbol + " text"}, []string{symbol}
 	var set, old, fresh []string
 	for _, c := range cols {
 		defs = append(defs, ident(c.name)+" "+c.typ.name)
 		names = append(names, ident(c.name))
-		if c.name != sources.ColDate {
+		if c.name != key {
 			set = append(set, ident(c.name)+" = EXCLUDED."+ident(c.name))
 			old = append(old, "d."+ident(c.name))
 			fresh = append(fresh, "EXCLUDED."+ident(c.name))
@@ -560,15 +561,18 @@ func (s *Sink) statements(cols []column) statements {
 	}
 }
 
-// dateRange returns the first and last value of rec's date column.
+// dateRange returns the first and last date of rec's date column, or of
+// an intraday series' timestamp column the exchange days (sources.Exchange)
+// of its first and last bar, as UTC midnights: what the state row's dates
+// hold.
 func dateRange(rec arrow.RecordBatch) (first, last time.Time, err error) {
-	idx := rec.Schema().FieldIndices(sources.ColDate)
-	if len(idx) == 0 {
-		return first, last, errors.New("the series has no date column")
+	idx, intraday, err := sources.TimeAxis(rec.Schema())
+	if err != nil {
+		return first, last, fmt.Errorf("the series has %w", err)
 	}
-	col := rec.Column(idx[0])
+	col := rec.Column(idx)
 	if col.NullN() > 0 {
-		return first, last, errors.New("the date column holds nulls")
+		return first, last, fmt.Errorf("the %s column holds nulls", rec.ColumnName(idx))
 	}
 	n := col.Len()
 	if n == 0 {
@@ -579,9 +583,16 @@ func dateRange(rec arrow.RecordBatch) (first, last time.Time, err error) {
 		return a.Value(0).ToTime(), a.Value(n - 1).ToTime(), nil
 	case *array.Timestamp:
 		unit := a.DataType().(*arrow.TimestampType).Unit
-		return a.Value(0).ToTime(unit).UTC(), a.Value(n - 1).ToTime(unit).UTC(), nil
+		if !intraday {
+			return a.Value(0).ToTime(unit).UTC(), a.Value(n - 1).ToTime(unit).UTC(), nil
+		}
+		day := func(t time.Time) time.Time {
+			y, m, d := t.In(sources.Exchange).Date()
+			return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		}
+		return day(a.Value(0).ToTime(unit)), day(a.Value(n - 1).ToTime(unit)), nil
 	}
-	return first, last, fmt.Errorf("the date column is %s", col.DataType())
+	return first, last, fmt.Errorf("the %s column is %s", rec.ColumnName(idx), col.DataType())
 }
 
 func (s *Sink) isClosed() bool {
