@@ -97,6 +97,13 @@ type stopOnError struct {
 	err error
 }
 
+// Err returns the error that stopped the writes, or nil.
+func (s *stopOnError) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
 func (s *stopOnError) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -52,15 +52,22 @@ func main() {
 
 // run executes the command line args and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	stdout, stderr = &stopOnError{w: stdout}, &stopOnError{w: stderr}
+	out := &stopOnError{w: stdout}
+	stderr = &stopOnError{w: stderr}
 	root := newRootCmd(stderr)
 	root.SetArgs(args)
-	root.SetOut(stdout)
+	root.SetOut(out)
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	stopProfile()
 	if err == nil {
 		return exitOK
+	}
+	if failed := out.Err(); failed != nil && errors.Is(err, failed) {
+		// Whoever read stdout has gone (`loader inspect DIR | head`):
+		// there is nobody to tell, and a line on the terminal would
+		// only be noise.
+		return exitFailure
 	}
 	if cmd == nil {
 		cmd = root

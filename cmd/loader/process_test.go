@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -85,6 +86,25 @@ func TestClosedStdoutOrStderr(t *testing.T) {
 				t.Errorf("--report lists %d symbols", n)
 			}
 		})
+	}
+}
+
+// TestClosedStdoutOfAReader pipes a command that only prints into a
+// reader that has gone, as `loader inspect DIR | head` leaves it: it
+// fails, but says nothing about the pipe on stderr.
+func TestClosedStdoutOfAReader(t *testing.T) {
+	bin := testbin.Loader(t)
+	out := filepath.Join(t.TempDir(), "out")
+	fetch := exec.Command(bin, "fetch", "--symbols", "AAPL,MSFT", "--out", out, "--quiet")
+	fetch.Env = append(os.Environ(), "ALPHAVANTAGE_API_KEY=")
+	if b, err := fetch.CombinedOutput(); err != nil {
+		t.Fatalf("fetch: %v\n%s", err, b)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "inspect", out)
+	cmd.Stdout, cmd.Stderr = closedPipe(t), &stderr
+	if code := exitCode(t, cmd.Run()); code != exitFailure || stderr.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q; want exit %d and nothing said", code, stderr.String(), exitFailure)
 	}
 }
 
