@@ -76,8 +76,8 @@ func TestUpdateOnObjectStore(t *testing.T) {
 		t.Errorf("update made %d compact and %d full requests, want one compact request per symbol", compact, full)
 	}
 	for _, sym := range strings.Split(syms, ",") {
-		if !regexp.MustCompile(`(?m)^` + sym + `\s.*\(appended 5 days\)$`).MatchString(stdout) {
-			t.Errorf("report lacks %s appended 5 days:\n%s", sym, stdout)
+		if !regexp.MustCompile(`(?m)^` + sym + `\s.*\(appended 5 bars\)$`).MatchString(stdout) {
+			t.Errorf("report lacks %s appended 5 bars:\n%s", sym, stdout)
 		}
 	}
 	u := loadUnion(t, prefix)

@@ -220,8 +220,8 @@ func TestUpdatePostgres(t *testing.T) {
 	}
 	after := lastDays("prices")
 	for _, sym := range syms {
-		if !regexp.MustCompile(`(?m)^` + sym + `\s.*\(appended 5 days\)$`).MatchString(stdout) {
-			t.Errorf("report lacks %s appended 5 days:\n%s", sym, stdout)
+		if !regexp.MustCompile(`(?m)^` + sym + `\s.*\(appended 5 bars\)$`).MatchString(stdout) {
+			t.Errorf("report lacks %s appended 5 bars:\n%s", sym, stdout)
 		}
 		if after[sym] <= before[sym] || after[sym] != srv.LastDay().Format(time.DateOnly) {
 			t.Errorf("%s ends %s after the update, %s before; want the server's last day %s", sym, after[sym], before[sym], srv.LastDay().Format(time.DateOnly))
@@ -243,7 +243,7 @@ func TestUpdatePostgres(t *testing.T) {
 		t.Errorf("%d compact and %d full requests: want a compact one per stored symbol, and full ones for MSFT's refetch and the new KO", compact, full)
 	}
 	if !regexp.MustCompile(`(?m)^MSFT\s.*\(refetched: adjusted_close of \S+ changed from \S+ to \S+\)$`).MatchString(stdout) ||
-		!regexp.MustCompile(`(?m)^AAPL\s.*\(appended 1 days\)$`).MatchString(stdout) || !strings.Contains(stdout, "4 symbols (4 ok") {
+		!regexp.MustCompile(`(?m)^AAPL\s.*\(appended 1 bar\)$`).MatchString(stdout) || !strings.Contains(stdout, "4 symbols (4 ok") {
 		t.Errorf("report:\n%s", stdout)
 	}
 

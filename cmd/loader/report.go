@@ -52,7 +52,8 @@ type symbolReport struct {
 	Attempts  int            `json:"attempts"`
 	Resumed   bool           `json:"resumed,omitempty"`
 	// Outcome is what the run did with an ok symbol's data: fetched,
-	// appended (DaysAppended), unchanged, refetched (Why) or kept.
+	// appended (DaysAppended: how many bars, of whatever length, the
+	// name being the daily one's), unchanged, refetched (Why) or kept.
 	Outcome      fetch.Outcome `json:"outcome,omitempty"`
 	DaysAppended int           `json:"days_appended,omitempty"`
 	Why          string        `json:"why,omitempty"`
@@ -184,7 +185,7 @@ func (r runReport) print(w io.Writer, mode printMode) {
 			case s.Resumed:
 				note = "  (kept from an earlier run)"
 			case s.Outcome == fetch.Appended:
-				note = fmt.Sprintf("  (appended %d days)", s.DaysAppended)
+				note = fmt.Sprintf("  (appended %s)", plural(s.DaysAppended, "bar"))
 			case s.Outcome == fetch.Unchanged:
 				note = "  (unchanged)"
 			case s.Outcome == fetch.Refetched:

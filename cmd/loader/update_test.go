@@ -72,8 +72,8 @@ func TestUpdateAppendsAndRefetches(t *testing.T) {
 		t.Fatalf("update: exit %d\n%s", code, stderr)
 	}
 	for _, sym := range []string{"AAPL", "MSFT", "IBM"} {
-		if !regexp.MustCompile(`(?m)^` + sym + `\s.*\(appended 5 days\)$`).MatchString(stdout) {
-			t.Errorf("report lacks %s appended 5 days:\n%s", sym, stdout)
+		if !regexp.MustCompile(`(?m)^` + sym + `\s.*\(appended 5 bars\)$`).MatchString(stdout) {
+			t.Errorf("report lacks %s appended 5 bars:\n%s", sym, stdout)
 		}
 	}
 	if compact != 3 || full != 0 {
@@ -91,7 +91,7 @@ func TestUpdateAppendsAndRefetches(t *testing.T) {
 		t.Errorf("%d compact and %d full requests: want a compact one per stored symbol, and full ones for MSFT's refetch and the new KO", compact, full)
 	}
 	if !regexp.MustCompile(`(?m)^MSFT\s.*\(refetched: adjusted_close of \S+ changed from \S+ to \S+\)$`).MatchString(stdout) ||
-		!regexp.MustCompile(`(?m)^AAPL\s.*\(appended 1 days\)$`).MatchString(stdout) || !strings.Contains(stdout, "4 symbols (4 ok") {
+		!regexp.MustCompile(`(?m)^AAPL\s.*\(appended 1 bar\)$`).MatchString(stdout) || !strings.Contains(stdout, "4 symbols (4 ok") {
 		t.Errorf("report:\n%s", stdout)
 	}
 	var rep runReport
