@@ -2,7 +2,6 @@ package fetch
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -118,35 +117,6 @@ func overlap(stored, fresh arrow.RecordBatch) (from int, why string) {
 		}
 	}
 	return n, ""
-}
-
-// inExchangeZone returns rec, which it takes over, with its timestamp
-// column typed sources.TimestampType when it holds the same unit in
-// another zone: a file that keeps instants but not their zone (Parquet
-// read without the Arrow schema gives UTC) holds the same bars. Any other
-// record is returned as it is.
-func inExchangeZone(rec arrow.RecordBatch) arrow.RecordBatch {
-	idx, stamped, err := sources.TimeAxis(rec.Schema())
-	if err != nil || !stamped {
-		return rec
-	}
-	typ, _ := rec.Schema().Field(idx).Type.(*arrow.TimestampType)
-	if typ == nil || typ.Unit != sources.TimestampType.Unit || typ.TimeZone == sources.TimestampType.TimeZone {
-		return rec
-	}
-	col := rec.Column(idx).Data()
-	data := array.NewData(sources.TimestampType, col.Len(), col.Buffers(), nil, col.NullN(), col.Offset())
-	relabeled := array.MakeFromData(data)
-	data.Release()
-	defer relabeled.Release()
-	fields := slices.Clone(rec.Schema().Fields())
-	fields[idx].Type = sources.TimestampType
-	cols := slices.Clone(rec.Columns())
-	cols[idx] = relabeled
-	md := rec.Schema().Metadata()
-	out := array.NewRecordBatch(arrow.NewSchema(fields, &md), cols, rec.NumRows())
-	rec.Release()
-	return out
 }
 
 // sameRow reports whether row i of a holds the values of row j of b in

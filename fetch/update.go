@@ -184,7 +184,6 @@ func (r *run) updateMonths(ctx context.Context, sym string) (job, error) {
 	if err != nil {
 		return r.refetchWhole(ctx, sym, fmt.Sprintf("the stored file cannot be read (%v)", err), 0)
 	}
-	stored = inExchangeZone(stored)
 	if file.LastDate.IsZero() {
 		file.FirstDate, file.LastDate = span(stored)
 	}
