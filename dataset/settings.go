@@ -59,11 +59,15 @@ type Settings struct {
 
 // Normalized returns s in the form Diff compares: defaults filled in
 // (parquet, files, zstd, the current SchemaVersion), Adjusted set when
-// Function names an adjusted series, the transform list's items trimmed,
+// Function names an adjusted series, the output size of an intraday range
+// (whose months always come in full) "full", the transform list's items trimmed,
 // and the Parquet-only settings cleared for other formats.
 func (s Settings) Normalized() Settings {
 	if strings.HasSuffix(s.Function, adjustedSuffix) {
 		s.Adjusted = true
+	}
+	if FunctionOf(s.Function) == string(sources.Intraday) && s.Start != "" {
+		s.OutputSize = string(sources.Full) // an intraday range comes as whole months
 	}
 	if s.Format == "" {
 		s.Format = FormatParquet

@@ -75,6 +75,22 @@ func TestSettingsDiff(t *testing.T) {
 	}
 }
 
+// TestIntradayRangeOutputSize: the months of an intraday range always
+// come in full, so its output size is no difference; without a range it
+// chooses the bars.
+func TestIntradayRangeOutputSize(t *testing.T) {
+	full := dataset.Settings{Source: "alphavantage", Function: "TIME_SERIES_INTRADAY", Interval: "5min", OutputSize: "full"}
+	compact := full
+	compact.OutputSize = "compact"
+	if d := full.Diff(compact); len(d) != 1 {
+		t.Errorf("recent intraday bars, full against compact: differences %v, want the output size", d)
+	}
+	full.Start, compact.Start = "2024-01-01", "2024-01-01"
+	if d := full.Diff(compact); len(d) != 0 {
+		t.Errorf("an intraday range, full against compact: differences %v, want none", d)
+	}
+}
+
 func TestSettingsNormalized(t *testing.T) {
 	csv := dataset.Settings{Format: dataset.FormatCSV, Compression: dataset.CompressionSnappy, RowGroupSize: 10, Transform: " returns ,, sma:5 "}.Normalized()
 	want := dataset.Settings{Format: dataset.FormatCSV, Layout: dataset.LayoutFiles, Transform: "returns,sma:5", SchemaVersion: dataset.SchemaVersion}
