@@ -3,13 +3,16 @@ package sinks_test
 import (
 	"bufio"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/duckdbtest"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 
@@ -163,6 +166,34 @@ func TestIntradayMetadata(t *testing.T) {
 				if got[k] != v {
 					t.Errorf("metadata[%s] = %q, want %q", k, got[k], v)
 				}
+			}
+		})
+	}
+}
+
+// TestDuckDBReadsIntradayInstants has DuckDB itself read an intraday
+// series written in each format: the timestamps must be instants (TIMESTAMP
+// WITH TIME ZONE), the first bar, 09:30 in New York in June, 13:30 UTC, and
+// every bar there.
+func TestDuckDBReadsIntradayInstants(t *testing.T) {
+	t.Parallel()
+	mem := newMem(t)
+	s := intradaySeries(t, mem)
+	defer s.Record.Release()
+	for _, tt := range []struct {
+		format dataset.Format
+		read   string
+	}{
+		{dataset.FormatParquet, "read_parquet('%s')"},
+		{dataset.FormatCSV, "read_csv('%s')"},
+	} {
+		t.Run(string(tt.format), func(t *testing.T) {
+			_, path := writeOne(t, s, tt.format, sinks.Options{Allocator: mem})
+			from := strings.Replace(tt.read, "%s", path, 1)
+			rows := duckdbtest.Query(t, `SELECT typeof(min("timestamp")) AS type, min("timestamp") AS first, count(*) AS n FROM `+from)
+			want := duckdbtest.Row{"type": "TIMESTAMP WITH TIME ZONE", "first": "2024-06-03 13:30:00+00", "n": strconv.FormatInt(s.Record.NumRows(), 10)}
+			if len(rows) != 1 || !maps.Equal(rows[0], want) {
+				t.Errorf("DuckDB reads %s as %v, want %v", path, rows, want)
 			}
 		})
 	}
