@@ -188,11 +188,7 @@ func (r *wireRows) record(symbol string, l *layout, mem memory.Allocator) arrow.
 		case sources.ColSymbol:
 			col = symbolArray(mem, symbol, n)
 		case sources.ColDate:
-			days := make([]int32, n)
-			for i, d := range r.at {
-				days[i] = int32(d)
-			}
-			col = fixedArray(mem, f.Type, days)
+			col = dateArray(mem, r.at)
 		case sources.ColTimestamp:
 			col = fixedArray(mem, f.Type, r.at)
 		case sources.ColVolume:
@@ -236,6 +232,21 @@ func fixedArray[T int32 | int64 | float64](mem memory.Allocator, dt arrow.DataTy
 	buf.Resize(len(src))
 	copy(buf.Bytes(), src)
 	data := array.NewData(dt, len(values), []*memory.Buffer{nil, buf}, nil, 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// dateArray returns days, which fit in int32, as a date32 array: narrowed
+// straight into the array's buffer.
+func dateArray(mem memory.Allocator, days []int64) arrow.Array {
+	buf := memory.NewResizableBuffer(mem)
+	defer buf.Release()
+	buf.Resize(arrow.Date32Traits.BytesRequired(len(days)))
+	out := arrow.Date32Traits.CastFromBytes(buf.Bytes())
+	for i, d := range days {
+		out[i] = arrow.Date32(d)
+	}
+	data := array.NewData(arrow.FixedWidthTypes.Date32, len(days), []*memory.Buffer{nil, buf}, nil, 0, 0)
 	defer data.Release()
 	return array.MakeFromData(data)
 }
