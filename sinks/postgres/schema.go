@@ -52,11 +52,14 @@ func (c column) String() string {
 // not nullable are NOT NULL; (symbol, date) is the primary key, or of an
 // intraday series (symbol, timestamp), a timestamptz column.
 func columnsOf(schema *arrow.Schema) ([]column, error) {
+	// The key's time column, the types it may have, and what they are.
+	key, allowed, want := sources.ColDate, []string{dateType.name, timestampType.name, timestamptzType.name}, "a date or a timestamp"
 	if _, intraday, err := sources.TimeAxis(schema); err == nil && intraday {
-		return intradayColumns(schema)
+		// Stored as instants, so it must carry a zone.
+		key, allowed, want = sources.ColTimestamp, []string{timestamptzType.name}, "a timestamp with a time zone"
 	}
 	cols := []column{{name: sources.ColSymbol, typ: textType, notNull: true}}
-	hasDate := false
+	hasKey := false
 	for _, f := range schema.Fields() {
 		t, err := typeOf(f.Type)
 		if err != nil {
@@ -68,41 +71,16 @@ func columnsOf(schema *arrow.Schema) ([]column, error) {
 				return nil, fmt.Errorf("column symbol is %s, want a string", f.Type)
 			}
 			continue
-		case sources.ColDate:
-			if t.name != dateType.name && t.name != timestampType.name && t.name != timestamptzType.name {
-				return nil, fmt.Errorf("column date is %s, want a date or a timestamp", f.Type)
+		case key:
+			if !slices.Contains(allowed, t.name) {
+				return nil, fmt.Errorf("column %s is %s, want %s", key, f.Type, want)
 			}
-			hasDate = true
+			hasKey = true
 		}
-		cols = append(cols, column{name: f.Name, typ: t, notNull: !f.Nullable || f.Name == sources.ColDate})
+		cols = append(cols, column{name: f.Name, typ: t, notNull: !f.Nullable || f.Name == key})
 	}
-	if !hasDate {
+	if !hasKey {
 		return nil, errors.New("the series has no date column")
-	}
-	return cols, nil
-}
-
-// intradayColumns is columnsOf for an intraday series: its timestamp
-// column, the key, must carry a zone, so that it is stored as instants.
-func intradayColumns(schema *arrow.Schema) ([]column, error) {
-	cols := []column{{name: sources.ColSymbol, typ: textType, notNull: true}}
-	for _, f := range schema.Fields() {
-		t, err := typeOf(f.Type)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", f.Name, err)
-		}
-		switch f.Name {
-		case sources.ColSymbol:
-			if t.name != textType.name {
-				return nil, fmt.Errorf("column symbol is %s, want a string", f.Type)
-			}
-			continue
-		case sources.ColTimestamp:
-			if t.name != timestamptzType.name {
-				return nil, fmt.Errorf("column timestamp is %s, want a timestamp with a time zone", f.Type)
-			}
-		}
-		cols = append(cols, column{name: f.Name, typ: t, notNull: !f.Nullable || f.Name == sources.ColTimestamp})
 	}
 	return cols, nil
 }
