@@ -102,7 +102,20 @@ func (b barTicks) Ticks(min, max float64) []plot.Tick {
 			starts = append(starts, i)
 		}
 	}
-	var ticks []plot.Tick
+	// labelled returns a tick at every bar of at, labelled with layout at
+	// every step-th of them, the step the smallest of steps that keeps the
+	// labels apart.
+	labelled := func(at []int, steps []int, layout string) []plot.Tick {
+		step := pickStep(float64(len(at)), steps)
+		ticks := make([]plot.Tick, len(at))
+		for k, i := range at {
+			ticks[k].Value = float64(i)
+			if k%step == 0 {
+				ticks[k].Label = local(i).Format(layout)
+			}
+		}
+		return ticks
+	}
 	switch days := len(starts); {
 	case days <= 1:
 		var hours []int
@@ -111,23 +124,9 @@ func (b barTicks) Ticks(min, max float64) []plot.Tick {
 				hours = append(hours, i)
 			}
 		}
-		step := pickStep(float64(len(hours)), []int{1, 2, 3, 4, 6})
-		for k, i := range hours {
-			tick := plot.Tick{Value: float64(i)}
-			if k%step == 0 {
-				tick.Label = local(i).Format("15:04")
-			}
-			ticks = append(ticks, tick)
-		}
+		return labelled(hours, []int{1, 2, 3, 4, 6}, "15:04")
 	case days <= 66:
-		step := pickStep(float64(days), []int{1, 2, 5, 10})
-		for k, i := range starts {
-			tick := plot.Tick{Value: float64(i)}
-			if k%step == 0 {
-				tick.Label = local(i).Format("Jan 02")
-			}
-			ticks = append(ticks, tick)
-		}
+		return labelled(starts, []int{1, 2, 5, 10}, "Jan 02")
 	default:
 		var months []int
 		for _, i := range starts {
@@ -135,16 +134,8 @@ func (b barTicks) Ticks(min, max float64) []plot.Tick {
 				months = append(months, i)
 			}
 		}
-		step := pickStep(float64(len(months)), []int{1, 2, 3, 6, 12})
-		for k, i := range months {
-			tick := plot.Tick{Value: float64(i)}
-			if k%step == 0 {
-				tick.Label = local(i).Format("Jan 2006")
-			}
-			ticks = append(ticks, tick)
-		}
+		return labelled(months, []int{1, 2, 3, 6, 12}, "Jan 2006")
 	}
-	return ticks
 }
 
 func sameDay(a, b time.Time) bool {
