@@ -301,8 +301,8 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 	if p.transforms, err = fetch.Transform(shape); err != nil {
 		return p, usagef("%s: %w", flagRef(cmd, "transform"), err)
 	}
-	if postgres.IsURL(f.out) && kind.Function != sources.Daily {
-		return p, usagef("%s %s: a PostgreSQL table holds daily bars only; write %s bars to a directory or an object store", flagRef(cmd, "function"), kind.Function, kind.Function)
+	if postgres.IsURL(f.out) && kind.IsIntraday() {
+		return p, usagef("%s intraday: loader fetch and update keep intraday months in a dataset's staging area, which a PostgreSQL table has not; write intraday bars to a directory or an object store", flagRef(cmd, "function"))
 	}
 	if f.concurrency < 1 {
 		return p, usagef("%s must be at least 1, got %d", flagRef(cmd, "concurrency"), f.concurrency)

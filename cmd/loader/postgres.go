@@ -57,7 +57,7 @@ func checkOutFlags(cmd *cobra.Command, out string) error {
 // is opened, locked and checked before the source exists, so that no
 // request is spent on a run that cannot store its answers.
 func runFetchPostgres(cmd *cobra.Command, f fetchFlags, plan fetchPlan, pending *pendingReport) error {
-	schema, err := schemaAfter(sources.DailySchema(f.adjusted), plan.transforms)
+	schema, err := schemaAfter(plan.source.Kind.Schema(), plan.transforms)
 	if err != nil {
 		return usagef("--transform: %w", err)
 	}
@@ -104,6 +104,7 @@ func runFetchPostgres(cmd *cobra.Command, f fetchFlags, plan fetchPlan, pending 
 	report, err := fetch.Run(ctx, fetch.Config{
 		Symbols:      todo,
 		Source:       source,
+		Kind:         plan.source.Kind,
 		Transform:    plan.transforms,
 		Sink:         sink,
 		Concurrency:  f.concurrency,
@@ -172,7 +173,7 @@ func pgSettings(f fetchFlags) map[string]string {
 	if source == fetch.SourceSample {
 		outputSize = "full" // the sample source always serves the whole history
 	}
-	return map[string]string{
+	settings := map[string]string{
 		"--source":     source,
 		"--adjusted":   strconv.FormatBool(f.adjusted),
 		"--outputsize": outputSize,
@@ -180,6 +181,15 @@ func pgSettings(f fetchFlags) map[string]string {
 		"--start":      f.start,
 		"--end":        f.end,
 	}
+	// Daily tables record no function, as they did before there were
+	// others, so that their settings stay the same.
+	if function, err := sources.ParseFunction(f.function); err == nil && function != sources.Daily {
+		settings["--function"] = string(function)
+		if function == sources.Weekly || function == sources.Monthly {
+			settings["--outputsize"] = "full" // they come whole
+		}
+	}
+	return settings
 }
 
 // schemaAfter returns the schema of a series of schema after fn: fn run on

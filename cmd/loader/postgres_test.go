@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/seed-c7c8f39b/loader/internal/avtest"
 	"github.com/seed-c7c8f39b/loader/internal/pgtest"
 	"github.com/seed-c7c8f39b/loader/sinks/postgres"
+	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 )
@@ -273,5 +275,62 @@ func TestUpdatePostgres(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "update", dsn, "--table", "nothing_here"); code != exitUsage || !strings.Contains(stderr, "holds no dataset") {
 		t.Errorf("a table never loaded: exit %d\n%s", code, stderr)
+	}
+}
+
+// Weekly and monthly bars go into a PostgreSQL table and are kept up to
+// date there as daily ones are: one request per symbol for the fetch and
+// for each update, the table then equal to a fresh fetch's. Intraday bars,
+// whose months a run stages in a dataset, are refused before any request.
+func TestWeeklyAndMonthlyInPostgres(t *testing.T) {
+	pg := pgtest.Start(t, pgtest.TestSettings...)
+	db := pg.CreateDB(t)
+	conn := pg.Conn(t, db)
+	ctx := context.Background()
+	srv, avURL := startUpdateServer(t)
+	dsn := pg.URL(db)
+	syms := "IBM,KO"
+	requests := func(args ...string) (int, string, int64) {
+		t.Helper()
+		before := srv.Stats().Requests
+		code, stdout, stderr := runCLI(t, args...)
+		return code, stdout + stderr, srv.Stats().Requests - before
+	}
+	for _, tt := range []struct {
+		function string
+		extra    []string
+	}{
+		{"weekly", []string{"--adjusted"}},
+		{"monthly", nil},
+	} {
+		t.Run(tt.function, func(t *testing.T) {
+			shape := append([]string{"--function", tt.function, "--table", tt.function}, tt.extra...)
+			if code, out, n := requests(avFetch(avURL, dsn, syms, shape...)...); code != exitOK || n != 2 {
+				t.Fatalf("fetch: exit %d after %d requests, want 0 after 2\n%s", code, n, out)
+			}
+			var rows int64
+			conn.QueryRow(ctx, "SELECT count(*) FROM "+tt.function+" WHERE symbol = 'IBM'").Scan(&rows)
+			if want := len(sample.Periods(sample.History("IBM", srv.LastDay()), sources.Function(tt.function))); rows != int64(want) {
+				t.Errorf("%d %s bars of IBM stored, want the %d served", rows, tt.function, want)
+			}
+
+			srv.Advance(15)
+			if code, out, n := requests("update", dsn, "--table", tt.function, "--base-url", avURL, "--rate", "0"); code != exitOK || n != 2 {
+				t.Fatalf("update: exit %d after %d requests, want 0 after 2\n%s", code, n, out)
+			}
+			fresh := tt.function + "_fresh"
+			if code, out, _ := requests(avFetch(avURL, dsn, syms, append(shape, "--table", fresh)...)...); code != exitOK {
+				t.Fatalf("fresh fetch: exit %d\n%s", code, out)
+			}
+			var differ int64
+			q := fmt.Sprintf("SELECT count(*) FROM ((TABLE %[1]s EXCEPT TABLE %[2]s) UNION ALL (TABLE %[2]s EXCEPT TABLE %[1]s)) d", tt.function, fresh)
+			if err := conn.QueryRow(ctx, q).Scan(&differ); err != nil || differ != 0 {
+				t.Errorf("the updated %s table and a fresh fetch differ in %d rows (%v)", tt.function, differ, err)
+			}
+		})
+	}
+	code, out, n := requests(avFetch(avURL, dsn, syms, "--function", "intraday", "--interval", "5min", "--table", "intraday")...)
+	if code != exitUsage || n != 0 || !strings.Contains(out, "--function intraday") {
+		t.Errorf("intraday into PostgreSQL: exit %d after %d requests, want 2 after none\n%s", code, n, out)
 	}
 }

@@ -300,6 +300,7 @@ func runUpdatePostgres(cmd *cobra.Command, url string, f updateFlags, added []st
 	report, err := fetch.Run(runCtx, fetch.Config{
 		Symbols:      syms,
 		Source:       source,
+		Kind:         fetch.KindOf(st),
 		Transform:    transforms,
 		Sink:         sink,
 		Stored:       stored,
@@ -327,18 +328,19 @@ func tableSettings(recorded map[string]string) (dataset.Settings, error) {
 	if err != nil {
 		return dataset.Settings{}, fmt.Errorf("the recorded --adjusted %q: %w", recorded["--adjusted"], err)
 	}
-	st := dataset.Settings{
+	function, err := sources.ParseFunction(recorded["--function"]) // none: daily
+	if err != nil || function == sources.Intraday {
+		return dataset.Settings{}, fmt.Errorf("the recorded --function %q: want daily, weekly or monthly", recorded["--function"])
+	}
+	return dataset.Settings{
 		Source:     recorded["--source"],
-		Function:   alphavantage.FunctionDaily,
+		Function:   alphavantage.FunctionName(sources.Kind{Function: function, Adjusted: adjusted}),
+		Adjusted:   adjusted,
 		OutputSize: recorded["--outputsize"],
 		Transform:  recorded["--transform"],
 		Start:      recorded["--start"],
 		End:        recorded["--end"],
-	}
-	if adjusted {
-		st.Function = alphavantage.FunctionAdjusted
-	}
-	return st, nil
+	}, nil
 }
 
 // updateOrder returns the symbols of an update of a table that holds
