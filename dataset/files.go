@@ -62,6 +62,21 @@ func PartitionSymbol(path string) (string, bool) {
 	return "", false
 }
 
+// PathSymbol returns the symbol of the rows of the data file at path that
+// lack a symbol column: its hive partition's (see PartitionSymbol), else
+// the symbol whose FileName its base name is, else that base name without
+// its extension.
+func PathSymbol(path string) string {
+	if sym, ok := PartitionSymbol(path); ok {
+		return sym
+	}
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	if sym, err := SymbolOf(base); err == nil {
+		return sym
+	}
+	return base
+}
+
 // Files returns the data files of the dataset in dir, sorted: with a
 // manifest, the files of the symbols it lists as ok that exist (the files a
 // writer has not finished, and those it does not list, are not part of the

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 )
 
 func TestLockIsExclusive(t *testing.T) {
@@ -39,7 +40,7 @@ func TestLockIsExclusive(t *testing.T) {
 		t.Fatalf("Acquire after Release: %v", err)
 	}
 	again.Release()
-	if names := listFiles(t, dir); len(names) != 1 || names[0] != dataset.LockName {
+	if names := fixture.ListFiles(t, dir); len(names) != 1 || names[0] != dataset.LockName {
 		t.Errorf("files = %v, want only the lock file", names)
 	}
 	if data, _ := os.ReadFile(dir + "/" + dataset.LockName); len(data) != 0 {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/seed-c7c8f39b/loader/sinks"
@@ -61,7 +62,7 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 			switch i % 3 {
 			case 0:
 				err = m.RecordOK(s, dataset.File{Path: s + ".parquet", Rows: 10, Bytes: 100, SHA256: "ab",
-					FirstDate: firstDay, LastDate: firstDay.AddDate(0, 0, 9)}, 1)
+					FirstDate: fixture.FirstDay, LastDate: fixture.FirstDay.AddDate(0, 0, 9)}, 1)
 			case 1:
 				err = m.RecordFailure(s, 4, errors.New("HTTP 503"))
 			default:
@@ -101,7 +102,7 @@ func TestManifestConcurrentUpdates(t *testing.T) {
 	if run := got.Run(); run.Finished == nil || !run.Finished.Equal(started.Add(time.Minute)) || run.Settings.Source != "sample" {
 		t.Errorf("run = %+v", run)
 	}
-	if files := listFiles(t, dir); len(files) != 1 || files[0] != dataset.ManifestName {
+	if files := fixture.ListFiles(t, dir); len(files) != 1 || files[0] != dataset.ManifestName {
 		t.Errorf("files = %v, want only the manifest", files)
 	}
 }
@@ -162,8 +163,8 @@ func TestLoadManifestErrors(t *testing.T) {
 
 func TestResumable(t *testing.T) {
 	t.Parallel()
-	mem := newMem(t)
-	rec := dailyBars(mem, "AAPL", 20)
+	mem := fixture.NewMem(t)
+	rec := fixture.DailyBars(mem, "AAPL", 20)
 	defer rec.Release()
 
 	tests := []struct {
@@ -249,7 +250,7 @@ func TestResumable(t *testing.T) {
 
 func TestSingleLayoutIsNotResumable(t *testing.T) {
 	t.Parallel()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	dir := t.TempDir()
 	if dataset.LayoutSingle.SupportsResume() || !dataset.LayoutHive.SupportsResume() || !dataset.LayoutFiles.SupportsResume() {
 		t.Error("SupportsResume: want only the single layout to refuse")
@@ -262,7 +263,7 @@ func TestSingleLayoutIsNotResumable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := dailyBars(mem, "AAPL", 3)
+	rec := fixture.DailyBars(mem, "AAPL", 3)
 	defer rec.Release()
 	f, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec})
 	if err != nil {
@@ -286,7 +287,7 @@ func TestResumeEndsWithSameFiles(t *testing.T) {
 	symbols := []string{"AAPL", "GOOGL", "MSFT", "BRK.B", "IBM"}
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutHive} {
 		t.Run(string(layout), func(t *testing.T) {
-			mem := newMem(t)
+			mem := fixture.NewMem(t)
 			opts := sinks.Options{Allocator: mem, Layout: layout, Metadata: map[string]string{"source": "sample"}}
 			run := dataset.Run{Started: started, Settings: dataset.Settings{Layout: layout}}
 
@@ -326,7 +327,7 @@ func TestResumeEndsWithSameFiles(t *testing.T) {
 					if kept[s] {
 						continue
 					}
-					rec := dailyBars(mem, s, 10+i)
+					rec := fixture.DailyBars(mem, s, 10+i)
 					f, err := w.Write(context.Background(), sources.Series{Symbol: s, Record: rec})
 					rec.Release()
 					if err != nil {
@@ -366,7 +367,7 @@ func TestResumeEndsWithSameFiles(t *testing.T) {
 			}
 			m := fetch(resumed, prev, -1)
 
-			if got, want := fileSums(t, resumed), fileSums(t, whole); !maps.Equal(got, want) {
+			if got, want := fixture.FileSums(t, resumed), fixture.FileSums(t, whole); !maps.Equal(got, want) {
 				t.Errorf("resumed run files:\n%v\nuninterrupted run files:\n%v", got, want)
 			}
 			tot := m.Totals()
@@ -546,7 +547,7 @@ func TestManifestRecordKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	fetched := started.Add(-24 * time.Hour)
-	f := dataset.File{Path: "A.parquet", Rows: 3, Bytes: 30, SHA256: "ab", FirstDate: firstDay, LastDate: firstDay.AddDate(0, 0, 2), FetchedAt: fetched}
+	f := dataset.File{Path: "A.parquet", Rows: 3, Bytes: 30, SHA256: "ab", FirstDate: fixture.FirstDay, LastDate: fixture.FirstDay.AddDate(0, 0, 2), FetchedAt: fetched}
 	if err := m.RecordOK("A", f, 1); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/seed-c7c8f39b/loader/sinks"
@@ -66,14 +67,14 @@ func TestHostileSymbolsStayInDir(t *testing.T) {
 	hostile := []string{"../escape", "..", "/abs", `..\win`, "a/../../b", "nul\x00byte", "ctl\x1b[31m", ".tmp-1", "symbol=AAPL"}
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutHive} {
 		t.Run(string(layout), func(t *testing.T) {
-			mem := newMem(t)
+			mem := fixture.NewMem(t)
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "out")
 			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: layout, Format: dataset.FormatCSV})
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := dailyBars(mem, "X", 2)
+			rec := fixture.DailyBars(mem, "X", 2)
 			defer rec.Release()
 			depth := map[dataset.Layout]int{dataset.LayoutFiles: 1, dataset.LayoutHive: 2}[layout]
 			for _, s := range hostile {
@@ -88,10 +89,10 @@ func TestHostileSymbolsStayInDir(t *testing.T) {
 					t.Errorf("Write(%q): %v", s, err)
 				}
 			}
-			if got := len(listFiles(t, dir)); got != len(hostile) {
+			if got := len(fixture.ListFiles(t, dir)); got != len(hostile) {
 				t.Errorf("%d files in the output directory, want %d", got, len(hostile))
 			}
-			if got := listFiles(t, parent); len(got) != len(hostile) {
+			if got := fixture.ListFiles(t, parent); len(got) != len(hostile) {
 				t.Errorf("files beside the output directory: %v", got)
 			}
 		})

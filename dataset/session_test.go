@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
@@ -21,7 +22,7 @@ import (
 // the manifest's entries.
 func makeDataset(t *testing.T, dir string, settings dataset.Settings, symbols ...string) {
 	t.Helper()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	s, err := dataset.Begin(dir, dataset.BeginOptions{Settings: &settings, Symbols: symbols, Run: dataset.Run{Started: started}})
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +34,7 @@ func makeDataset(t *testing.T, dir string, settings dataset.Settings, symbols ..
 		t.Fatal(err)
 	}
 	for i, sym := range s.Symbols() {
-		rec := dailyBars(mem, sym, 10+i)
+		rec := fixture.DailyBars(mem, sym, 10+i)
 		f, err := w.Write(context.Background(), sources.Series{Symbol: sym, Record: rec})
 		rec.Release()
 		if err != nil {
@@ -294,7 +295,7 @@ func TestFilesFollowTheManifest(t *testing.T) {
 	if err != nil || len(removed) != 3 {
 		t.Errorf("RemoveUnlisted = %v, %v", removed, err)
 	}
-	if got, want := listFiles(t, dir), []string{"AAPL.parquet", "MSFT.parquet", "_lock", "_manifest.json"}; !slices.Equal(got, want) {
+	if got, want := fixture.ListFiles(t, dir), []string{"AAPL.parquet", "MSFT.parquet", "_lock", "_manifest.json"}; !slices.Equal(got, want) {
 		t.Errorf("after RemoveUnlisted: %v, want %v (the empty partition gone)", got, want)
 	}
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/symbols"
@@ -138,7 +139,7 @@ func TestUnionRefusesACorruptManifest(t *testing.T) {
 // was overwritten since, without reading any object back.
 func TestResumeOnObjectStore(t *testing.T) {
 	ctx := context.Background()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	st := memStore(t)
 	w, err := sinks.New(sinks.Options{Store: st, Allocator: mem})
 	if err != nil {
@@ -152,7 +153,7 @@ func TestResumeOnObjectStore(t *testing.T) {
 	}
 	m := s1.Manifest()
 	for _, s := range syms[:2] {
-		rec := dailyBars(mem, s, 20)
+		rec := fixture.DailyBars(mem, s, 20)
 		f, err := w.Write(ctx, sources.Series{Symbol: s, Record: rec})
 		rec.Release()
 		if err != nil {

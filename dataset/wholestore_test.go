@@ -9,6 +9,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
@@ -18,7 +19,7 @@ import (
 // it returns the session, still open.
 func writeRun(t *testing.T, st store.Store, opts dataset.BeginOptions) *dataset.Session {
 	t.Helper()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	opts.Store = st
 	s, err := dataset.Begin(st.String(), opts)
 	if err != nil {
@@ -30,7 +31,7 @@ func writeRun(t *testing.T, st store.Store, opts dataset.BeginOptions) *dataset.
 		t.Fatal(err)
 	}
 	for _, sym := range s.Symbols() {
-		rec := dailyBars(mem, sym, 10)
+		rec := fixture.DailyBars(mem, sym, 10)
 		f, err := w.Write(context.Background(), sources.Series{Symbol: sym, Record: rec})
 		rec.Release()
 		if err != nil {
@@ -140,7 +141,7 @@ func TestOverwriteOnObjectStore(t *testing.T) {
 	st := shardedStore(t, parquetFiles)
 	old := keys(t, st)
 	csv := dataset.Settings{Source: "sample", Format: dataset.FormatCSV, Layout: dataset.LayoutHive}
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	s, err := dataset.Begin(st.String(), dataset.BeginOptions{Store: st, Settings: &csv, Symbols: []string{"A", "B", "E"}, Mode: dataset.Overwrite,
 		Run: dataset.Run{Started: started.Add(time.Hour)}})
 	if err != nil {
@@ -152,7 +153,7 @@ func TestOverwriteOnObjectStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sym := range s.Symbols() {
-		rec := dailyBars(mem, sym, 10)
+		rec := fixture.DailyBars(mem, sym, 10)
 		f, err := w.Write(context.Background(), sources.Series{Symbol: sym, Record: rec})
 		rec.Release()
 		if err != nil {

@@ -25,7 +25,7 @@ func (c SourceConfig) Settings(name string) dataset.Settings {
 		OutputSize:    c.OutputSize,
 	}
 	switch {
-	case name == SourceSample, c.Kind.Function == sources.Weekly, c.Kind.Function == sources.Monthly:
+	case name == SourceSample, c.Kind.IsPeriod():
 		s.OutputSize = string(sources.Full)
 	case s.OutputSize == "":
 		s.OutputSize = alphavantage.DefaultOutput

@@ -135,6 +135,18 @@ func validateKind(k sources.Kind) error {
 	return nil
 }
 
+// Resolved returns the source Name names, with SourceAuto resolved:
+// SourceAlphaVantage when APIKey is set, SourceSample otherwise.
+func (cfg SourceConfig) Resolved() string {
+	if cfg.Name != SourceAuto {
+		return cfg.Name
+	}
+	if cfg.APIKey != "" {
+		return SourceAlphaVantage
+	}
+	return SourceSample
+}
+
 // OpenSource returns the source cfg names, and that name with "auto"
 // resolved. The caller closes the source. A setting out of range gives a
 // *SettingError (see Validate).
@@ -142,13 +154,7 @@ func OpenSource(cfg SourceConfig) (sources.Source, string, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, cfg.Name, err
 	}
-	name := cfg.Name
-	if name == SourceAuto {
-		name = SourceSample
-		if cfg.APIKey != "" {
-			name = SourceAlphaVantage
-		}
-	}
+	name := cfg.Resolved()
 	switch name {
 	case SourceSample:
 		return sample.Source{Kind: cfg.Kind}, name, nil

@@ -117,9 +117,8 @@ func (r *run) update(ctx context.Context, sym string, e dataset.Entry) (job, err
 	if !ok {
 		return r.refetchWhole(ctx, sym, "the sink cannot read back what it stored", 0)
 	}
-	periods := r.cfg.Kind.Function == sources.Weekly || r.cfg.Kind.Function == sources.Monthly
 	var size sources.OutputSize
-	if _, sized := r.cfg.Source.(sources.SizedSource); sized && !periods && r.size != sources.Compact && withinCompact(e.LastDate, r.cfg.Now()) {
+	if _, sized := r.cfg.Source.(sources.SizedSource); sized && !r.cfg.Kind.IsPeriod() && r.size != sources.Compact && withinCompact(e.LastDate, r.cfg.Now()) {
 		size = sources.Compact
 	}
 	s, err := r.request(ctx, sym, size)
@@ -133,7 +132,7 @@ func (r *run) update(ctx context.Context, sym string, e dataset.Entry) (job, err
 	// The newest weekly or monthly bar was that of the then current
 	// period, which has gone on since: it is replaced, not compared.
 	var current arrow.RecordBatch
-	if n := stored.NumRows(); periods && n > 1 {
+	if n := stored.NumRows(); r.cfg.Kind.IsPeriod() && n > 1 {
 		current = stored.NewSlice(n-1, n)
 		head := stored.NewSlice(0, n-1)
 		stored.Release()

@@ -141,7 +141,7 @@ func (s *storeFiles) read(ctx context.Context, i int, columns []string, mem memo
 		}
 	case format == dataset.FormatParquet && obj.Size >= wholeBelow:
 		r := newRangeReader(ctx, openObject(ctx, s.st, obj), obj.Size)
-		sym := hiveSymbol(obj.Key)
+		sym := dataset.PathSymbol(obj.Key)
 		want := func(c string) bool { return slices.Contains(columns, c) }
 		err = eachRecordAt(name, r, obj.Size, r.prefetch, want, mem, func(rec arrow.RecordBatch) error { return fn(rec, sym) })
 	default:

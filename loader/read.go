@@ -7,8 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/sources"
@@ -131,19 +129,6 @@ func eachRecordAt(path string, r io.ReaderAt, size int64, prepare func(*file.Rea
 		}
 	}
 	return sr.Err()
-}
-
-// hiveSymbol returns X for a file under a "symbol=X" directory, else the
-// file's base name without extension.
-func hiveSymbol(path string) string {
-	if sym, ok := dataset.PartitionSymbol(path); ok {
-		return sym
-	}
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	if sym, err := dataset.SymbolOf(base); err == nil {
-		return sym
-	}
-	return base
 }
 
 // ErrColumn is matched by the errors of Open for a file that lacks a

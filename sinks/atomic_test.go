@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -37,20 +38,20 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := newMem(t)
+			mem := fixture.NewMem(t)
 			dir := t.TempDir()
 			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Format: tt.format, Layout: tt.layout})
 			if err != nil {
 				t.Fatal(err)
 			}
 			tt.block(t, dir)
-			before := listFiles(t, dir)
-			rec := dailyBars(mem, "AAPL", 5)
+			before := fixture.ListFiles(t, dir)
+			rec := fixture.DailyBars(mem, "AAPL", 5)
 			defer rec.Release()
 			if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec}); err == nil || !strings.Contains(err.Error(), "AAPL") {
 				t.Fatalf("Write = %v, want an error naming AAPL", err)
 			}
-			if after := listFiles(t, dir); !slices.Equal(after, before) {
+			if after := fixture.ListFiles(t, dir); !slices.Equal(after, before) {
 				t.Errorf("files after a failed write = %v, want %v", after, before)
 			}
 		})
@@ -75,7 +76,7 @@ func touch(rel string) func(*testing.T, string) {
 
 func TestUnsupportedTypeLeavesNothing(t *testing.T) {
 	t.Parallel()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	dir := t.TempDir()
 	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir})
 	if err != nil {
@@ -94,20 +95,20 @@ func TestUnsupportedTypeLeavesNothing(t *testing.T) {
 	if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec}); err == nil {
 		t.Fatal("Write of a union column succeeded")
 	}
-	if got := listFiles(t, dir); len(got) != 0 {
+	if got := fixture.ListFiles(t, dir); len(got) != 0 {
 		t.Errorf("files after a failed write = %v, want none", got)
 	}
 }
 
 func TestSingleRejectsOtherSchema(t *testing.T) {
 	t.Parallel()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	dir := t.TempDir()
 	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: dataset.LayoutSingle})
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := dailyBars(mem, "AAPL", 4)
+	good := fixture.DailyBars(mem, "AAPL", 4)
 	defer good.Release()
 	if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: good}); err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func TestSingleRejectsOtherSchema(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := listFiles(t, dir); !slices.Equal(got, []string{"data.parquet"}) {
+	if got := fixture.ListFiles(t, dir); !slices.Equal(got, []string{"data.parquet"}) {
 		t.Fatalf("files = %v, want [data.parquet]", got)
 	}
 	tbl := readTable(t, mem, dataset.FormatParquet, filepath.Join(dir, "data.parquet"), sources.DailySchema(false))
@@ -137,23 +138,23 @@ func TestAbort(t *testing.T) {
 	t.Parallel()
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle} {
 		t.Run(string(layout), func(t *testing.T) {
-			mem := newMem(t)
+			mem := fixture.NewMem(t)
 			dir := t.TempDir()
 			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: layout})
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := dailyBars(mem, "AAPL", 4)
+			rec := fixture.DailyBars(mem, "AAPL", 4)
 			defer rec.Release()
 			if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec}); err != nil {
 				t.Fatal(err)
 			}
-			kept := listFiles(t, dir) // a finalized file stays; a temporary goes
+			kept := fixture.ListFiles(t, dir) // a finalized file stays; a temporary goes
 			if layout == dataset.LayoutSingle {
 				kept = nil
 			}
 			w.Abort()
-			if got := listFiles(t, dir); !slices.Equal(got, kept) {
+			if got := fixture.ListFiles(t, dir); !slices.Equal(got, kept) {
 				t.Errorf("files after Abort = %v, want %v", got, kept)
 			}
 			if _, err := w.Write(context.Background(), sources.Series{Symbol: "MSFT", Record: rec}); !errors.Is(err, sinks.ErrClosed) {
@@ -162,7 +163,7 @@ func TestAbort(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Errorf("Close after Abort = %v", err)
 			}
-			if got := listFiles(t, dir); !slices.Equal(got, kept) {
+			if got := fixture.ListFiles(t, dir); !slices.Equal(got, kept) {
 				t.Errorf("files after Abort and Close = %v, want %v", got, kept)
 			}
 		})
@@ -171,7 +172,7 @@ func TestAbort(t *testing.T) {
 
 func TestWriteAfterClose(t *testing.T) {
 	t.Parallel()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle} {
 		w, err := sinks.New(sinks.Options{Allocator: mem, Dir: t.TempDir(), Layout: layout})
 		if err != nil {
@@ -180,7 +181,7 @@ func TestWriteAfterClose(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		rec := dailyBars(mem, "AAPL", 1)
+		rec := fixture.DailyBars(mem, "AAPL", 1)
 		if _, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec}); !errors.Is(err, sinks.ErrClosed) {
 			t.Errorf("%s: Write after Close = %v, want ErrClosed", layout, err)
 		}
@@ -206,7 +207,7 @@ func TestNewRemovesStaleTemps(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(keep)
-	if got := listFiles(t, dir); !slices.Equal(got, keep) {
+	if got := fixture.ListFiles(t, dir); !slices.Equal(got, keep) {
 		t.Errorf("files = %v, want %v", got, keep)
 	}
 }
@@ -235,13 +236,13 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestFinishedFilesAreReadableByAll(t *testing.T) {
 	t.Parallel()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	dir := t.TempDir()
 	w, err := sinks.New(sinks.Options{Dir: dir, Allocator: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := dailyBars(mem, "AAPL", 5)
+	rec := fixture.DailyBars(mem, "AAPL", 5)
 	defer rec.Release()
 	f, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,7 +20,7 @@ import (
 func BenchmarkWriteParquet(b *testing.B) {
 	for _, c := range []dataset.Compression{dataset.CompressionZstd, dataset.CompressionSnappy, dataset.CompressionNone} {
 		b.Run(string(c), func(b *testing.B) {
-			rec := dailyBars(memory.DefaultAllocator, "AAPL", 5200)
+			rec := fixture.DailyBars(memory.DefaultAllocator, "AAPL", 5200)
 			defer rec.Release()
 			w, err := sinks.New(sinks.Options{Dir: b.TempDir(), Compression: c})
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/seed-c7c8f39b/loader/sinks"
@@ -23,7 +24,7 @@ func TestConcurrentWrites(t *testing.T) {
 	const n = 16
 	for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle, dataset.LayoutHive} {
 		t.Run(string(layout), func(t *testing.T) {
-			mem := newMem(t)
+			mem := fixture.NewMem(t)
 			dir := t.TempDir()
 			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Layout: layout, Format: dataset.FormatArrow})
 			if err != nil {
@@ -33,7 +34,7 @@ func TestConcurrentWrites(t *testing.T) {
 			for i := range n {
 				wg.Go(func() {
 					s := fmt.Sprintf("S%02d", i)
-					rec := dailyBars(mem, s, i+1)
+					rec := fixture.DailyBars(mem, s, i+1)
 					defer rec.Release()
 					if _, err := w.Write(context.Background(), sources.Series{Symbol: s, Record: rec}); err != nil {
 						t.Error(err)
@@ -44,7 +45,7 @@ func TestConcurrentWrites(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			files := listFiles(t, dir)
+			files := fixture.ListFiles(t, dir)
 			var rows int64
 			for _, f := range files {
 				tbl := readTable(t, mem, dataset.FormatArrow, filepath.Join(dir, f), nil)
@@ -82,7 +83,7 @@ func TestAbortDuringWrites(t *testing.T) {
 
 func testAbortDuringWrites(t *testing.T, dir string, st store.Store) {
 	const n = 32
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Store: st, Compression: dataset.CompressionNone})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func testAbortDuringWrites(t *testing.T, dir string, st store.Store) {
 	for i := range n {
 		wg.Go(func() {
 			s := fmt.Sprintf("S%02d", i)
-			rec := dailyBars(mem, s, 200)
+			rec := fixture.DailyBars(mem, s, 200)
 			defer rec.Release()
 			f, err := w.Write(context.Background(), sources.Series{Symbol: s, Record: rec})
 			if err != nil {
@@ -110,7 +111,7 @@ func testAbortDuringWrites(t *testing.T, dir string, st store.Store) {
 		}
 	}
 	wg.Wait()
-	got := fileSums(t, dir)
+	got := fixture.FileSums(t, dir)
 	if len(got) != len(written) {
 		t.Errorf("%d files, %d reported written", len(got), len(written))
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
@@ -29,8 +30,8 @@ func TestOptionsDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			mem := newMem(t)
-			rec := dailyBars(mem, "AAPL", 3)
+			mem := fixture.NewMem(t)
+			rec := fixture.DailyBars(mem, "AAPL", 3)
 			defer rec.Release()
 			dir := t.TempDir()
 			tt.opts.Dir, tt.opts.Allocator = dir, mem
@@ -47,7 +48,7 @@ func TestOptionsDefaults(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if got := listFiles(t, dir); !slices.Equal(got, []string{tt.want}) {
+			if got := fixture.ListFiles(t, dir); !slices.Equal(got, []string{tt.want}) {
 				t.Fatalf("files %q, want %q", got, tt.want)
 			}
 			if filepath.Ext(tt.want) != ".parquet" {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
@@ -21,12 +22,12 @@ func TestReadGivesBackWhatWasWritten(t *testing.T) {
 	for _, format := range []dataset.Format{dataset.FormatParquet, dataset.FormatArrow, dataset.FormatCSV} {
 		for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutHive} {
 			t.Run(fmt.Sprintf("%s/%s", format, layout), func(t *testing.T) {
-				mem := newMem(t)
+				mem := fixture.NewMem(t)
 				w, err := sinks.New(sinks.Options{Dir: t.TempDir(), Format: format, Layout: layout, RowGroupSize: 7, Allocator: mem})
 				if err != nil {
 					t.Fatal(err)
 				}
-				bars := dailyBars(mem, "BRK.B", 30)
+				bars := fixture.DailyBars(mem, "BRK.B", 30)
 				defer bars.Release()
 				rec, err := transform.SMA(5)(bars, mem)
 				if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -52,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, v := range variants {
 		for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle, dataset.LayoutHive} {
 			t.Run(fmt.Sprintf("%s/%s/%s", v.format, layout, v.compression), func(t *testing.T) {
-				mem := newMem(t)
+				mem := fixture.NewMem(t)
 				opts := sinks.Options{
 					Dir:          t.TempDir(),
 					Format:       v.format,
@@ -74,7 +75,7 @@ func TestRoundTripToBucket(t *testing.T) {
 	for _, format := range []dataset.Format{dataset.FormatParquet, dataset.FormatArrow, dataset.FormatCSV} {
 		for _, layout := range []dataset.Layout{dataset.LayoutFiles, dataset.LayoutSingle, dataset.LayoutHive} {
 			t.Run(fmt.Sprintf("%s/%s", format, layout), func(t *testing.T) {
-				mem := newMem(t)
+				mem := fixture.NewMem(t)
 				root := t.TempDir()
 				b, err := fileblob.OpenBucket(root, &fileblob.Options{Metadata: fileblob.MetadataDontWrite})
 				if err != nil {
@@ -101,7 +102,7 @@ func testRoundTrip(t *testing.T, mem memory.Allocator, opts sinks.Options) {
 	}()
 	var written []dataset.File
 	for _, s := range symbolRows {
-		rec := dailyBars(mem, s.symbol, s.rows)
+		rec := fixture.DailyBars(mem, s.symbol, s.rows)
 		recs = append(recs, rec)
 		f, err := w.Write(context.Background(), sources.Series{Symbol: s.symbol, Record: rec})
 		if err != nil {
@@ -109,13 +110,13 @@ func testRoundTrip(t *testing.T, mem memory.Allocator, opts sinks.Options) {
 		}
 		wantPath, _ := w.Path(s.symbol)
 		if f.Path != wantPath || f.Rows != int64(s.rows) || f.Bytes <= 0 ||
-			!f.FirstDate.Equal(firstDay) || !f.LastDate.Equal(firstDay.AddDate(0, 0, s.rows-1)) {
-			t.Errorf("Write(%s) = %+v, want path %s, %d rows from %s", s.symbol, f, wantPath, s.rows, firstDay)
+			!f.FirstDate.Equal(fixture.FirstDay) || !f.LastDate.Equal(fixture.FirstDay.AddDate(0, 0, s.rows-1)) {
+			t.Errorf("Write(%s) = %+v, want path %s, %d rows from %s", s.symbol, f, wantPath, s.rows, fixture.FirstDay)
 		}
 		written = append(written, f)
 	}
 	if opts.Layout == dataset.LayoutSingle && opts.Store == nil {
-		if got := listFiles(t, opts.Dir); len(got) != 1 || got[0][0] != '.' {
+		if got := fixture.ListFiles(t, opts.Dir); len(got) != 1 || got[0][0] != '.' {
 			t.Errorf("before Close, files = %v, want one temporary file", got)
 		}
 	}
@@ -133,7 +134,7 @@ func testRoundTrip(t *testing.T, mem memory.Allocator, opts sinks.Options) {
 		}
 	}
 	slices.Sort(want)
-	if got := listFiles(t, opts.Dir); !slices.Equal(got, want) {
+	if got := fixture.ListFiles(t, opts.Dir); !slices.Equal(got, want) {
 		t.Fatalf("files = %v, want %v", got, want)
 	}
 
@@ -168,7 +169,7 @@ func checkFileSum(t *testing.T, dir string, f dataset.File) {
 	if st.Size() != f.Bytes {
 		t.Errorf("%s: %d bytes, Write said %d", f.Path, st.Size(), f.Bytes)
 	}
-	if sum := sha256File(t, p); sum != f.SHA256 {
+	if sum := fixture.SHA256File(t, p); sum != f.SHA256 {
 		t.Errorf("%s: SHA-256 %s, Write said %s", f.Path, sum, f.SHA256)
 	}
 }
@@ -295,13 +296,13 @@ func TestMetadata(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := newMem(t)
+			mem := fixture.NewMem(t)
 			dir := t.TempDir()
 			w, err := sinks.New(sinks.Options{Allocator: mem, Dir: dir, Format: tt.format, Layout: tt.layout, Metadata: run})
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := dailyBars(mem, "AAPL", 3)
+			rec := fixture.DailyBars(mem, "AAPL", 3)
 			defer rec.Release()
 			f, err := w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec, Meta: perFile})
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sinks"
 	"github.com/seed-c7c8f39b/loader/sources"
 )
@@ -30,7 +31,7 @@ func TestNoWriteThroughSymlinks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := newMem(t)
+			mem := fixture.NewMem(t)
 			out, outside := t.TempDir(), t.TempDir()
 			target := filepath.Join(outside, "target")
 			if tt.refused {
@@ -51,7 +52,7 @@ func TestNoWriteThroughSymlinks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := dailyBars(mem, "AAPL", 3)
+			rec := fixture.DailyBars(mem, "AAPL", 3)
 			defer rec.Release()
 			_, err = w.Write(context.Background(), sources.Series{Symbol: "AAPL", Record: rec})
 			if cerr := w.Close(); err == nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/internal/duckdbtest"
+	"github.com/seed-c7c8f39b/loader/internal/fixture"
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 
@@ -61,7 +62,7 @@ func writeOne(t *testing.T, s sources.Series, format dataset.Format, opts sinks.
 // as instants, not as wall-clock times of an unknown zone.
 func TestParquetTimestampIsAnInstant(t *testing.T) {
 	t.Parallel()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	s := intradaySeries(t, mem)
 	defer s.Record.Release()
 	_, path := writeOne(t, s, dataset.FormatParquet, sinks.Options{Allocator: mem})
@@ -99,7 +100,7 @@ func TestParquetTimestampIsAnInstant(t *testing.T) {
 // intraday bar's time as RFC 3339 in exchange time, with the offset.
 func TestCSVTimestampsAreRFC3339(t *testing.T) {
 	t.Parallel()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	s := intradaySeries(t, mem)
 	defer s.Record.Release()
 	_, path := writeOne(t, s, dataset.FormatCSV, sinks.Options{Allocator: mem})
@@ -126,7 +127,7 @@ func TestDescribeIntraday(t *testing.T) {
 	for _, format := range []dataset.Format{dataset.FormatParquet, dataset.FormatArrow, dataset.FormatCSV} {
 		t.Run(string(format), func(t *testing.T) {
 			t.Parallel()
-			mem := newMem(t)
+			mem := fixture.NewMem(t)
 			s := intradaySeries(t, mem)
 			defer s.Record.Release()
 			f, _ := writeOne(t, s, format, sinks.Options{Allocator: mem})
@@ -147,7 +148,7 @@ func TestIntradayMetadata(t *testing.T) {
 	for _, format := range []dataset.Format{dataset.FormatParquet, dataset.FormatArrow} {
 		t.Run(string(format), func(t *testing.T) {
 			t.Parallel()
-			mem := newMem(t)
+			mem := fixture.NewMem(t)
 			s := intradaySeries(t, mem)
 			defer s.Record.Release()
 			_, path := writeOne(t, s, format, sinks.Options{Allocator: mem, Metadata: run})
@@ -177,7 +178,7 @@ func TestIntradayMetadata(t *testing.T) {
 // every bar there.
 func TestDuckDBReadsIntradayInstants(t *testing.T) {
 	t.Parallel()
-	mem := newMem(t)
+	mem := fixture.NewMem(t)
 	s := intradaySeries(t, mem)
 	defer s.Record.Release()
 	for _, tt := range []struct {

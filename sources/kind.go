@@ -85,6 +85,12 @@ func (k Kind) Validate() error {
 	return nil
 }
 
+// IsPeriod reports whether k's bars are those of a calendar period,
+// weekly or monthly: the whole history comes in one request, whatever
+// the output size, and the newest bar, its period's so far, changes until
+// the period ends.
+func (k Kind) IsPeriod() bool { return k.Function == Weekly || k.Function == Monthly }
+
 // IsIntraday reports whether k's bars are stamped by their time, in
 // the ColTimestamp column, rather than by their day.
 func (k Kind) IsIntraday() bool { return k.Function == Intraday }
@@ -124,7 +130,7 @@ func (k Kind) Schema() *arrow.Schema {
 		return intradaySchema
 	case !k.Adjusted:
 		return dailySchema
-	case k.Function == Weekly || k.Function == Monthly:
+	case k.IsPeriod():
 		return periodAdjustedSchema
 	}
 	return adjustedSchema

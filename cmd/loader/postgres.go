@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -66,7 +65,7 @@ func runFetchPostgres(cmd *cobra.Command, f fetchFlags, plan fetchPlan, pending 
 		Table:     f.pg.table,
 		MaxConns:  f.pg.conns,
 		Schema:    schema,
-		Settings:  pgSettings(f),
+		Settings:  pgSettings(f, plan.source),
 		Overwrite: f.overwrite,
 	})
 	switch {
@@ -111,9 +110,7 @@ func runFetchPostgres(cmd *cobra.Command, f fetchFlags, plan fetchPlan, pending 
 		WriteWorkers: f.pg.conns,
 		Stop:         stop.graceful,
 		OnResult:     shown.record,
-		IsFatal: func(err error) bool {
-			return errors.Is(err, sources.ErrFatal) || errors.Is(err, postgres.ErrUnavailable) || errors.Is(err, postgres.ErrLocked)
-		},
+		IsFatal:      pgFatal,
 	})
 	shown.stop()
 	report.Results = withKept(plan.symbols, report.Results, kept, sink.Table())
@@ -122,6 +119,13 @@ func runFetchPostgres(cmd *cobra.Command, f fetchFlags, plan fetchPlan, pending 
 		again: "every symbol reported ok is stored with its state; run again with --resume to load the rest",
 		quota: "run again after midnight US/Eastern with --resume",
 	}.end(cmd, report, err, stop)
+}
+
+// pgFatal is the IsFatal of a run into a PostgreSQL table: besides what
+// stops every run, a server gone away or a table another run holds stops
+// it too.
+func pgFatal(err error) bool {
+	return errors.Is(err, sources.ErrFatal) || errors.Is(err, postgres.ErrUnavailable) || errors.Is(err, postgres.ErrLocked)
 }
 
 // pgRunEnd prints the report of a run into a PostgreSQL table and returns
@@ -160,34 +164,23 @@ func (e pgRunEnd) end(cmd *cobra.Command, report fetch.Report, err error, stop *
 }
 
 // pgSettings are the settings that shape a table's rows, as the flags
-// that set them: a later run with others is refused.
-func pgSettings(f fetchFlags) map[string]string {
-	source := f.source
-	if source == fetch.SourceAuto {
-		source = fetch.SourceSample
-		if os.Getenv(f.apiKeyEnv) != "" {
-			source = fetch.SourceAlphaVantage
-		}
-	}
-	outputSize := f.outputSize
-	if source == fetch.SourceSample {
-		outputSize = "full" // the sample source always serves the whole history
-	}
+// that set them: a later run with others is refused. The output size is
+// the one a dataset would record (fetch.SourceConfig.Settings): "full"
+// where the source or the series ignores it.
+func pgSettings(f fetchFlags, source fetch.SourceConfig) map[string]string {
+	name := source.Resolved()
 	settings := map[string]string{
-		"--source":     source,
+		"--source":     name,
 		"--adjusted":   strconv.FormatBool(f.adjusted),
-		"--outputsize": outputSize,
+		"--outputsize": source.Settings(name).OutputSize,
 		"--transform":  f.transform,
 		"--start":      f.start,
 		"--end":        f.end,
 	}
 	// Daily tables record no function, as they did before there were
 	// others, so that their settings stay the same.
-	if function, err := sources.ParseFunction(f.function); err == nil && function != sources.Daily {
-		settings["--function"] = string(function)
-		if function == sources.Weekly || function == sources.Monthly {
-			settings["--outputsize"] = "full" // they come whole
-		}
+	if source.Kind.Function != sources.Daily {
+		settings["--function"] = string(source.Kind.Function)
 	}
 	return settings
 }

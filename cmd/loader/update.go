@@ -309,9 +309,7 @@ func runUpdatePostgres(cmd *cobra.Command, url string, f updateFlags, added []st
 		WriteWorkers: f.pg.conns,
 		Stop:         stop.graceful,
 		OnResult:     shown.record,
-		IsFatal: func(err error) bool {
-			return errors.Is(err, sources.ErrFatal) || errors.Is(err, postgres.ErrUnavailable) || errors.Is(err, postgres.ErrLocked)
-		},
+		IsFatal:      pgFatal,
 	})
 	shown.stop()
 	return pgRunEnd{

@@ -22,9 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/sources"
@@ -203,21 +201,8 @@ func decode(ctx context.Context, path string, r source, size int64, mem memory.A
 			}
 		}
 	}
-	out.Path, out.Format, out.Symbol = path, format, symbolOf(path)
+	out.Path, out.Format, out.Symbol = path, format, dataset.PathSymbol(path)
 	return out, nil
-}
-
-// symbolOf returns the symbol of the rows of the file at path that have no
-// symbol column: see File.Symbol.
-func symbolOf(path string) string {
-	if sym, ok := dataset.PartitionSymbol(path); ok {
-		return sym
-	}
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	if sym, err := dataset.SymbolOf(base); err == nil {
-		return sym
-	}
-	return base
 }
 
 func readParquet(ctx context.Context, r source, mem memory.Allocator, want func(string) bool) (*File, error) {

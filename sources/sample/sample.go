@@ -71,9 +71,11 @@ func (s Source) FetchSize(ctx context.Context, symbol string, size sources.Outpu
 	switch {
 	case s.Kind.IsIntraday():
 		bars = RecentIntraday(symbol, s.Kind, size, End)
-	default:
+	case s.Kind.IsPeriod():
 		bars = Periods(Series(symbol), s.Kind.Function)
-		if size == sources.Compact && s.Kind.Function != sources.Weekly && s.Kind.Function != sources.Monthly && len(bars) > sources.CompactBars {
+	default:
+		bars = Series(symbol)
+		if size == sources.Compact && len(bars) > sources.CompactBars {
 			bars = bars[len(bars)-sources.CompactBars:]
 		}
 	}
