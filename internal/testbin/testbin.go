@@ -1,6 +1,7 @@
 // Package testbin builds loader's command for the tests that must run it as
 // a real process: to signal it, kill it, or search everything it printed;
-// and the C library of the Python package, for the tests that run Python.
+// and the C library of the Python package, for the tests that run Python;
+// and it watches such a process's peak memory (WatchPeakRSS).
 package testbin
 
 import (

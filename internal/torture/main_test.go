@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,7 +123,7 @@ func runLoader(t *testing.T, limit time.Duration, env []string, args ...string) 
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("loader: %v", err)
 	}
-	peak := watchPeakRSS(cmd.Process.Pid)
+	peak := testbin.WatchPeakRSS(cmd.Process.Pid)
 	err := cmd.Wait()
 	res := runResult{stdout: stdout.Bytes(), stderr: stderr.Bytes(), elapsed: time.Since(start), maxRSS: peak()}
 	if ctx.Err() != nil {
@@ -262,40 +261,4 @@ func dataFiles(t *testing.T, dir string) (data, hidden []string) {
 		}
 	}
 	return data, hidden
-}
-
-// watchPeakRSS polls the peak resident memory of process pid (VmHWM in
-// /proc, Linux only) until the returned function is called, which returns
-// it in bytes, 0 where it could not be read. The rusage of a finished child
-// will not do: Linux carries the parent's peak over into it through exec.
-func watchPeakRSS(pid int) func() int64 {
-	status := fmt.Sprintf("/proc/%d/status", pid)
-	var peak int64
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if b, err := os.ReadFile(status); err == nil {
-				for line := range strings.Lines(string(b)) {
-					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-						if kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
-							peak = max(peak, kib<<10)
-						}
-					}
-				}
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() int64 {
-		close(stop)
-		<-done
-		return peak
-	}
 }
