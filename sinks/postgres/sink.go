@@ -283,6 +283,11 @@ func (s *Sink) write(ctx context.Context, ser sources.Series) (dataset.File, err
 		if errors.Is(err, errCommit) {
 			return dataset.File{}, fmt.Errorf("postgres: write %s to %s: %w", ser.Symbol, s.table, err)
 		}
+		if pgErr := (*pgconn.PgError)(nil); !errors.As(err, &pgErr) && c.Conn().IsClosed() {
+			// The server ended the connection mid-write, and the client
+			// saw only its own socket close.
+			err = fmt.Errorf("%w: %w", errConnEnded, err)
+		}
 		return dataset.File{}, fmt.Errorf("postgres: write %s to %s: rolled back, none of its rows were stored: %w", ser.Symbol, s.table, err)
 	}
 }
@@ -296,7 +301,10 @@ var (
 	errLockLost = errors.New("the table's lock was lost with its connection")
 	// errCommit marks a failed COMMIT, whose outcome the client cannot
 	// know.
-	errCommit = errors.New("COMMIT failed; the symbol is stored whole with its state row, or not at all")
+	// errConnEnded marks a write whose connection ended under it
+	// without the server's reason reaching the client.
+	errConnEnded = errors.New("its connection ended")
+	errCommit    = errors.New("COMMIT failed; the symbol is stored whole with its state row, or not at all")
 )
 
 // commit runs the transaction that stores one symbol and commits it. A
