@@ -143,7 +143,7 @@ func (s *storeFiles) read(ctx context.Context, i int, columns []string, mem memo
 		r := newRangeReader(ctx, openObject(ctx, s.st, obj), obj.Size)
 		sym := dataset.PathSymbol(obj.Key)
 		want := func(c string) bool { return slices.Contains(columns, c) }
-		err = eachRecordAt(name, r, obj.Size, r.prefetch, want, mem, func(rec arrow.RecordBatch) error { return fn(rec, sym) })
+		err = eachParquetRecordAt(r, obj.Size, r.prefetch, want, mem, func(rec arrow.RecordBatch) error { return fn(rec, sym) })
 	default:
 		var data []byte
 		if data, err = readObject(ctx, s.st, obj); err == nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -51,84 +50,56 @@ func findFiles(path string) ([]string, error) {
 	return files, nil
 }
 
-// eachRecordAt calls fn with every record batch of the file of size bytes
-// read from r, by ranged reads; the batch is only valid during the call. Of
-// a Parquet file only the columns for which want is true are decoded. Arrow
-// decoders' panics on damaged files are turned into errors. For a Parquet
-// file, prepare, if not nil, is told the file's metadata before any column
-// is read, so that it can fetch the column chunks of the columns wanted
-// (the leaves want selects) in few requests.
-func eachRecordAt(path string, r io.ReaderAt, size int64, prepare func(*file.Reader, []int) error,
+// eachParquetRecordAt calls fn with every record batch of the Parquet
+// file of size bytes read from r, by ranged reads; the batch is only valid
+// during the call. Only the columns for which want is true are decoded.
+// Arrow decoders' panics on damaged files are turned into errors. prepare,
+// if not nil, is told the file's metadata before any column is read, so
+// that it can fetch the column chunks of the columns wanted (the leaves
+// want selects) in few requests.
+func eachParquetRecordAt(r io.ReaderAt, size int64, prepare func(*file.Reader, []int) error,
 	want func(column string) bool, mem memory.Allocator, fn func(arrow.RecordBatch) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("damaged file: %v", r)
 		}
 	}()
-	rs := io.NewSectionReader(r, 0, size)
-	if format, _ := dataset.FormatOf(path); format == dataset.FormatParquet {
-		pf, err := file.NewParquetReader(rs, file.WithReadProps(parquet.NewReaderProperties(mem)))
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
-		if err != nil {
-			return err
-		}
-		var cols, groups []int
-		for _, field := range fr.Manifest.Fields {
-			if field.IsLeaf() && want(field.Field.Name) {
-				cols = append(cols, field.ColIndex)
-			}
-		}
-		for i := range pf.NumRowGroups() {
-			groups = append(groups, i)
-		}
-		if prepare != nil {
-			if err := prepare(pf, cols); err != nil {
-				return err
-			}
-		}
-		tbl, err := fr.ReadRowGroups(context.Background(), cols, groups)
-		if err != nil {
-			return err
-		}
-		defer tbl.Release()
-		tr := array.NewTableReader(tbl, 0)
-		defer tr.Release()
-		for tr.Next() {
-			if err := fn(tr.RecordBatch()); err != nil {
-				return err
-			}
-		}
-		return tr.Err()
-	}
-	if fr, err := ipc.NewFileReader(rs, ipc.WithAllocator(mem)); err == nil {
-		defer fr.Close()
-		for i := range fr.NumRecords() {
-			rec, err := fr.RecordBatch(i)
-			if err != nil {
-				return err
-			}
-			if err := fn(rec); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// Not the IPC file format: try the stream format.
-	sr, err := ipc.NewReader(io.NewSectionReader(r, 0, size), ipc.WithAllocator(mem))
+	pf, err := file.NewParquetReader(io.NewSectionReader(r, 0, size), file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		return err
 	}
-	defer sr.Release()
-	for sr.Next() {
-		if err := fn(sr.RecordBatch()); err != nil {
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
+	if err != nil {
+		return err
+	}
+	var cols, groups []int
+	for _, field := range fr.Manifest.Fields {
+		if field.IsLeaf() && want(field.Field.Name) {
+			cols = append(cols, field.ColIndex)
+		}
+	}
+	for i := range pf.NumRowGroups() {
+		groups = append(groups, i)
+	}
+	if prepare != nil {
+		if err := prepare(pf, cols); err != nil {
 			return err
 		}
 	}
-	return sr.Err()
+	tbl, err := fr.ReadRowGroups(context.Background(), cols, groups)
+	if err != nil {
+		return err
+	}
+	defer tbl.Release()
+	tr := array.NewTableReader(tbl, 0)
+	defer tr.Release()
+	for tr.Next() {
+		if err := fn(tr.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	return tr.Err()
 }
 
 // ErrColumn is matched by the errors of Open for a file that lacks a

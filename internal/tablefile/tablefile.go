@@ -183,7 +183,7 @@ func decode(ctx context.Context, path string, r source, size int64, mem memory.A
 	case dataset.FormatParquet:
 		out, err = readParquet(ctx, r, mem, want)
 	case dataset.FormatArrow:
-		out, err = readArrow(r, mem)
+		out, err = readArrow(r, size, mem)
 	case dataset.FormatCSV:
 		out, err = readCSV(r, mem)
 	}
@@ -265,8 +265,15 @@ func appendLeaves(cols []int, field pqarrow.SchemaField) []int {
 
 // readArrow reads the IPC file format and, failing that, the stream format,
 // since both are commonly saved as .arrow.
-func readArrow(r source, mem memory.Allocator) (*File, error) {
-	if fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem)); err == nil {
+func readArrow(r source, size int64, mem memory.Allocator) (*File, error) {
+	// No message is longer than the file that holds it. Bounding both of
+	// a message's lengths by the file's size keeps a damaged length from
+	// allocating up to the reader's default limits (64 and 256 MiB) per
+	// message, and lets a record batch over 256 MiB, as a long intraday
+	// history makes, be read.
+	limit := max(size, 1)
+	opts := []ipc.Option{ipc.WithAllocator(mem), ipc.WithMetadataSizeLimit(limit), ipc.WithBodySizeLimit(limit)}
+	if fr, err := ipc.NewFileReader(r, opts...); err == nil {
 		defer fr.Close()
 		// The count comes from the file's footer, which a damaged file
 		// can make any size: grow as batches are read, never by it.
@@ -285,7 +292,9 @@ func readArrow(r source, mem memory.Allocator) (*File, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	sr, err := ipc.NewReader(r, ipc.WithAllocator(mem))
+	// ipc.NewReader drops the size limits (arrow-go v18.8.0): the
+	// message reader made from the options keeps them.
+	sr, err := ipc.NewReaderFromMessageReader(ipc.NewMessageReader(r, opts...), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("neither an Arrow IPC file nor stream: %w", err)
 	}
