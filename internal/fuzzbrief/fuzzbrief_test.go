@@ -30,7 +30,7 @@ func TestFuzzBriefly(t *testing.T) {
 		t.Skip("runs go test -fuzz in subprocesses")
 	}
 	long := os.Getenv("LOADER_TORTURE") == "long"
-	execs, timeout := 10_000, 10*time.Minute
+	execs, timeout := 5_000, 10*time.Minute
 	if long {
 		execs, timeout = 1_000_000, 30*time.Minute
 	}
