@@ -43,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/s3blob"
 
@@ -148,6 +149,10 @@ func loadConfig(ctx context.Context, sec *secrets) (aws.Config, string, error) {
 		attempts = n
 	}
 	cfg, err := config.LoadDefaultConfig(ctx,
+		// The SDK's own warnings (such as falling back to IMDSv1 while
+		// looking for credentials) would print raw on stderr, outside
+		// --log-format; what matters reaches the caller as an error.
+		config.WithLogger(logging.Nop{}),
 		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
 		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
 		config.WithRetryer(func() aws.Retryer {
@@ -186,8 +191,19 @@ type recording struct {
 func (r recording) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	c, err := r.CredentialsProvider.Retrieve(ctx)
 	r.sec.add(c.SecretAccessKey, c.SessionToken)
-	return c, err
+	if err != nil {
+		return c, credentialsError{err}
+	}
+	return c, nil
 }
+
+// credentialsError marks the failure to get credentials from any of the
+// places the SDK looks (environment, shared files, container or instance
+// role), which the SDK reports only as text.
+type credentialsError struct{ err error }
+
+func (e credentialsError) Error() string { return e.err.Error() }
+func (e credentialsError) Unwrap() error { return e.err }
 
 // secrets is the set of strings no error may show.
 type secrets struct {
@@ -263,6 +279,10 @@ func explainer(bucket, endpoint string) func(error) error {
 				return explained{fmt.Sprintf("bucket %q is in another region: set AWS_REGION %s", bucket, said), err}
 			}
 		}
+		var ce credentialsError
+		if errors.As(err, &ce) {
+			return explained{fmt.Sprintf("cannot get AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (%v)", innermost(ce.err)), err}
+		}
 		var oe *net.OpError
 		if errors.As(err, &oe) {
 			return explained{fmt.Sprintf("cannot reach %s: %v", where, oe), err}
@@ -272,6 +292,15 @@ func explainer(bucket, endpoint string) func(error) error {
 		}
 		return nil
 	}
+}
+
+// innermost is the last error of err's chain: the one that says what
+// happened, without the SDK's layers of context.
+func innermost(err error) error {
+	for next := errors.Unwrap(err); next != nil; next = errors.Unwrap(err) {
+		err = next
+	}
+	return err
 }
 
 // explained is an error with a clearer message than its cause's.

@@ -66,6 +66,9 @@ func TestCheckSaysWhatIsWrong(t *testing.T) {
 		{"missing bucket", "s3://nope/x", nil, `bucket "nope" does not exist`},
 		{"unknown key", "s3://data/x", map[string]string{"AWS_ACCESS_KEY_ID": "NOSUCHKEY"}, "does not know the access key"},
 		{"wrong secret", "s3://data/x", map[string]string{"AWS_SECRET_ACCESS_KEY": "not-" + srv.SecretKey}, "secret key does not match"},
+		{"no credentials", "s3://data/x", map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "",
+			"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"},
+			"cannot get AWS credentials: set AWS_ACCESS_KEY_ID"},
 		{"server down", "s3://data/x", map[string]string{"AWS_ENDPOINT_URL": down, "AWS_MAX_ATTEMPTS": "2"}, "cannot reach"},
 	}
 	for _, tt := range tests {
