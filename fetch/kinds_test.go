@@ -156,7 +156,7 @@ func runKind(t *testing.T, dir string, r kindRun) fetch.Report {
 	}
 	rep, err := fetch.Run(context.Background(), fetch.Config{Symbols: sess.Symbols(), Source: r.source, Transform: fn, Sink: sink,
 		Manifest: sess.Manifest(), Concurrency: 3, Allocator: mem, Now: func() time.Time { return r.now },
-		Kind: fetch.KindOf(st), Range: fetch.RangeOf(st), Staging: sess.Store(), Stop: r.stop})
+		Staging: sess.Store(), Stop: r.stop})
 	if err != nil {
 		t.Fatal(err)
 	}

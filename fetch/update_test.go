@@ -86,7 +86,7 @@ func runOn(t *testing.T, dir string, r dataRun) fetch.Report {
 	}
 	rep, err := fetch.Run(context.Background(), fetch.Config{Symbols: sess.Symbols(), Source: src, Transform: fn, Sink: sink,
 		Manifest: sess.Manifest(), Concurrency: 3, Allocator: mem, Now: now, Stop: stop,
-		Kind: fetch.KindOf(st), Range: fetch.RangeOf(st), Staging: sess.Store()})
+		Staging: sess.Store()})
 	if err != nil {
 		t.Fatal(err)
 	}

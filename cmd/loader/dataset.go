@@ -133,8 +133,6 @@ func (d datasetRun) run(cmd *cobra.Command) error {
 		Transform:   transforms,
 		Sink:        sink,
 		Manifest:    d.session.Manifest(),
-		Kind:        fetch.KindOf(st),
-		Range:       fetch.RangeOf(st),
 		Staging:     d.session.Store(),
 		Concurrency: d.concurrency,
 		Stop:        stop.graceful,

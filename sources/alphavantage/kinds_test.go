@@ -38,7 +38,7 @@ func TestFetchWeeklyAndMonthly(t *testing.T) {
 				}
 				defer s.Record.Release()
 				checkSeries(t, s.Record, "AAPL", kind)
-				compareBars(t, recordBars(s.Record), onlyColumns(sample.Periods(sample.Series("AAPL"), kind.Function), kind))
+				compareBars(t, sources.RecordBars(s.Record), onlyColumns(sample.Periods(sample.Series("AAPL"), kind.Function), kind))
 				if s.Meta["function"] != alphavantage.FunctionName(kind) || s.Attempts != 1 {
 					t.Errorf("meta %v, attempts %d; want function %s, 1 attempt", s.Meta, s.Attempts, alphavantage.FunctionName(kind))
 				}
@@ -82,7 +82,7 @@ func TestFetchMonth(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatal("the sample has no bars that month")
 			}
-			compareBars(t, recordBars(s.Record), want)
+			compareBars(t, sources.RecordBars(s.Record), want)
 			if n := srv.Requests(symbol, tc.month.String()); n != 1 || s.Attempts != 1 {
 				t.Errorf("%d requests, %d attempts; want 1", n, s.Attempts)
 			}
@@ -115,7 +115,7 @@ func TestFetchIntradayRecent(t *testing.T) {
 			if size == sources.Compact && len(want) != sources.CompactBars {
 				t.Fatalf("compact: %d bars, want %d", len(want), sources.CompactBars)
 			}
-			compareBars(t, recordBars(s.Record), want)
+			compareBars(t, sources.RecordBars(s.Record), want)
 			if _, ok := s.Meta["month"]; ok || s.Meta["interval"] != "5min" {
 				t.Errorf("meta %v, want interval 5min and no month", s.Meta)
 			}

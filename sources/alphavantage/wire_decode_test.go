@@ -199,7 +199,7 @@ func decodeFile(t *testing.T, file string, kind sources.Kind) []sources.Bar {
 	}
 	defer rec.Release()
 	checkSeries(t, rec, "IBM", kind)
-	return recordBars(rec)
+	return sources.RecordBars(rec)
 }
 
 func day(s string) time.Time {
@@ -219,47 +219,6 @@ func unadjusted(bars []sources.Bar) []sources.Bar {
 		out[i] = b
 	}
 	return out
-}
-
-// recordBars reads a record of any kind's schema back into bars, by
-// column name; an intraday bar's Date is its instant.
-func recordBars(rec arrow.RecordBatch) []sources.Bar {
-	bars := make([]sources.Bar, rec.NumRows())
-	for c, f := range rec.Schema().Fields() {
-		for i := range bars {
-			b := &bars[i]
-			switch col := rec.Column(c).(type) {
-			case *array.Date32:
-				b.Date = col.Value(i).ToTime()
-			case *array.Timestamp:
-				b.Date = time.UnixMicro(int64(col.Value(i))).In(sources.Exchange)
-			case *array.Int64:
-				b.Volume = col.Value(i)
-			case *array.Float64:
-				*barField(b, f.Name) = col.Value(i)
-			}
-		}
-	}
-	return bars
-}
-
-// barField returns the field of b that a price column holds.
-func barField(b *sources.Bar, column string) *float64 {
-	switch column {
-	case sources.ColOpen:
-		return &b.Open
-	case sources.ColHigh:
-		return &b.High
-	case sources.ColLow:
-		return &b.Low
-	case sources.ColClose:
-		return &b.Close
-	case sources.ColAdjustedClose:
-		return &b.AdjustedClose
-	case sources.ColDividend:
-		return &b.Dividend
-	}
-	return &b.SplitCoefficient
 }
 
 func compareBars(t *testing.T, got, want []sources.Bar) {
@@ -362,7 +321,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 					if !adjusted {
 						want = unadjusted(bars)
 					}
-					compareBars(t, recordBars(rec), want)
+					compareBars(t, sources.RecordBars(rec), want)
 				})
 			}
 		}
@@ -423,7 +382,7 @@ func TestDecodeOrderAndDuplicates(t *testing.T) {
 				}
 				defer rec.Release()
 				checkSeries(t, rec, "IBM", sources.Kind{Adjusted: true})
-				compareBars(t, recordBars(rec), tc.want)
+				compareBars(t, sources.RecordBars(rec), tc.want)
 			})
 		}
 	}

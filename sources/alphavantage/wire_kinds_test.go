@@ -220,7 +220,7 @@ func TestDecodeIntradayZones(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rec.Release()
-			bars := recordBars(rec)
+			bars := sources.RecordBars(rec)
 			if len(bars) != 1 || !bars[0].Date.Equal(tc.want) {
 				t.Fatalf("bars %+v, want one at %v", bars, tc.want)
 			}
@@ -273,7 +273,7 @@ func TestDecodeKindsRoundTrip(t *testing.T) {
 				}
 				defer rec.Release()
 				checkSeries(t, rec, "MSFT", tc.kind)
-				compareBars(t, recordBars(rec), onlyColumns(tc.bars, tc.kind))
+				compareBars(t, sources.RecordBars(rec), onlyColumns(tc.bars, tc.kind))
 			})
 		}
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/seed-c7c8f39b/loader/sources/alphavantage/avserver"
 	"github.com/seed-c7c8f39b/loader/sources/sample"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -138,7 +137,7 @@ func TestServerMovesEveryKind(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Record.Release()
-		return barsOf(s)
+		return sources.RecordBars(s.Record)
 	}
 	weeklyAdj := sources.Kind{Function: sources.Weekly, Adjusted: true}
 	november := sources.Month{Year: 2025, Month: time.November}
@@ -209,34 +208,4 @@ func TestServerFaultsApplyToMonths(t *testing.T) {
 	if got.err != nil || got.status != 503 {
 		t.Errorf("HTTP %d (%v), want 503", got.status, got.err)
 	}
-}
-
-// barsOf reads a series' record back into bars: its times, closes,
-// volumes and, when it has them, adjusted closes and dividends.
-func barsOf(s sources.Series) []sources.Bar {
-	rec := s.Record
-	bars := make([]sources.Bar, rec.NumRows())
-	for c, f := range rec.Schema().Fields() {
-		for i := range bars {
-			b := &bars[i]
-			switch col := rec.Column(c).(type) {
-			case *array.Date32:
-				b.Date = col.Value(i).ToTime()
-			case *array.Timestamp:
-				b.Date = time.UnixMicro(int64(col.Value(i))).In(sources.Exchange)
-			case *array.Int64:
-				b.Volume = col.Value(i)
-			case *array.Float64:
-				switch f.Name {
-				case sources.ColClose:
-					b.Close = col.Value(i)
-				case sources.ColAdjustedClose:
-					b.AdjustedClose = col.Value(i)
-				case sources.ColDividend:
-					b.Dividend = col.Value(i)
-				}
-			}
-		}
-	}
-	return bars
 }
