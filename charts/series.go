@@ -147,11 +147,8 @@ func times(col arrow.Array, intraday bool) (func(int) time.Time, *time.Location,
 	if err != nil {
 		return nil, nil, fmt.Errorf("column %s: %w", sources.ColTimestamp, err)
 	}
-	zone, _ := typ.GetZone()
-	if zone == nil {
-		zone = time.UTC
-	}
-	return func(i int) time.Time { return toTime(ts.Value(i)).In(zone) }, zone, nil
+	zone, _ := typ.GetZone() // never nil; its error GetToTimeFunc has just reported
+	return func(i int) time.Time { return toTime(ts.Value(i)) }, zone, nil
 }
 
 // numbers returns a reader of arr's values as float64, nulls as 0, for the

@@ -311,10 +311,7 @@ func timeAxis(rec arrow.RecordBatch, idx int) (*timeColumn, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", rec.ColumnName(idx), err)
 		}
-		zone, _ := typ.GetZone()
-		if zone == nil {
-			zone = time.UTC
-		}
+		zone, _ := typ.GetZone() // never nil; its error GetToTimeFunc has just reported
 		return &timeColumn{valid: col.IsValid, at: func(i int) time.Time { return toTime(col.Value(i)) }, zone: zone}, nil
 	}
 	return nil, fmt.Errorf("column %s is %s, want date32 or timestamp", rec.ColumnName(idx), rec.Column(idx).DataType())

@@ -407,9 +407,6 @@ func (a *accumulator) setAxis(axis int8, col arrow.Array) error {
 		if zone, err = typ.GetZone(); err != nil {
 			return &ColumnError{sources.ColTimestamp, err.Error()}
 		}
-		if zone == nil {
-			zone = time.UTC
-		}
 	}
 	return a.join(axis, zone)
 }

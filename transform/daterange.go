@@ -68,9 +68,6 @@ func timestampRange(rec arrow.RecordBatch, ts *array.Timestamp, start, end time.
 	if err != nil {
 		return nil, fmt.Errorf("%s: column %q: %w", spec, sources.ColTimestamp, err)
 	}
-	if zone == nil {
-		zone = time.UTC
-	}
 	if ts.NullN() > 0 {
 		return nil, fmt.Errorf("%s: column %q has %d null rows", spec, sources.ColTimestamp, ts.NullN())
 	}
