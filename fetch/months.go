@@ -186,7 +186,7 @@ func (r *run) fetchMonths(ctx context.Context, sym string, months []sources.Mont
 				mu.Lock()
 				stopped := stop
 				mu.Unlock()
-				err := r.halted()
+				err := r.halt.halted()
 				if stopped && err == nil {
 					err = errMonthsStopped
 				}

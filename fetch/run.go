@@ -62,14 +62,6 @@ func newRun(cfg Config) *run {
 	return r
 }
 
-// halted returns why no new request may start, or nil.
-func (r *run) halted() error {
-	if r.halt == nil {
-		return nil
-	}
-	return r.halt.halted()
-}
-
 // finish records the result of one symbol.
 func (r *run) finish(res Result) {
 	r.mu.Lock()
