@@ -752,6 +752,9 @@ func TestIntradayStopped(t *testing.T) {
 	if got := staged(t, dir); len(got) != len(first) || len(first)+len(me.Missing) != 12 {
 		t.Fatalf("asked %v, staged %v, missing %v: want every month asked staged, and the rest missing", first, got, me.Missing)
 	}
+	if r.Attempts != len(first) {
+		t.Errorf("%d attempts for the %d months asked: the months never asked count none", r.Attempts, len(first))
+	}
 	m, err := dataset.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)

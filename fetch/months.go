@@ -191,20 +191,22 @@ func (r *run) fetchMonths(ctx context.Context, sym string, months []sources.Mont
 					err = errMonthsStopped
 				}
 				var s sources.Series
+				made := 0 // the requests for m; none when it was not asked for
 				if err == nil {
-					s, err = src.FetchMonth(ctx, sym, m, r.cfg.Allocator)
-				}
-				if err == nil {
-					s.Meta = withFetchTime(s.Meta)
-					err = st.put(ctx, sym, m, s, r.cfg.Now())
-					s.Record.Release()
+					if s, err = src.FetchMonth(ctx, sym, m, r.cfg.Allocator); err != nil {
+						made = attemptsOf(err)
+					} else {
+						made = s.Attempts
+						s.Meta = withFetchTime(s.Meta)
+						err = st.put(ctx, sym, m, s, r.cfg.Now())
+						s.Record.Release()
+					}
 				}
 				mu.Lock()
+				requests += made
 				if err == nil {
-					requests += s.Attempts
 					meta = s.Meta
 				} else {
-					requests += attemptsOf(err)
 					missing = append(missing, m)
 					if first == nil {
 						first = err
