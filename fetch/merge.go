@@ -222,11 +222,13 @@ func sameColumns(a, b *arrow.Schema) bool {
 }
 
 // axis is the time column of a record: its name (date or timestamp),
-// its values as integers ascending, and how to name one in a message.
+// its values as integers ascending, how to name one in a message, and the
+// exchange date of one as UTC midnight (see sources.DayOf).
 type axis struct {
 	name   string
 	keys   []int64
 	format func(int64) string
+	day    func(int64) time.Time
 }
 
 // timeAxis returns rec's time axis (see sources.TimeAxis), which must be
@@ -250,11 +252,13 @@ func timeAxis(rec arrow.RecordBatch) (axis, error) {
 		a.format = func(k int64) string {
 			return arrow.Timestamp(k).ToTime(unit).In(sources.Exchange).Format(time.DateTime)
 		}
+		a.day = func(k int64) time.Time { return sources.DayOf(arrow.Timestamp(k).ToTime(unit)) }
 	case *array.Date32:
 		for i, v := range col.Date32Values() {
 			a.keys[i] = int64(v)
 		}
 		a.format = func(k int64) string { return arrow.Date32(k).FormattedString() }
+		a.day = func(k int64) time.Time { return arrow.Date32(k).ToTime() }
 	default:
 		return axis{}, fmt.Errorf("the %s column is %s", a.name, col.DataType())
 	}
@@ -274,11 +278,7 @@ func span(rec arrow.RecordBatch) (first, last time.Time) {
 	if err != nil || len(a.keys) == 0 {
 		return time.Time{}, time.Time{}
 	}
-	date := func(k int64) time.Time {
-		t, _ := time.Parse(time.DateOnly, a.format(k)[:len(time.DateOnly)])
-		return t
-	}
-	return date(a.keys[0]), date(a.keys[len(a.keys)-1])
+	return a.day(a.keys[0]), a.day(a.keys[len(a.keys)-1])
 }
 
 // value formats row i of col for a message.

@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,10 +9,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
@@ -381,35 +380,40 @@ func describe(rec arrow.RecordBatch) dataset.File {
 	if err != nil {
 		return f
 	}
-	var days []arrow.Date32
 	if intraday {
-		ts, ok := rec.Column(col).(*array.Timestamp)
-		if !ok {
+		// An instant's exchange day never falls as the instant rises:
+		// the days of the least and greatest instants are the range.
+		ts := rec.Column(col).(*array.Timestamp)
+		typ := ts.DataType().(*arrow.TimestampType)
+		if _, err := typ.GetZone(); err != nil {
 			return f
 		}
-		toTime, err := ts.DataType().(*arrow.TimestampType).GetToTimeFunc()
-		if err != nil {
-			return f
+		if lo, hi, ok := bounds(ts.TimestampValues(), ts.IsValid); ok {
+			f.FirstDate, f.LastDate = sources.DayOf(lo.ToTime(typ.Unit)), sources.DayOf(hi.ToTime(typ.Unit))
 		}
-		for i := range ts.Len() {
-			if ts.IsValid(i) {
-				y, m, d := toTime(ts.Value(i)).In(sources.Exchange).Date()
-				days = append(days, arrow.Date32FromTime(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)))
-			}
-		}
-	} else {
-		dates, ok := rec.Column(col).(*array.Date32)
-		if !ok {
-			return f
-		}
-		for i := range dates.Len() {
-			if dates.IsValid(i) {
-				days = append(days, dates.Value(i))
-			}
-		}
+		return f
 	}
-	if len(days) > 0 {
-		f.FirstDate, f.LastDate = slices.Min(days).ToTime(), slices.Max(days).ToTime()
+	dates := rec.Column(col).(*array.Date32)
+	if lo, hi, ok := bounds(dates.Date32Values(), dates.IsValid); ok {
+		f.FirstDate, f.LastDate = lo.ToTime(), hi.ToTime()
 	}
 	return f
+}
+
+// bounds returns the least and greatest of the values valid reports, and
+// whether there was one.
+func bounds[T cmp.Ordered](values []T, valid func(int) bool) (lo, hi T, ok bool) {
+	for i, v := range values {
+		if !valid(i) {
+			continue
+		}
+		if !ok || v < lo {
+			lo = v
+		}
+		if !ok || v > hi {
+			hi = v
+		}
+		ok = true
+	}
+	return lo, hi, ok
 }

@@ -22,6 +22,14 @@ func MonthOf(t time.Time) Month {
 	return Month{t.Year(), t.Month()}
 }
 
+// DayOf returns the exchange date (in Exchange time) that the instant t
+// falls on, as UTC midnight: how manifests and state rows record the first
+// and last days of an intraday series.
+func DayOf(t time.Time) time.Time {
+	y, m, d := t.In(Exchange).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
 // ParseMonth parses "YYYY-MM".
 func ParseMonth(s string) (Month, error) {
 	t, err := time.Parse("2006-01", s)

@@ -594,11 +594,7 @@ func dateRange(rec arrow.RecordBatch) (first, last time.Time, err error) {
 		if !intraday {
 			return a.Value(0).ToTime(unit).UTC(), a.Value(n - 1).ToTime(unit).UTC(), nil
 		}
-		day := func(t time.Time) time.Time {
-			y, m, d := t.In(sources.Exchange).Date()
-			return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-		}
-		return day(a.Value(0).ToTime(unit)), day(a.Value(n - 1).ToTime(unit)), nil
+		return sources.DayOf(a.Value(0).ToTime(unit)), sources.DayOf(a.Value(n - 1).ToTime(unit)), nil
 	}
 	return first, last, fmt.Errorf("the %s column is %s", rec.ColumnName(idx), col.DataType())
 }
