@@ -12,9 +12,6 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/sources"
 	"github.com/seed-c7c8f39b/loader/transform"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // MaxMonths bounds the months of an intraday range: 25 years.
@@ -240,8 +237,11 @@ func (r *run) fetchMonths(ctx context.Context, sym string, months []sources.Mont
 	if err != nil {
 		return sources.Series{}, nil, &attemptsError{err: fmt.Errorf("fetch %s: %w", sym, err), extra: requests - 1}
 	}
-	trimmed := trimDays(rec, r.cfg.Range)
+	trimmed, err := transform.DateRange(r.cfg.Range.Start, r.cfg.Range.End)(rec, r.cfg.Allocator)
 	rec.Release()
+	if err != nil {
+		return sources.Series{}, nil, &attemptsError{err: fmt.Errorf("fetch %s: %w", sym, err), extra: requests - 1}
+	}
 	if trimmed.NumRows() == 0 {
 		trimmed.Release()
 		return sources.Series{}, nil, &attemptsError{err: fmt.Errorf("fetch %s: %w %s … %s", sym, transform.ErrEmptyRange,
@@ -272,32 +272,6 @@ func (r *run) needBy(m sources.Month) time.Time {
 		end = r.started
 	}
 	return end
-}
-
-// trimDays returns the rows of rec, an intraday record ascending by
-// timestamp, whose exchange date lies in r (a zero side is open).
-func trimDays(rec arrow.RecordBatch, r Range) arrow.RecordBatch {
-	idx, _, err := sources.TimeAxis(rec.Schema())
-	ts, ok := rec.Column(max(idx, 0)).(*array.Timestamp)
-	if err != nil || !ok {
-		rec.Retain()
-		return rec
-	}
-	values := ts.TimestampValues()
-	lo, hi := 0, len(values)
-	if !r.Start.IsZero() {
-		from := time.Date(r.Start.Year(), r.Start.Month(), r.Start.Day(), 0, 0, 0, 0, sources.Exchange).UnixMicro()
-		for lo < hi && int64(values[lo]) < from {
-			lo++
-		}
-	}
-	if !r.End.IsZero() {
-		until := time.Date(r.End.Year(), r.End.Month(), r.End.Day()+1, 0, 0, 0, 0, sources.Exchange).UnixMicro()
-		for hi > lo && int64(values[hi-1]) >= until {
-			hi--
-		}
-	}
-	return rec.NewSlice(int64(lo), int64(hi))
 }
 
 // monthsSince returns the months an update of an intraday symbol whose
