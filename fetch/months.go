@@ -31,14 +31,9 @@ type Range struct {
 func (r Range) months(now time.Time) []sources.Month {
 	last := sources.MonthOf(now)
 	if !r.End.IsZero() {
-		last = monthOfDay(r.End)
+		last = sources.MonthOfDay(r.End)
 	}
-	return sources.Months(monthOfDay(r.Start), last)
-}
-
-// monthOfDay is the month of a calendar date, whatever its location.
-func monthOfDay(day time.Time) sources.Month {
-	return sources.Month{Year: day.Year(), Month: day.Month()}
+	return sources.Months(sources.MonthOfDay(r.Start), last)
 }
 
 // ParseRange checks the --start and --end of a run of kind and returns
@@ -281,7 +276,7 @@ func (r *run) needBy(m sources.Month) time.Time {
 func (r *run) monthsSince(last time.Time) []sources.Month {
 	end := sources.MonthOf(r.cfg.Now())
 	if e := r.cfg.Range.End; !e.IsZero() {
-		end = monthOfDay(e)
+		end = sources.MonthOfDay(e)
 	}
 	return sources.Months(sources.MonthOf(last), end)
 }

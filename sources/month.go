@@ -22,6 +22,10 @@ func MonthOf(t time.Time) Month {
 	return Month{t.Year(), t.Month()}
 }
 
+// MonthOfDay returns the month of the calendar date day, whatever its
+// location; MonthOf is for instants.
+func MonthOfDay(day time.Time) Month { return Month{day.Year(), day.Month()} }
+
 // DayOf returns the exchange date (in Exchange time) that the instant t
 // falls on, as UTC midnight: how manifests and state rows record the first
 // and last days of an intraday series.

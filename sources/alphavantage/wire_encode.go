@@ -45,7 +45,7 @@ func EncodeJSON(w io.Writer, symbol string, bars []sources.Bar, kind sources.Kin
 	switch {
 	case l.intraday:
 		meta = append(meta, [2]string{"Interval", kind.Interval}, [2]string{"Output Size", sizeLabel})
-	case kind.Function == sources.Daily || kind.Function == "":
+	case !kind.IsPeriod():
 		meta = append(meta, [2]string{"Output Size", sizeLabel})
 	}
 	meta = append(meta, [2]string{"Time Zone", wireZone})

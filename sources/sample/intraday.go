@@ -33,7 +33,7 @@ func Intraday(symbol string, month sources.Month, kind sources.Kind, last time.T
 	}
 	var bars []sources.Bar
 	for _, day := range History(symbol, last) {
-		if day.Date.Year() != month.Year || day.Date.Month() != month.Month {
+		if sources.MonthOfDay(day.Date) != month {
 			continue
 		}
 		factor := 1.0
@@ -52,7 +52,7 @@ func Intraday(symbol string, month sources.Month, kind sources.Kind, last time.T
 func RecentIntraday(symbol string, kind sources.Kind, size sources.OutputSize, last time.Time) []sources.Bar {
 	from := last.AddDate(0, 0, -30)
 	var bars []sources.Bar
-	for _, m := range sources.Months(sources.Month{Year: from.Year(), Month: from.Month()}, sources.Month{Year: last.Year(), Month: last.Month()}) {
+	for _, m := range sources.Months(sources.MonthOfDay(from), sources.MonthOfDay(last)) {
 		bars = append(bars, Intraday(symbol, m, kind, last)...)
 	}
 	first := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, sources.Exchange)

@@ -24,8 +24,11 @@ func Periods(daily []sources.Bar, function sources.Function) []sources.Bar {
 		return [2]int{b.Date.Year(), int(b.Date.Month())}
 	}
 	var out []sources.Bar
+	var last [2]int // the period of the bar before
 	for i, b := range daily {
-		if i == 0 || period(b) != period(daily[i-1]) {
+		key := period(b)
+		if i == 0 || key != last {
+			last = key
 			b.SplitCoefficient = 0
 			out = append(out, b)
 			continue
@@ -40,4 +43,18 @@ func Periods(daily []sources.Bar, function sources.Function) []sources.Bar {
 		p.Dividend = round4(p.Dividend + b.Dividend)
 	}
 	return out
+}
+
+// Select returns the bars of a daily, weekly or monthly series of kind
+// that a request of size gets from the daily history daily, as the
+// service answers: the weekly or monthly periods whole, the daily bars
+// all (sources.Full) or the newest sources.CompactBars.
+func Select(daily []sources.Bar, kind sources.Kind, size sources.OutputSize) []sources.Bar {
+	if kind.IsPeriod() {
+		return Periods(daily, kind.Function)
+	}
+	if size == sources.Compact && len(daily) > sources.CompactBars {
+		return daily[len(daily)-sources.CompactBars:]
+	}
+	return daily
 }

@@ -71,13 +71,8 @@ func (s Source) FetchSize(ctx context.Context, symbol string, size sources.Outpu
 	switch {
 	case s.Kind.IsIntraday():
 		bars = RecentIntraday(symbol, s.Kind, size, End)
-	case s.Kind.IsPeriod():
-		bars = Periods(Series(symbol), s.Kind.Function)
 	default:
-		bars = Series(symbol)
-		if size == sources.Compact && len(bars) > sources.CompactBars {
-			bars = bars[len(bars)-sources.CompactBars:]
-		}
+		bars = Select(Series(symbol), s.Kind, size)
 	}
 	return s.series(symbol, bars, string(size), mem), nil
 }

@@ -20,9 +20,6 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// compactBars is how many of the newest bars outputsize=compact returns.
-const compactBars = 100
-
 // defaultCacheBytes is the default budget of a Server's encoded answers:
 // room for a few dozen full histories.
 const defaultCacheBytes = 64 << 20
@@ -428,12 +425,7 @@ func (h *history) answer(q query, kind sources.Kind) []sources.Bar {
 		}
 		return sample.RecentIntraday(q.symbol, kind, sources.OutputSize(q.outputSize), h.last)
 	}
-	bars := sample.Periods(h.bars(q.symbol), kind.Function)
-	daily := kind.Function == "" || kind.Function == sources.Daily
-	if daily && q.outputSize == "compact" && len(bars) > compactBars {
-		bars = bars[len(bars)-compactBars:]
-	}
-	return bars
+	return sample.Select(h.bars(q.symbol), kind, sources.OutputSize(q.outputSize))
 }
 
 // lastDay is the configured last trading day, sample.End when zero.
@@ -477,7 +469,7 @@ var functions = map[string]sources.Kind{
 }
 
 // firstMonth is the oldest month of intraday history the server serves.
-var firstMonth = sources.MonthOf(sample.Start)
+var firstMonth = sources.MonthOfDay(sample.Start)
 
 // query is the parameters of one request, with the service's defaults
 // filled in.
