@@ -117,7 +117,7 @@ func (cfg SourceConfig) Validate() error {
 func validateKind(k sources.Kind) error {
 	f, err := sources.ParseFunction(string(k.Function))
 	if err != nil {
-		return &SettingError{"Kind.Function", string(k.Function), "daily, weekly, monthly or intraday"}
+		return &SettingError{"Kind.Function", string(k.Function), sources.FunctionNames()}
 	}
 	intervals := strings.Join(sources.Intervals, ", ")
 	switch {

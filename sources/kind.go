@@ -27,6 +27,16 @@ var Functions = []Function{Daily, Weekly, Monthly, Intraday}
 // Intervals lists the intraday intervals the service has, shortest first.
 var Intervals = []string{"1min", "5min", "15min", "30min", "60min"}
 
+// FunctionNames names the Functions as help texts and errors do: "daily,
+// weekly, monthly or intraday".
+func FunctionNames() string {
+	names := make([]string, len(Functions))
+	for i, f := range Functions {
+		names[i] = string(f)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
 // ParseFunction returns the Function named s; "" is Daily.
 func ParseFunction(s string) (Function, error) {
 	if s == "" {
@@ -35,7 +45,7 @@ func ParseFunction(s string) (Function, error) {
 	if f := Function(s); slices.Contains(Functions, f) {
 		return f, nil
 	}
-	return "", fmt.Errorf("function %q: want daily, weekly, monthly or intraday", s)
+	return "", fmt.Errorf("function %q: want %s", s, FunctionNames())
 }
 
 // ParseInterval returns the length of the intraday interval named s

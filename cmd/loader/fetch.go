@@ -382,7 +382,7 @@ func planFetch(cmd *cobra.Command, f fetchFlags) (fetchPlan, error) {
 func parseKind(cmd *cobra.Command, f fetchFlags) (sources.Kind, error) {
 	function, err := sources.ParseFunction(f.function)
 	if err != nil {
-		return sources.Kind{}, usagef("%s %q: want %s", flagRef(cmd, "function"), f.function, functionList())
+		return sources.Kind{}, usagef("%s %q: want %s", flagRef(cmd, "function"), f.function, sources.FunctionNames())
 	}
 	kind := sources.Kind{Function: function, Interval: f.interval, Adjusted: f.adjusted}
 	switch {
@@ -392,16 +392,6 @@ func parseKind(cmd *cobra.Command, f fetchFlags) (sources.Kind, error) {
 		return kind, usagef("%s applies to --function intraday only, not to %s bars", flagRef(cmd, "extended-hours"), function)
 	}
 	return kind, nil
-}
-
-// functionList names the functions as help texts do: "daily, weekly,
-// monthly or intraday".
-func functionList() string {
-	names := make([]string, len(sources.Functions))
-	for i, f := range sources.Functions {
-		names[i] = string(f)
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // settingUsage turns a *fetch.SettingError into a usage error naming its
