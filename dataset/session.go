@@ -224,18 +224,21 @@ func (e *leaseLockedError) Is(target error) bool { return target == ErrLocked }
 func begin(dir string, opts BeginOptions) (*Session, error) {
 	ctx := context.Background()
 	st := opts.Store
-	var prev *Manifest
+	var (
+		prev   *Manifest
+		loaded *Union // every manifest's, when the state came from them
+	)
 	_, local := st.(*store.Dir)
 	switch {
 	case opts.Mode == Overwrite:
 	case !local && opts.Settings == nil:
 		// On an object store the dataset's state is what all its
 		// manifests say together: N shards may have written it.
-		u, err := LoadUnion(ctx, st)
-		if err != nil {
+		var err error
+		if loaded, err = LoadUnion(ctx, st); err != nil {
 			return nil, err
 		}
-		if prev, err = u.state(opts.Manifest); err != nil {
+		if prev, err = loaded.state(opts.Manifest); err != nil {
 			return nil, err
 		}
 	default:
@@ -271,8 +274,10 @@ func begin(dir string, opts BeginOptions) (*Session, error) {
 	if opts.Mode == Resume && (!local || opts.Manifest != ManifestName) {
 		// Resume keeps what any manifest of the dataset vouches for,
 		// however the universe was split before.
-		if union, err = LoadUnion(ctx, st); err != nil {
-			return nil, fmt.Errorf("resume: %w", err)
+		if union = loaded; union == nil {
+			if union, err = LoadUnion(ctx, st); err != nil {
+				return nil, fmt.Errorf("resume: %w", err)
+			}
 		}
 	}
 	p := planner{st: st, prev: prev, union: union, settings: settings, mode: opts.Mode}
