@@ -379,7 +379,7 @@ func check(arr arrow.Array) error {
 // daily adjusted one has every column but the intraday timestamp.
 var csvSchemas = []*arrow.Schema{
 	sources.Kind{Adjusted: true}.Schema(),
-	sources.Kind{Function: sources.Intraday, Interval: sources.Intervals[0]}.Schema(),
+	sources.Kind{Function: sources.Intraday}.Schema(),
 }
 
 func releaseAll(recs []arrow.RecordBatch) {

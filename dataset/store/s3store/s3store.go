@@ -153,7 +153,7 @@ func loadConfig(ctx context.Context, sec *secrets) (aws.Config, string, error) {
 		// looking for credentials) would print raw on stderr, outside
 		// --log-format; what matters reaches the caller as an error.
 		config.WithLogger(logging.Nop{}),
-		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+		config.WithRequestChecksumCalculation(checksums),
 		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
