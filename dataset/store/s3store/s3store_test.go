@@ -161,9 +161,10 @@ func TestUploadsThatFailLeaveNothing(t *testing.T) {
 					<-arrived
 					u.Abort()
 					close(release)
-					if err := <-wrote; err == nil {
-						t.Error("Write of an aborted upload succeeded")
-					}
+					// Write may have returned before the abort, its bytes
+					// handed to the uploader's buffers, or fail with it:
+					// either way nothing may be left below.
+					<-wrote
 				}
 			}
 			proxy := s3test.NewProxy(t, srv, fault)
