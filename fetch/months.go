@@ -26,14 +26,17 @@ type Range struct {
 	Start, End time.Time
 }
 
-// months returns the months r touches, through the month of now when End
-// is zero.
+// months returns the months r touches, through lastMonth.
 func (r Range) months(now time.Time) []sources.Month {
-	last := sources.MonthOf(now)
-	if !r.End.IsZero() {
-		last = sources.MonthOfDay(r.End)
+	return sources.Months(sources.MonthOfDay(r.Start), r.lastMonth(now))
+}
+
+// lastMonth returns the month of End, or of now when End is zero.
+func (r Range) lastMonth(now time.Time) sources.Month {
+	if r.End.IsZero() {
+		return sources.MonthOf(now)
 	}
-	return sources.Months(sources.MonthOfDay(r.Start), last)
+	return sources.MonthOfDay(r.End)
 }
 
 // ParseRange checks the --start and --end of a run of kind and returns
@@ -274,9 +277,5 @@ func (r *run) needBy(m sources.Month) time.Time {
 // one, or through the range's end; none when the range ended before
 // last's month.
 func (r *run) monthsSince(last time.Time) []sources.Month {
-	end := sources.MonthOf(r.cfg.Now())
-	if e := r.cfg.Range.End; !e.IsZero() {
-		end = sources.MonthOfDay(e)
-	}
-	return sources.Months(sources.MonthOf(last), end)
+	return sources.Months(sources.MonthOf(last), r.cfg.Range.lastMonth(r.cfg.Now()))
 }
