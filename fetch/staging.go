@@ -12,6 +12,7 @@ import (
 
 	"github.com/seed-c7c8f39b/loader/dataset"
 	"github.com/seed-c7c8f39b/loader/dataset/store"
+	"github.com/seed-c7c8f39b/loader/internal/tablefile"
 	"github.com/seed-c7c8f39b/loader/sources"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -106,81 +107,43 @@ func (s staging) has(ctx context.Context, sym string, m sources.Month, needBy ti
 // built with mem, and the keys they are staged under.
 func (s staging) merge(ctx context.Context, sym string, months []sources.Month, mem memory.Allocator) (arrow.RecordBatch, []string, error) {
 	var recs []arrow.RecordBatch
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
 	keys := make([]string, 0, len(months))
 	for _, m := range months {
 		key, err := s.key(sym, m)
 		if err != nil {
 			return nil, nil, err
 		}
-		got, err := s.read(ctx, key, mem)
+		f, err := s.read(ctx, key, mem)
 		if err != nil {
 			return nil, nil, fmt.Errorf("the staged month %s: %w", m, err)
 		}
-		recs = append(recs, got...)
+		defer f.Release()
+		recs = append(recs, f.Records...)
 		keys = append(keys, key)
 	}
-	schema := s.kind.Schema()
-	if len(recs) == 0 {
-		return sources.NewRecord(s.kind, sym, nil, mem), keys, nil
+	rec, err := tablefile.Concat(s.kind.Schema(), recs, mem)
+	if err != nil {
+		return nil, nil, fmt.Errorf("merge the months of %s: %w", sym, err)
 	}
-	cols := make([]arrow.Array, schema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	var rows int64
-	for _, r := range recs {
-		rows += r.NumRows()
-	}
-	parts := make([]arrow.Array, len(recs))
-	for c := range cols {
-		for i, r := range recs {
-			parts[i] = r.Column(c)
-		}
-		col, err := array.Concatenate(parts, mem)
-		if err != nil {
-			return nil, nil, fmt.Errorf("merge the months of %s: %w", sym, err)
-		}
-		cols[c] = col
-	}
-	return array.NewRecordBatch(schema, cols, rows), keys, nil
+	return rec, keys, nil
 }
 
-// read returns the records of the staged month at key.
-func (s staging) read(ctx context.Context, key string, mem memory.Allocator) ([]arrow.RecordBatch, error) {
-	r, err := s.st.Open(ctx, key)
+// read returns the staged month at key, read whole by the one reader of
+// written files.
+func (s staging) read(ctx context.Context, key string, mem memory.Allocator) (*tablefile.File, error) {
+	data, err := s.st.ReadFile(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	fr, err := ipc.NewFileReader(io.NewSectionReader(r, 0, r.Size()), ipc.WithAllocator(mem))
+	f, err := tablefile.ReadBytes(ctx, key, data, mem)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, err
 	}
-	defer fr.Close()
-	if !sameColumns(fr.Schema(), s.kind.Schema()) {
-		return nil, fmt.Errorf("%s: columns %s, want %s's", key, fr.Schema(), s.kind)
+	if !sameColumns(f.Schema, s.kind.Schema()) {
+		f.Release()
+		return nil, fmt.Errorf("%s: columns %s, want %s's", key, f.Schema, s.kind)
 	}
-	var out []arrow.RecordBatch
-	for i := range fr.NumRecords() {
-		rec, err := fr.RecordBatchAt(i)
-		if err != nil {
-			for _, r := range out {
-				r.Release()
-			}
-			return nil, fmt.Errorf("%s: %w", key, err)
-		}
-		out = append(out, rec)
-	}
-	return out, nil
+	return f, nil
 }
 
 // remove deletes the staged months at keys, and on a local directory the

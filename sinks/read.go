@@ -67,7 +67,7 @@ func (w *Writer) Read(ctx context.Context, symbol string, mem memory.Allocator) 
 		return nil, dataset.File{}, fmt.Errorf("sinks: read back %s: %w", symbol, err)
 	}
 	defer f.Release()
-	rec, err := concat(f.Schema, f.Records, mem)
+	rec, err := tablefile.Concat(f.Schema, f.Records, mem)
 	if err != nil {
 		return nil, dataset.File{}, fmt.Errorf("sinks: read back %s from %s: %w", symbol, rel, err)
 	}
@@ -93,40 +93,6 @@ func hashFile(path string) (int64, string, error) {
 		return 0, "", err
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// concat returns recs as one record of schema's fields without its
-// metadata, built with mem.
-func concat(schema *arrow.Schema, recs []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
-	plain := arrow.NewSchema(schema.Fields(), nil)
-	cols := make([]arrow.Array, len(plain.Fields()))
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	var rows int64
-	for _, r := range recs {
-		rows += r.NumRows()
-	}
-	for i := range cols {
-		parts := make([]arrow.Array, len(recs))
-		for j, r := range recs {
-			parts[j] = r.Column(i)
-		}
-		if len(parts) == 0 {
-			cols[i] = array.MakeArrayOfNull(mem, plain.Field(i).Type, 0)
-			continue
-		}
-		c, err := array.Concatenate(parts, mem)
-		if err != nil {
-			return nil, err
-		}
-		cols[i] = c
-	}
-	return array.NewRecordBatch(plain, cols, rows), nil
 }
 
 // withSymbol returns rec with a first column symbol holding symbol in

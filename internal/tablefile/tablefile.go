@@ -430,3 +430,38 @@ func readCSV(r source, mem memory.Allocator) (*File, error) {
 	}
 	return recordsFile(schema, &recs), nil
 }
+
+// Concat returns recs, records of schema, as one record of schema's fields
+// without its metadata, built with mem; no records make an empty one. The
+// caller owns the result; recs are left as they were.
+func Concat(schema *arrow.Schema, recs []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
+	plain := arrow.NewSchema(schema.Fields(), nil)
+	cols := make([]arrow.Array, len(plain.Fields()))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	var rows int64
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	for i := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		if len(parts) == 0 {
+			cols[i] = array.MakeArrayOfNull(mem, plain.Field(i).Type, 0)
+			continue
+		}
+		c, err := array.Concatenate(parts, mem)
+		if err != nil {
+			return nil, err
+		}
+		cols[i] = c
+	}
+	return array.NewRecordBatch(plain, cols, rows), nil
+}
