@@ -145,28 +145,12 @@ func (r *run) update(ctx context.Context, sym string, e dataset.Entry) (job, err
 		return r.refetch(ctx, s, size, why)
 	}
 	news := int(s.Record.NumRows()) - from
-	if news == 0 || current != nil && news == 1 && sameRow(current, 0, s.Record, int64(from)) {
-		stored.Release()
-		s.Record.Release()
-		s.Record = nil
-		return job{Series: s, outcome: Unchanged, file: file}, nil
+	unchanged := news == 0 || current != nil && news == 1 && sameRow(current, 0, s.Record, int64(from))
+	j, err := r.appended(sym, stored, s, from, unchanged, file, nil)
+	if err == nil && j.outcome == Appended {
+		j.Series.Meta = withOutputSize(j.Series.Meta, r.size)
 	}
-	rec, err := merged(stored, s.Record, from, r.cfg.Allocator)
-	days := news
-	s.Record.Release()
-	if err != nil {
-		stored.Release()
-		return job{}, fmt.Errorf("update %s: %w", sym, err)
-	}
-	s.Record = rec
-	s.Meta = withOutputSize(s.Meta, r.size)
-	j := job{Series: s, outcome: Appended, days: days, file: file}
-	if r.cfg.Transform != nil {
-		j.stored = stored
-	} else {
-		stored.Release()
-	}
-	return j, nil
+	return j, err
 }
 
 // updateMonths brings sym, an intraday symbol with a complete file, up
@@ -215,11 +199,19 @@ func (r *run) updateMonths(ctx context.Context, sym string) (job, error) {
 		j.staged = append(j.staged, keys...)
 		return j, nil
 	}
-	if from == int(s.Record.NumRows()) {
+	return r.appended(sym, stored, s, from, from == int(s.Record.NumRows()), file, keys)
+}
+
+// appended returns the job of sym once the answer s has been found to
+// continue its stored history from its row from on: Unchanged when
+// unchanged, else Appended with the merged record, stored kept for the
+// transform if there is one. It takes ownership of stored and s.Record.
+func (r *run) appended(sym string, stored arrow.RecordBatch, s sources.Series, from int, unchanged bool, file dataset.File, staged []string) (job, error) {
+	if unchanged {
 		stored.Release()
 		s.Record.Release()
 		s.Record = nil
-		return job{Series: s, outcome: Unchanged, file: file, staged: keys}, nil
+		return job{Series: s, outcome: Unchanged, file: file, staged: staged}, nil
 	}
 	rec, err := merged(stored, s.Record, from, r.cfg.Allocator)
 	days := int(s.Record.NumRows()) - from
@@ -229,7 +221,7 @@ func (r *run) updateMonths(ctx context.Context, sym string) (job, error) {
 		return job{}, fmt.Errorf("update %s: %w", sym, err)
 	}
 	s.Record = rec
-	j := job{Series: s, outcome: Appended, days: days, file: file, staged: keys}
+	j := job{Series: s, outcome: Appended, days: days, file: file, staged: staged}
 	if r.cfg.Transform != nil {
 		j.stored = stored
 	} else {
